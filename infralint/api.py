@@ -1,0 +1,116 @@
+"""scan(paths) -> Report: the one entry point the CLI and the tests use."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from infralint import __version__, discover
+from infralint.findings import Finding
+from infralint.report import Report
+from infralint.source import SourceFile, Span
+
+
+@dataclass
+class ScanOptions:
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    max_bytes: int = discover.DEFAULT_MAX_BYTES
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    debug: bool = False
+    progress: Callable[[int], None] | None = None  # called with the count of files read so far
+
+
+def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
+    from infralint import catalog, engine, suppress
+    from infralint.graph.build import build
+    from infralint.parsers.registry import parser_for
+    from infralint.selection import enabled_rules
+
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    metas = enabled_rules(catalog.all_metas(), options.select, options.ignore)
+    enabled_ids = {meta.id for meta in metas}
+    root = discover.scan_root(list(paths) or ["."])
+    input_findings: list[Finding] = []
+    nodes = []
+    comments = {}
+    files_by_kind: Counter[str] = Counter()
+    for count, absolute in enumerate(discover.walk(list(paths) or ["."], root), 1):
+        if options.progress is not None:
+            options.progress(count)
+        source = discover.read(absolute, root, options.max_bytes)
+        if source is None:
+            continue
+        if isinstance(source, discover.Unreadable):
+            files_by_kind["unreadable"] += 1
+            span = Span(source.path, source.line, source.col)
+            input_findings.append(
+                Finding(
+                    source.rule_id,
+                    catalog.meta_by_id()[source.rule_id].severity,
+                    source.message,
+                    span,
+                    locator=source.message,
+                )
+            )
+            continue
+        parse = parser_for(source.kind)
+        if parse is None:
+            continue
+        files_by_kind[source.kind] += 1
+        result = _parse_safely(parse, source)
+        nodes.extend(result.nodes)
+        input_findings.extend(result.findings)
+        comments[source.path] = suppress.parse_comments(source.path, source.text)
+
+    graph = build(nodes)
+    rules = [rule for rule in catalog.all_rules() if rule.id in enabled_ids]
+    findings = engine.run(graph, rules, options.rule_options, options.debug)
+    severities = catalog.meta_by_id()
+    for finding in input_findings:
+        meta = severities.get(finding.rule_id)
+        if meta is not None:
+            finding.severity = meta.severity
+    findings.extend(f for f in input_findings if f.rule_id in enabled_ids or f.rule_id not in severities)
+    findings = suppress.apply(findings, comments, graph)
+    findings = _dedupe(sorted(findings, key=Finding.sort_key))
+    return Report(
+        root=root,
+        findings=findings,
+        rules=metas,
+        files_by_kind=files_by_kind,
+        seconds=time.perf_counter() - started,
+        tool_version=__version__,
+    )
+
+
+def _parse_safely(parse: Callable[[SourceFile], Any], source: SourceFile) -> Any:
+    """A parser bug on one file becomes a finding on that file; the scan goes on."""
+    from infralint.parsers.result import ParseResult, input_finding
+
+    try:
+        return parse(source)
+    except RecursionError:
+        result = ParseResult()
+        result.findings.append(input_finding("infralint-parse-error", "nesting too deep to parse", Span(source.path)))
+        return result
+    except Exception as error:
+        result = ParseResult()
+        message = f"internal error while parsing: {type(error).__name__}: {error}"
+        result.findings.append(input_finding("infralint-rule-error", message, Span(source.path)))
+        return result
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for finding in findings:
+        key = (finding.fingerprint, finding.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

@@ -1,0 +1,1 @@
+"""Python rules: graph and arithmetic checks. Each module exposes CHECKS = {rule_id: check}."""

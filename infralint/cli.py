@@ -1,0 +1,158 @@
+"""The command line: scan, rules, explain."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from infralint import __version__
+
+FAIL_ON = ("error", "warning", "note", "never")
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="infralint")
+def main() -> None:
+    """Lint Kubernetes, Compose, nginx, HAProxy and Redis configs as one graph."""
+
+
+def _progress_printer() -> Any:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(count: int) -> None:
+        if count % 50 == 0:
+            sys.stderr.write(f"\rinfralint: {count} files read")
+            sys.stderr.flush()
+
+    return show
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@click.option("--select", multiple=True, help="Rule ids or prefixes to run (repeat or comma-separate).")
+@click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip (repeat or comma-separate).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="warning",
+    show_default=True,
+    help="Lowest severity that fails the run (exit 1).",
+)
+@click.option("--no-color", is_flag=True, help="Plain text even on a terminal.")
+@click.option("--sarif-category", default=None, help="SARIF automationDetails.id (one per analysis).")
+@click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
+@click.option("--debug", is_flag=True, help="Include tracebacks of internal rule errors.")
+def scan(
+    paths: tuple[str, ...],
+    output_format: str,
+    output: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str,
+    no_color: bool,
+    sarif_category: str | None,
+    max_file_size: int | None,
+    debug: bool,
+) -> None:
+    """Scan PATHS (default: the current folder) and report findings."""
+    from infralint.api import ScanOptions
+    from infralint.api import scan as run_scan
+    from infralint.reporters import reporter
+    from infralint.selection import UnknownSelector
+
+    options = ScanOptions(select=_split(select), ignore=_split(ignore), debug=debug, progress=_progress_printer())
+    if max_file_size is not None:
+        options.max_bytes = max_file_size
+    try:
+        report = run_scan(list(paths) or ["."], options)
+    except UnknownSelector as error:
+        raise click.UsageError(str(error)) from None
+    if options.progress is not None:
+        sys.stderr.write("\r\033[K")
+    to_terminal = output is None and sys.stdout.isatty()
+    color = output_format == "text" and to_terminal and not no_color and "NO_COLOR" not in os.environ
+    text = reporter(output_format)(report, color=color, category=sarif_category)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        if output_format != "text":
+            from infralint.reporters.text import summary
+
+            click.echo(summary(report), err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(exit_code(report, fail_on))
+
+
+def exit_code(report: Any, fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_CLEAN
+    from infralint.findings import Severity
+
+    threshold = Severity(fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in report.findings) else EXIT_CLEAN
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(output_format: str) -> None:
+    """List every rule: id, severity, default on/off and summary."""
+    from infralint.catalog import all_metas
+
+    metas = all_metas()
+    if output_format == "json":
+        import json
+
+        rows = [
+            {
+                "id": m.id,
+                "severity": m.severity.value,
+                "default_enabled": m.default_enabled,
+                "summary": m.summary,
+                "tags": list(m.tags),
+            }
+            for m in metas
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(m.id) for m in metas)
+    for meta in metas:
+        state = "on " if meta.default_enabled else "off"
+        click.echo(f"{meta.id:<{width}}  {meta.severity.value:<7}  {state}  {meta.summary}")
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Explain RULE_ID: why it matters, how to fix it, and examples."""
+    from infralint.catalog import meta_by_id
+    from infralint.docs import explain_text
+
+    meta = meta_by_id().get(rule_id)
+    if meta is None:
+        raise click.UsageError(f"unknown rule {rule_id!r} (see `infralint rules`)")
+    click.echo(explain_text(meta), nl=False)
+
+
+def run() -> None:
+    """Entry point that turns unexpected errors into exit code 2, not a traceback."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as error:
+        click.echo(f"infralint: internal error: {type(error).__name__}: {error}", err=True)
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,221 @@
+"""Find the files to scan (sorted, .gitignore honoured) and classify each by name, then content."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from infralint.source import SourceFile
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_EXCLUDES = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".terraform",
+    }
+)
+YAML_SUFFIXES = (".yaml", ".yml")
+CONF_SUFFIXES = (".conf", ".cfg")
+COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[\w-]+)*\.ya?ml$")
+
+_K8S_API = re.compile(r"^apiVersion\s*:", re.MULTILINE)
+_K8S_KIND = re.compile(r"^kind\s*:", re.MULTILINE)
+_COMPOSE_SERVICES = re.compile(r"^services\s*:", re.MULTILINE)
+_NGINX = re.compile(r"^\s*(?:http|server|events|upstream\s+\S+|location\s+[^{]*)\s*\{", re.MULTILINE)
+_HAPROXY = re.compile(r"^(?:frontend|backend|listen|defaults|global)\b", re.MULTILINE)
+_REDIS = re.compile(
+    r"^\s*(?:maxmemory|appendonly|requirepass|save\s|daemonize|databases|protected-mode|sentinel\s)", re.MULTILINE
+)
+
+
+@dataclass
+class Unreadable:
+    """A candidate file that could not be read; becomes an input finding."""
+
+    path: str
+    rule_id: str
+    message: str
+    line: int | None = None
+    col: int | None = None
+
+
+def classify_name(name: str) -> str | None:
+    lower = name.lower()
+    if COMPOSE_NAME.match(lower):
+        return "compose"
+    if lower.endswith(YAML_SUFFIXES):
+        return "yaml"
+    if lower in ("nginx.conf",) or lower.endswith(".nginx"):
+        return "nginx"
+    if lower == "haproxy.cfg":
+        return "haproxy"
+    if lower in ("redis.conf", "sentinel.conf"):
+        return "redis"
+    if lower.endswith(CONF_SUFFIXES):
+        return "conf"
+    return None
+
+
+def classify_content(by_name: str, text: str) -> str | None:
+    """Settle a kind the name left open (generic YAML, .conf/.cfg)."""
+    if by_name == "yaml":
+        if _K8S_KIND.search(text) and _K8S_API.search(text):
+            return "k8s"
+        if _COMPOSE_SERVICES.search(text):
+            return "compose"
+        return None
+    if by_name == "conf":
+        if _NGINX.search(text):
+            return "nginx"
+        if _HAPROXY.search(text):
+            return "haproxy"
+        if _REDIS.search(text):
+            return "redis"
+        return None
+    return by_name
+
+
+def decode(data: bytes) -> tuple[str | None, Unreadable | None, int, int]:
+    """Text of a file, or why it is not text (with the line and column of the first bad byte)."""
+    nul = data.find(b"\x00")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None, 0, 0
+        except UnicodeDecodeError:
+            pass
+    if nul != -1:
+        line, col = _line_col(data, nul)
+        return None, Unreadable("", "infralint-parse-error", "binary content (NUL byte): not a text file"), line, col
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line, col = _line_col(data, error.start)
+        reason = f"not UTF-8 text (byte 0x{data[error.start]:02x})"
+        return None, Unreadable("", "infralint-parse-error", reason), line, col
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return text, None, 0, 0
+
+
+def _line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+class _Ignores:
+    """The .gitignore files met on the way down, each matching paths relative to its folder."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple[str, object]] = []
+
+    def load(self, folder: str) -> None:
+        path = os.path.join(folder, ".gitignore")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            return
+        import pathspec
+
+        self.specs.append((folder, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        for folder, spec in self.specs:
+            if not (path == folder or path.startswith(folder + os.sep)):
+                continue
+            relative = os.path.relpath(path, folder).replace(os.sep, "/")
+            if is_dir:
+                relative += "/"
+            if spec.match_file(relative):  # type: ignore[attr-defined]
+                return True
+        return False
+
+
+def _is_virtualenv(folder: str) -> bool:
+    return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
+
+
+def walk(paths: list[str], root: str) -> Iterator[str]:
+    """Absolute paths of candidate files, in sorted order; given files are always candidates."""
+    ignores = _Ignores()
+    for given in sorted(set(paths)):
+        absolute = os.path.abspath(given)
+        if not os.path.isdir(absolute):
+            yield absolute
+            continue
+        for folder, dirs, files in os.walk(absolute):
+            ignores.load(folder)
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if d not in DEFAULT_EXCLUDES
+                and not _is_virtualenv(os.path.join(folder, d))
+                and not ignores.ignored(os.path.join(folder, d), True)
+            )
+            for name in sorted(files):
+                full = os.path.join(folder, name)
+                if classify_name(name) is None or ignores.ignored(full, False):
+                    continue
+                yield full
+
+
+def read(absolute: str, root: str, max_bytes: int) -> SourceFile | Unreadable | None:
+    """Read and classify one file; None when it is not a kind infralint knows."""
+    relative = os.path.relpath(absolute, root).replace(os.sep, "/")
+    by_name = classify_name(os.path.basename(absolute)) or "conf"
+    try:
+        real = os.path.realpath(absolute, strict=True)
+    except OSError as error:
+        reason = "symlink loop" if error.errno == errno.ELOOP else (error.strerror or str(error))
+        return Unreadable(relative, "infralint-unreadable-file", f"cannot read: {reason}")
+    real_root = os.path.realpath(root)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        return Unreadable(relative, "infralint-unreadable-file", "symlink to a file outside the scan root: not read")
+    try:
+        info = os.stat(real)
+        if not stat.S_ISREG(info.st_mode):
+            return Unreadable(relative, "infralint-unreadable-file", "not a regular file: not read")
+        if info.st_size > max_bytes:
+            size = f"{info.st_size / (1024 * 1024):.1f} MiB"
+            limit = f"{max_bytes / (1024 * 1024):.1f} MiB"
+            return Unreadable(relative, "infralint-file-too-large", f"{size} is over the {limit} limit: skipped")
+        data = Path(real).read_bytes()
+    except OSError as error:
+        return Unreadable(relative, "infralint-unreadable-file", f"cannot read: {error.strerror or error}")
+    text, problem, line, col = decode(data)
+    if problem is not None:
+        if by_name == "conf":  # an unknown .conf/.cfg that is not text is not ours to judge
+            return None
+        problem.path, problem.line, problem.col = relative, line, col
+        return problem
+    assert text is not None
+    kind = classify_content(by_name, text)
+    if kind is None:
+        return None
+    return SourceFile(relative, absolute, text, kind)
+
+
+def scan_root(paths: list[str]) -> str:
+    """The folder findings are relative to: the working directory when it holds every path."""
+    cwd = os.getcwd()
+    absolute = [os.path.abspath(p) for p in paths]
+    if all(p == cwd or p.startswith(cwd.rstrip(os.sep) + os.sep) for p in absolute):
+        return cwd
+    common = os.path.commonpath(absolute)
+    return common if os.path.isdir(common) else os.path.dirname(common)

@@ -1,0 +1,290 @@
+"""Kubernetes manifests: one node per object, per pod template and per container.
+
+Effective values are resolved here, once, so rules judge what the API server will run:
+pod-level securityContext fields apply to each container, and a limit defaults its request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from infralint.findings import Finding
+from infralint.graph.model import Node, SpanMap
+from infralint.parsers.result import ParseResult, input_finding
+from infralint.parsers.yamlpos import Path, Pos, YamlInputError, load_documents
+from infralint.source import SourceFile
+
+IGNORE_ANNOTATION = "infralint.dev/ignore"
+
+# Where each workload keeps its pod spec.
+POD_SPEC_PATHS: dict[str, Path] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+
+# Pod securityContext fields that a container inherits unless it sets its own.
+INHERITED_SECURITY_FIELDS = (
+    "runAsUser",
+    "runAsGroup",
+    "runAsNonRoot",
+    "seLinuxOptions",
+    "seccompProfile",
+    "windowsOptions",
+    "appArmorProfile",
+)
+
+_TEMPLATE_LINE = re.compile(r"^\s*(?:-\s*)?\{\{", re.MULTILINE)
+
+
+def yaml_error_finding(source: SourceFile, error: YamlInputError) -> Finding:
+    line, col = error.line, error.col
+    if line is None and error.offset is not None:
+        line, col = source.line_col(min(error.offset, len(source.text)))
+    return input_finding("infralint-parse-error", f"not valid YAML: {error.message}", source.span(line, col))
+
+
+def looks_templated(text: str) -> int | None:
+    """Line number of the first Helm/Jinja directive line, if the file is a template."""
+    if "{{" not in text:
+        return None
+    match = _TEMPLATE_LINE.search(text)
+    if match is None:
+        return None
+    return text.count("\n", 0, match.start()) + 1
+
+
+def parse(source: SourceFile) -> ParseResult:
+    result = ParseResult()
+    template_line = looks_templated(source.text)
+    if template_line is not None:
+        result.findings.append(_template_finding(source, template_line))
+        return result
+    try:
+        for doc in load_documents(source.text):
+            result.documents += 1
+            _add_document(source, doc.data, doc.positions, result)
+    except YamlInputError as error:
+        if "{{" in source.text and "}}" in source.text:
+            result.findings.append(_template_finding(source, error.line))
+        else:
+            result.findings.append(yaml_error_finding(source, error))
+    return result
+
+
+def _template_finding(source: SourceFile, line: int | None) -> Finding:
+    return input_finding(
+        "infralint-unsupported-template",
+        "template syntax ({{ }}): render the chart or template, then scan the output",
+        source.span(line),
+    )
+
+
+def _add_document(source: SourceFile, data: Any, positions: dict[Path, Pos], result: ParseResult) -> None:
+    if not isinstance(data, dict):
+        return
+    kind = data.get("kind")
+    items = data.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                _add_object(source, item, positions, ("items", index), result)
+        return
+    _add_object(source, data, positions, (), result)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dig(data: Any, path: Path) -> Any:
+    for key in path:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _ignored(metadata: dict[str, Any]) -> frozenset[str]:
+    value = _dict(metadata.get("annotations")).get(IGNORE_ANNOTATION)
+    if not isinstance(value, str):
+        return frozenset()
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+def _add_object(
+    source: SourceFile, obj: dict[str, Any], positions: dict[Path, Pos], prefix: Path, result: ParseResult
+) -> None:
+    kind = _text(obj.get("kind"))
+    api_version = _text(obj.get("apiVersion"))
+    if not kind or not api_version:
+        return
+    metadata = _dict(obj.get("metadata"))
+    name = _text(metadata.get("name")) or _text(metadata.get("generateName")) or "<unnamed>"
+    namespace = _text(metadata.get("namespace"))
+    object_id = f"k8s/{kind}/{namespace or '-'}/{name}"
+    pod_path = POD_SPEC_PATHS.get(kind)
+    pod_spec = _dig(obj, pod_path) if pod_path else None
+    is_workload = isinstance(pod_spec, dict)
+    kinds = (f"k8s/{kind}", "k8s/workload", "k8s/object") if is_workload else (f"k8s/{kind}", "k8s/object")
+    spans = SpanMap(source.path, positions, prefix)
+    root = positions.get(prefix)
+    ignored = _ignored(metadata)
+    facts: dict[str, Any] = {
+        "kind": kind,
+        "apiVersion": api_version,
+        "name": name,
+        "namespace": namespace,
+        "object": f"{kind}/{name}",
+    }
+    if is_workload and pod_path is not None:
+        template_meta = obj if kind == "Pod" else _dig(obj, pod_path[:-1])
+        facts["pod_labels"] = {
+            str(k): str(v) for k, v in _dict(_dict(_dict(template_meta).get("metadata")).get("labels")).items()
+        }
+        facts["pod_spec_path"] = pod_path
+        replicas = _dig(obj, ("spec", "replicas"))
+        if kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
+            facts["replicas"] = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else 1
+    obj_node = Node(
+        object_id,
+        kinds,
+        obj,
+        spans,
+        facts,
+        end_line=root[2] if root else None,
+        ignored_rules=ignored,
+    )
+    result.nodes.append(obj_node)
+    if not is_workload or pod_path is None:
+        return
+    assert isinstance(pod_spec, dict)
+    pod_prefix = prefix + pod_path
+    pod_pos = positions.get(pod_prefix)
+    pod_node = Node(
+        f"{object_id}/pod",
+        ("k8s/pod-spec",),
+        pod_spec,
+        SpanMap(source.path, positions, pod_prefix),
+        {**facts, "workload": object_id},
+        parent=object_id,
+        end_line=pod_pos[2] if pod_pos else None,
+        ignored_rules=ignored,
+    )
+    result.nodes.append(pod_node)
+    for field_name, is_init in (("initContainers", True), ("containers", False)):
+        for index, container in enumerate(_list(pod_spec.get(field_name))):
+            if isinstance(container, dict):
+                result.nodes.append(
+                    _container_node(
+                        source,
+                        positions,
+                        pod_prefix,
+                        pod_spec,
+                        field_name,
+                        index,
+                        container,
+                        is_init,
+                        facts,
+                        object_id,
+                        ignored,
+                    )
+                )
+
+
+def _container_node(
+    source: SourceFile,
+    positions: dict[Path, Pos],
+    pod_prefix: Path,
+    pod_spec: dict[str, Any],
+    field_name: str,
+    index: int,
+    container: dict[str, Any],
+    is_init: bool,
+    facts: dict[str, Any],
+    object_id: str,
+    ignored: frozenset[str],
+) -> Node:
+    prefix = (*pod_prefix, field_name, index)
+    extra: dict[Path, Pos] = {}
+    attrs = dict(container)
+    _apply_pod_security(attrs, pod_spec, positions, pod_prefix, extra)
+    _default_requests(attrs, positions, prefix, extra)
+    name = _text(container.get("name")) or f"#{index}"
+    kinds = ["k8s/container", "k8s/init-container" if is_init else "k8s/app-container"]
+    if not is_init and facts["kind"] not in RUN_TO_COMPLETION:
+        kinds.append("k8s/long-running-container")
+    pos = positions.get(prefix)
+    return Node(
+        f"{object_id}/{'initContainer' if is_init else 'container'}/{name}",
+        tuple(kinds),
+        attrs,
+        SpanMap(source.path, positions, prefix, extra),
+        {**facts, "container": name, "workload": object_id, "init": is_init},
+        parent=object_id,
+        end_line=pos[2] if pos else None,
+        ignored_rules=ignored,
+    )
+
+
+def _apply_pod_security(
+    attrs: dict[str, Any],
+    pod_spec: dict[str, Any],
+    positions: dict[Path, Pos],
+    pod_prefix: Path,
+    extra: dict[Path, Pos],
+) -> None:
+    pod_context = _dict(pod_spec.get("securityContext"))
+    inherited = {key: pod_context[key] for key in INHERITED_SECURITY_FIELDS if key in pod_context}
+    if not inherited:
+        return
+    own = attrs.get("securityContext")
+    merged = dict(inherited)
+    if isinstance(own, dict):
+        merged.update(own)
+    attrs["securityContext"] = merged
+    for key in inherited:
+        if not isinstance(own, dict) or key not in own:
+            pos = positions.get((*pod_prefix, "securityContext", key))
+            if pos is not None:
+                extra[("securityContext", key)] = pos
+    if not isinstance(own, dict):
+        pos = positions.get((*pod_prefix, "securityContext"))
+        if pos is not None:
+            extra[("securityContext",)] = pos
+
+
+def _default_requests(attrs: dict[str, Any], positions: dict[Path, Pos], prefix: Path, extra: dict[Path, Pos]) -> None:
+    resources = attrs.get("resources")
+    if not isinstance(resources, dict):
+        return
+    limits = _dict(resources.get("limits"))
+    requests = resources.get("requests")
+    missing = {k: v for k, v in limits.items() if not isinstance(requests, dict) or k not in requests}
+    if not missing:
+        return
+    merged_requests = dict(requests) if isinstance(requests, dict) else {}
+    merged_requests.update(missing)
+    attrs["resources"] = {**resources, "requests": merged_requests}
+    for key in missing:
+        pos = positions.get((*prefix, "resources", "limits", key))
+        if pos is not None:
+            extra[("resources", "requests", key)] = pos

@@ -1,0 +1,21 @@
+"""Which parser reads which file kind; imported lazily so a scan loads only what it needs."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from infralint.source import SourceFile
+
+PARSER_MODULES = {
+    "k8s": "infralint.parsers.kubernetes",
+}
+
+
+def parser_for(kind: str) -> Callable[[SourceFile], Any] | None:
+    module_name = PARSER_MODULES.get(kind)
+    if module_name is None:
+        return None
+    parse: Callable[[SourceFile], Any] = importlib.import_module(module_name).parse
+    return parse

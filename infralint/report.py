@@ -1,0 +1,22 @@
+"""The result of a scan, as every reporter receives it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from infralint.findings import Finding, Severity
+from infralint.rules.meta import RuleMeta
+
+
+@dataclass
+class Report:
+    root: str
+    findings: list[Finding]
+    rules: list[RuleMeta]  # the enabled rules
+    files_by_kind: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    tool_version: str = ""
+
+    def count_by_severity(self) -> Counter[Severity]:
+        return Counter(finding.severity for finding in self.findings)

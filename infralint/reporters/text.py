@@ -1,0 +1,57 @@
+"""Terminal output: `path:line:col: severity rule-id message`, by file, then a summary."""
+
+from __future__ import annotations
+
+from infralint.findings import Severity
+from infralint.report import Report
+
+_COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def location(path: str, line: int | None, col: int | None) -> str:
+    parts = [path]
+    if line is not None:
+        parts.append(str(line))
+        if col is not None:
+            parts.append(str(col))
+    return ":".join(parts)
+
+
+def render(report: Report, color: bool = False, timing: bool = True, **_: object) -> str:
+    lines = []
+    previous_path = None
+    for finding in report.findings:
+        span = finding.span
+        if previous_path is not None and span.path != previous_path:
+            lines.append("")
+        previous_path = span.path
+        where = location(span.path, span.line, span.col)
+        severity = finding.severity.value
+        if color:
+            where = f"{_BOLD}{where}{_RESET}"
+            severity = f"{_COLORS[finding.severity]}{severity}{_RESET}"
+            rule = f"{_DIM}{finding.rule_id}{_RESET}"
+        else:
+            rule = finding.rule_id
+        lines.append(f"{where}: {severity} {rule} {finding.message}")
+        for related in finding.related:
+            lines.append(f"    {location(related.span.path, related.span.line, related.span.col)}: {related.message}")
+    if lines:
+        lines.append("")
+    lines.append(summary(report, timing))
+    return "\n".join(lines) + "\n"
+
+
+def summary(report: Report, timing: bool = True) -> str:
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(report.files_by_kind.items()))
+    total = sum(report.files_by_kind.values())
+    counts = report.count_by_severity()
+    found = ", ".join(f"{counts.get(s, 0)} {s.value}{'s' if counts.get(s, 0) != 1 else ''}" for s in Severity)
+    text = f"Scanned {total} file{'s' if total != 1 else ''}"
+    if kinds:
+        text += f" ({kinds})"
+    text += f": {found}"
+    if timing:
+        text += f" in {report.seconds:.2f}s"
+    return text + "."

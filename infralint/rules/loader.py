@@ -1,0 +1,43 @@
+"""Read rule metadata files (rules/<domain>/<id>.yaml) into RuleMeta records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infralint.findings import Severity
+from infralint.rules.meta import RuleMeta
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_rule_file(path: Path) -> dict[str, Any]:
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a rule file must be a mapping")
+    return data
+
+
+def to_meta(data: dict[str, Any]) -> RuleMeta:
+    return RuleMeta(
+        id=data["id"],
+        severity=Severity(data["severity"]),
+        summary=data["summary"].strip(),
+        rationale=data["rationale"].strip(),
+        remediation=data["remediation"].strip(),
+        tags=tuple(data.get("tags", ())),
+        references=tuple(data.get("references", ())),
+        scope=tuple(data.get("scope", ())),
+        default_enabled=bool(data.get("default_enabled", True)),
+        message=data["message"].strip(),
+        graph=bool(data.get("graph", False)),
+        where=data.get("where"),
+        require=data.get("require"),
+        options=dict(data.get("options", {})),
+    )
+
+
+def load_metas(rules_dir: Path) -> list[RuleMeta]:
+    return [to_meta(read_rule_file(path)) for path in sorted(rules_dir.glob("*/*.yaml"))]

@@ -1,0 +1,104 @@
+"""Suppression comments (`# infralint: ignore[...]`) and what they cover."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from infralint.findings import Finding
+from infralint.graph.model import Graph
+
+_COMMENT = re.compile(r"#\s*infralint:\s*(ignore|ignore-file)\[([^\]]*)\]")
+_SKIP_LINE = re.compile(r"^\s*(?:#.*|---.*|\.\.\.)?$")
+
+
+@dataclass
+class Suppression:
+    path: str
+    line: int  # where the comment is
+    target: int | None  # the line it covers (None: the whole file)
+    rule_ids: frozenset[str]
+    own_line: bool = False  # an own-line comment also covers the object starting at target
+    used: bool = False
+
+
+@dataclass
+class FileSuppressions:
+    whole_file: list[Suppression] = field(default_factory=list)
+    by_line: dict[int, list[Suppression]] = field(default_factory=dict)
+
+
+def parse_comments(path: str, text: str) -> FileSuppressions:
+    result = FileSuppressions()
+    if "infralint:" not in text:
+        return result
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if "infralint:" not in line:
+            continue
+        match = _COMMENT.search(line)
+        if match is None:
+            continue
+        ids = frozenset(part.strip() for part in match.group(2).split(",") if part.strip())
+        number = index + 1
+        if match.group(1) == "ignore-file":
+            result.whole_file.append(Suppression(path, number, None, ids))
+            continue
+        own_line = not line[: match.start()].strip()
+        target = number
+        if own_line:
+            target = _next_content_line(lines, index + 1)
+        if target is not None:
+            result.by_line.setdefault(target, []).append(Suppression(path, number, target, ids, own_line))
+    return result
+
+
+def _next_content_line(lines: list[str], start: int) -> int | None:
+    for index in range(start, len(lines)):
+        if not _SKIP_LINE.match(lines[index]):
+            return index + 1
+    return None
+
+
+def _matches(suppression: Suppression, rule_id: str) -> bool:
+    return not suppression.rule_ids or rule_id in suppression.rule_ids
+
+
+def apply(findings: list[Finding], comments: dict[str, FileSuppressions], graph: Graph) -> list[Finding]:
+    """Drop findings covered by a comment or by the ignore annotation of their object."""
+    kept = []
+    for finding in findings:
+        if _annotated(finding, graph) or _commented(finding, comments.get(finding.span.path), graph):
+            continue
+        kept.append(finding)
+    return kept
+
+
+def _annotated(finding: Finding, graph: Graph) -> bool:
+    node = graph.nodes.get(finding.node_id) if finding.node_id else None
+    return node is not None and finding.rule_id in node.ignored_rules
+
+
+def _commented(finding: Finding, file: FileSuppressions | None, graph: Graph) -> bool:
+    if file is None:
+        return False
+    for suppression in file.whole_file:
+        if _matches(suppression, finding.rule_id):
+            suppression.used = True
+            return True
+    if not file.by_line:
+        return False
+    # The finding's own line, then the first line of each object that contains it.
+    for suppression in file.by_line.get(finding.span.line or -1, ()):
+        if _matches(suppression, finding.rule_id):
+            suppression.used = True
+            return True
+    node = graph.nodes.get(finding.node_id) if finding.node_id else None
+    while node is not None:
+        if node.path == finding.span.path:
+            for suppression in file.by_line.get(node.span.line or -1, ()):
+                if suppression.own_line and _matches(suppression, finding.rule_id):
+                    suppression.used = True
+                    return True
+        node = graph.nodes.get(node.parent) if node.parent else None
+    return False

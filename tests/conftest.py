@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture
+def in_dir():
+    """Run a scan from a given folder (scan roots and relative paths depend on it)."""
+    previous = os.getcwd()
+
+    def change(path: Path) -> None:
+        os.chdir(path)
+
+    yield change
+    os.chdir(previous)
