@@ -6,7 +6,6 @@ pod-level securityContext fields apply to each container, and a limit defaults i
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from infralint.findings import Finding
@@ -41,8 +40,6 @@ INHERITED_SECURITY_FIELDS = (
     "appArmorProfile",
 )
 
-_TEMPLATE_LINE = re.compile(r"^\s*(?:-\s*)?\{\{", re.MULTILINE)
-
 
 def yaml_error_finding(source: SourceFile, error: YamlInputError) -> Finding:
     line, col = error.line, error.col
@@ -51,35 +48,30 @@ def yaml_error_finding(source: SourceFile, error: YamlInputError) -> Finding:
     return input_finding("infralint-parse-error", f"not valid YAML: {error.message}", source.span(line, col))
 
 
-def looks_templated(text: str) -> int | None:
-    """Line number of the first Helm/Jinja directive line, if the file is a template."""
-    if "{{" not in text:
-        return None
-    match = _TEMPLATE_LINE.search(text)
-    if match is None:
-        return None
-    return text.count("\n", 0, match.start()) + 1
-
-
 def parse(source: SourceFile) -> ParseResult:
+    """Templates (Helm, Jinja) are recognised by what they do to YAML: they break it, or turn
+    `key: {{ value }}` into a mapping used as a key. `{{` inside strings is plain data."""
     result = ParseResult()
-    template_line = looks_templated(source.text)
-    if template_line is not None:
-        result.findings.append(_template_finding(source, template_line))
-        return result
+    documents = []
     try:
         for doc in load_documents(source.text):
-            result.documents += 1
-            _add_document(source, doc.data, doc.positions, result)
+            documents.append(doc)
     except YamlInputError as error:
-        if "{{" in source.text and "}}" in source.text:
-            result.findings.append(_template_finding(source, error.line))
-        else:
-            result.findings.append(yaml_error_finding(source, error))
+        if "{{" in source.text:
+            result.findings.append(_template_finding(source))
+            return result
+        result.findings.append(yaml_error_finding(source, error))
+    if "{{" in source.text and any(doc.complex_keys for doc in documents):
+        result.findings.append(_template_finding(source))
+        return result
+    for doc in documents:
+        result.documents += 1
+        _add_document(source, doc.data, doc.positions, result)
     return result
 
 
-def _template_finding(source: SourceFile, line: int | None) -> Finding:
+def _template_finding(source: SourceFile) -> Finding:
+    line = source.text.count("\n", 0, source.text.index("{{")) + 1
     return input_finding(
         "infralint-unsupported-template",
         "template syntax ({{ }}): render the chart or template, then scan the output",

@@ -49,6 +49,7 @@ class YamlDocument:
     data: Any
     positions: dict[Path, Pos]
     line: int  # first line of the document's content
+    complex_keys: int = 0
 
 
 def _pos(node: Node) -> Pos:
@@ -62,9 +63,10 @@ def _pos(node: Node) -> Pos:
 
 
 class _Converter:
-    __slots__ = ("alias_nodes", "positions", "seen")
+    __slots__ = ("alias_nodes", "complex_keys", "positions", "seen")
 
     def __init__(self) -> None:
+        self.complex_keys = 0  # `key: {{ x }}` composes a mapping as a key: a template sign
         self.positions: dict[Path, Pos] = {}
         self.alias_nodes = 0
         self.seen: set[int] = set()
@@ -115,6 +117,7 @@ class _Converter:
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
                     key = str(key)
             else:
+                self.complex_keys += 1
                 key = f"<complex key at line {key_node.start_mark.line + 1}>"
             child_path = (*path, key)
             start = key_node.start_mark
@@ -154,7 +157,7 @@ def load_documents(text: str) -> Iterator[YamlDocument]:
             data = converter.convert(root, (), 0, False)
             line, col, end = _pos(root)
             converter.positions[()] = (line, col, end)
-            yield YamlDocument(data, converter.positions, line)
+            yield YamlDocument(data, converter.positions, line, converter.complex_keys)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
