@@ -45,7 +45,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         source = discover.read(absolute, root, options.max_bytes)
         if source is None:
             continue
-        if isinstance(source, discover.Unreadable):
+        if isinstance(source, discover.InputProblem):
             files_by_kind["unreadable"] += 1
             span = Span(source.path, source.line, source.col)
             input_findings.append(
@@ -75,6 +75,9 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         meta = severities.get(finding.rule_id)
         if meta is not None:
             finding.severity = meta.severity
+    from infralint.parsers.kubernetes import IGNORE_ANNOTATION
+
+    input_findings += suppress.unknown_rule_findings(comments, graph, set(severities), IGNORE_ANNOTATION)
     findings.extend(f for f in input_findings if f.rule_id in enabled_ids or f.rule_id not in severities)
     findings = suppress.apply(findings, comments, graph)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))

@@ -45,8 +45,8 @@ _REDIS = re.compile(
 
 
 @dataclass
-class Unreadable:
-    """A candidate file that could not be read; becomes an input finding."""
+class InputProblem:
+    """A candidate file that could not be read or holds nothing; becomes an input finding."""
 
     path: str
     rule_id: str
@@ -91,7 +91,7 @@ def classify_content(by_name: str, text: str) -> str | None:
     return by_name
 
 
-def decode(data: bytes) -> tuple[str | None, Unreadable | None, int, int]:
+def decode(data: bytes) -> tuple[str | None, InputProblem | None, int, int]:
     """Text of a file, or why it is not text (with the line and column of the first bad byte)."""
     nul = data.find(b"\x00")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -101,13 +101,13 @@ def decode(data: bytes) -> tuple[str | None, Unreadable | None, int, int]:
             pass
     if nul != -1:
         line, col = _line_col(data, nul)
-        return None, Unreadable("", "infralint-parse-error", "binary content (NUL byte): not a text file"), line, col
+        return None, InputProblem("", "infralint-parse-error", "binary content (NUL byte): not a text file"), line, col
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line, col = _line_col(data, error.start)
         reason = f"not UTF-8 text (byte 0x{data[error.start]:02x})"
-        return None, Unreadable("", "infralint-parse-error", reason), line, col
+        return None, InputProblem("", "infralint-parse-error", reason), line, col
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     return text, None, 0, 0
@@ -136,14 +136,16 @@ class _Ignores:
         self.specs.append((folder, pathspec.GitIgnoreSpec.from_lines(lines)))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
-        for folder, spec in self.specs:
+        """As git decides: the deepest .gitignore with a matching pattern wins (so `!x` can re-include)."""
+        for folder, spec in reversed(self.specs):
             if not (path == folder or path.startswith(folder + os.sep)):
                 continue
             relative = os.path.relpath(path, folder).replace(os.sep, "/")
             if is_dir:
                 relative += "/"
-            if spec.match_file(relative):  # type: ignore[attr-defined]
-                return True
+            decision = spec.check_file(relative).include  # type: ignore[attr-defined]
+            if decision is not None:
+                return bool(decision)
         return False
 
 
@@ -175,7 +177,7 @@ def walk(paths: list[str], root: str) -> Iterator[str]:
                 yield full
 
 
-def read(absolute: str, root: str, max_bytes: int) -> SourceFile | Unreadable | None:
+def read(absolute: str, root: str, max_bytes: int) -> SourceFile | InputProblem | None:
     """Read and classify one file; None when it is not a kind infralint knows."""
     relative = os.path.relpath(absolute, root).replace(os.sep, "/")
     by_name = classify_name(os.path.basename(absolute)) or "conf"
@@ -183,21 +185,21 @@ def read(absolute: str, root: str, max_bytes: int) -> SourceFile | Unreadable | 
         real = os.path.realpath(absolute, strict=True)
     except OSError as error:
         reason = "symlink loop" if error.errno == errno.ELOOP else (error.strerror or str(error))
-        return Unreadable(relative, "infralint-unreadable-file", f"cannot read: {reason}")
+        return InputProblem(relative, "infralint-unreadable-file", f"cannot read: {reason}")
     real_root = os.path.realpath(root)
     if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
-        return Unreadable(relative, "infralint-unreadable-file", "symlink to a file outside the scan root: not read")
+        return InputProblem(relative, "infralint-unreadable-file", "symlink to a file outside the scan root: not read")
     try:
         info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):
-            return Unreadable(relative, "infralint-unreadable-file", "not a regular file: not read")
+            return InputProblem(relative, "infralint-unreadable-file", "not a regular file: not read")
         if info.st_size > max_bytes:
             size = f"{info.st_size / (1024 * 1024):.1f} MiB"
             limit = f"{max_bytes / (1024 * 1024):.1f} MiB"
-            return Unreadable(relative, "infralint-file-too-large", f"{size} is over the {limit} limit: skipped")
+            return InputProblem(relative, "infralint-file-too-large", f"{size} is over the {limit} limit: skipped")
         data = Path(real).read_bytes()
     except OSError as error:
-        return Unreadable(relative, "infralint-unreadable-file", f"cannot read: {error.strerror or error}")
+        return InputProblem(relative, "infralint-unreadable-file", f"cannot read: {error.strerror or error}")
     text, problem, line, col = decode(data)
     if problem is not None:
         if by_name == "conf":  # an unknown .conf/.cfg that is not text is not ours to judge
@@ -205,6 +207,10 @@ def read(absolute: str, root: str, max_bytes: int) -> SourceFile | Unreadable | 
         problem.path, problem.line, problem.col = relative, line, col
         return problem
     assert text is not None
+    if not text.strip():
+        if by_name == "conf":
+            return None
+        return InputProblem(relative, "infralint-empty-file", "empty file: nothing to check")
     kind = classify_content(by_name, text)
     if kind is None:
         return None

@@ -102,3 +102,36 @@ def _commented(finding: Finding, file: FileSuppressions | None, graph: Graph) ->
                     return True
         node = graph.nodes.get(node.parent) if node.parent else None
     return False
+
+
+def unknown_rule_findings(
+    comments: dict[str, FileSuppressions], graph: Graph, known: set[str], annotation_key: str
+) -> list[Finding]:
+    """A suppression naming no rule suppresses nothing: say so where it is written."""
+    from infralint.findings import Severity
+    from infralint.source import Span
+
+    findings = []
+    for path, file in comments.items():
+        entries = file.whole_file + [s for group in file.by_line.values() for s in group]
+        for suppression in entries:
+            for rule_id in sorted(suppression.rule_ids - known):
+                message = f"suppression names unknown rule {rule_id!r}"
+                findings.append(
+                    Finding(
+                        "infralint-unknown-rule",
+                        Severity.WARNING,
+                        message,
+                        Span(path, suppression.line),
+                        locator=f"{suppression.line}:{rule_id}",
+                    )
+                )
+    for node in graph.nodes.values():
+        if node.parent is None and node.ignored_rules:
+            for rule_id in sorted(node.ignored_rules - known):
+                span = node.spans.span(("metadata", "annotations", annotation_key))
+                message = f"annotation {annotation_key} names unknown rule {rule_id!r}"
+                findings.append(
+                    Finding("infralint-unknown-rule", Severity.WARNING, message, span, node.id, locator=rule_id)
+                )
+    return findings

@@ -1,0 +1,44 @@
+"""Helpers for tests that scan a temporary tree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from infralint.api import ScanOptions, scan
+from infralint.report import Report
+
+
+def scan_tree(root: Path, *paths: str, **options: object) -> Report:
+    """Scan PATHS (default: all of ROOT) with ROOT as the working directory."""
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        return scan(list(paths) or ["."], ScanOptions(**options))  # type: ignore[arg-type]
+    finally:
+        os.chdir(previous)
+
+
+def found(report: Report, rule_prefix: str = "") -> set[tuple[str, int | None, str]]:
+    return {(f.span.path, f.span.line, f.rule_id) for f in report.findings if f.rule_id.startswith(rule_prefix)}
+
+
+def write(root: Path, name: str, text: str | bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+"""
