@@ -21,3 +21,14 @@ def in_dir():
 
     yield change
     os.chdir(previous)
+
+
+def require_tool(env_var: str, what: str) -> Path:
+    """A tool used as an oracle: skipped on a developer machine without it, a failure in CI."""
+    value = os.environ.get(env_var)
+    if value and Path(value).exists():
+        return Path(value)
+    message = f"{what} not available (set {env_var})"
+    if os.environ.get("CI"):
+        pytest.fail(message + ": CI must install it")
+    pytest.skip(message)
