@@ -80,7 +80,7 @@ def test_usage_errors_exit_2(project: Path) -> None:
 
 
 def test_text_output_is_path_line_col_severity_rule_message(project: Path) -> None:
-    code, out = run("scan", "latest.yaml", "--select", "k8s-image-latest-tag", cwd=project)
+    _, out = run("scan", "latest.yaml", "--select", "k8s-image-latest-tag", cwd=project)
     lines = out.splitlines()
     assert (
         lines[0]
@@ -90,7 +90,7 @@ def test_text_output_is_path_line_col_severity_rule_message(project: Path) -> No
 
 
 def test_json_output_matches_its_schema(project: Path) -> None:
-    code, out = run("scan", ".", "--format", "json", cwd=project)
+    _, out = run("scan", ".", "--format", "json", cwd=project)
     data = json.loads(out)
     schema = json.loads((REPO / "schemas" / "findings.schema.json").read_text())
     Draft202012Validator.check_schema(schema)
