@@ -45,9 +45,7 @@ def parse_comments(path: str, text: str) -> FileSuppressions:
             result.whole_file.append(Suppression(path, number, None, ids))
             continue
         own_line = not line[: match.start()].strip()
-        target = number
-        if own_line:
-            target = _next_content_line(lines, index + 1)
+        target = _next_content_line(lines, index + 1) if own_line else number
         if target is not None:
             result.by_line.setdefault(target, []).append(Suppression(path, number, target, ids, own_line))
     return result
