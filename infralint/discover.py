@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from infralint import sniff
 from infralint.source import SourceFile
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -37,11 +38,6 @@ COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[\w-]+)*\.ya?ml$")
 _K8S_API = re.compile(r"^apiVersion\s*:", re.MULTILINE)
 _K8S_KIND = re.compile(r"^kind\s*:", re.MULTILINE)
 _COMPOSE_SERVICES = re.compile(r"^services\s*:", re.MULTILINE)
-_NGINX = re.compile(r"^\s*(?:http|server|events|upstream\s+\S+|location\s+[^{]*)\s*\{", re.MULTILINE)
-_HAPROXY = re.compile(r"^(?:frontend|backend|listen|defaults|global)\b", re.MULTILINE)
-_REDIS = re.compile(
-    r"^\s*(?:maxmemory|appendonly|requirepass|save\s|daemonize|databases|protected-mode|sentinel\s)", re.MULTILINE
-)
 
 
 @dataclass
@@ -61,18 +57,15 @@ def classify_name(name: str) -> str | None:
         return "compose"
     if lower.endswith(YAML_SUFFIXES):
         return "yaml"
-    if lower in ("nginx.conf",) or lower.endswith(".nginx"):
-        return "nginx"
-    if lower == "haproxy.cfg":
-        return "haproxy"
-    if lower in ("redis.conf", "sentinel.conf"):
-        return "redis"
+    by_name = sniff.kind_by_name(lower)
+    if by_name is not None:
+        return by_name
     if lower.endswith(CONF_SUFFIXES):
         return "conf"
     return None
 
 
-def classify_content(by_name: str, text: str) -> str | None:
+def classify_content(by_name: str, text: str, relative_path: str = "") -> str | None:
     """Settle a kind the name left open (generic YAML, .conf/.cfg)."""
     if by_name == "yaml":
         if _K8S_KIND.search(text) and _K8S_API.search(text):
@@ -81,13 +74,7 @@ def classify_content(by_name: str, text: str) -> str | None:
             return "compose"
         return None
     if by_name == "conf":
-        if _NGINX.search(text):
-            return "nginx"
-        if _HAPROXY.search(text):
-            return "haproxy"
-        if _REDIS.search(text):
-            return "redis"
-        return None
+        return sniff.kind_by_content(relative_path, text)
     return by_name
 
 
@@ -211,7 +198,7 @@ def read(absolute: str, root: str, max_bytes: int) -> SourceFile | InputProblem 
         if by_name == "conf":
             return None
         return InputProblem(relative, "infralint-empty-file", "empty file: nothing to check")
-    kind = classify_content(by_name, text)
+    kind = classify_content(by_name, text, relative)
     if kind is None:
         return None
     return SourceFile(relative, absolute, text, kind)

@@ -1,0 +1,24 @@
+"""Content sniffers for server configs: one small module per format, regexes only (cheap to
+import), asked in order by discovery for files whose name left the kind open."""
+
+from __future__ import annotations
+
+from infralint.sniff import haproxy, nginx, redis
+
+# Order matters: the first format that claims a file wins.
+SNIFFERS = (("nginx", nginx), ("haproxy", haproxy), ("redis", redis))
+
+
+def kind_by_name(name: str) -> str | None:
+    lower = name.lower()
+    for kind, module in SNIFFERS:
+        if lower in module.NAMES:
+            return kind
+    return None
+
+
+def kind_by_content(relative_path: str, text: str) -> str | None:
+    for kind, module in SNIFFERS:
+        if module.sniff(relative_path, text):
+            return kind
+    return None
