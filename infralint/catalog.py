@@ -17,6 +17,9 @@ CHECK_MODULES = (
     "infralint.checks.k8s_containers",
     "infralint.checks.k8s_availability",
     "infralint.checks.k8s_references",
+    "infralint.checks.nginx",
+    "infralint.checks.haproxy",
+    "infralint.checks.redis",
 )
 
 

@@ -201,7 +201,7 @@ def read(absolute: str, root: str, max_bytes: int) -> SourceFile | InputProblem 
     kind = classify_content(by_name, text, relative)
     if kind is None:
         return None
-    return SourceFile(relative, absolute, text, kind)
+    return SourceFile(relative, absolute, text, kind, root=os.path.abspath(root))
 
 
 def scan_root(paths: list[str]) -> str:

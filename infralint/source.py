@@ -26,13 +26,38 @@ class Span:
 
 @dataclass
 class SourceFile:
-    """A file read once: its relative path, text and classified kind."""
+    """A file read once: its relative path, text and classified kind.
+
+    A config embedded in another file (nginx.conf in a ConfigMap) is a SourceFile too: its
+    ``path`` is the outer file, and positions are shifted into it by ``line_offset`` and
+    ``col_offset``, or all pinned to ``flat_line`` when the text does not map line by line
+    (a quoted or folded YAML string).
+    """
 
     path: str  # relative to the scan root, posix separators
     abspath: str
     text: str
     kind: str
+    root: str = ""  # absolute scan root: includes are followed only inside it
+    line_offset: int = 0
+    col_offset: int = 0
+    flat_line: int | None = None
+    embedded_in: str | None = None  # the id of the node holding this text (a ConfigMap)
+    embedded_key: str | None = None  # where in that node (the data key)
     _line_starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def id_path(self) -> str:
+        """The name of this text in node ids: the file, plus the key for embedded text."""
+        return f"{self.path}#{self.embedded_key}" if self.embedded_key else self.path
+
+    def position(self, line: int, col: int | None = None, end_line: int | None = None) -> tuple[int, int, int]:
+        """A (line, col, end_line) position in the outer file, for SpanMap tables."""
+        if self.flat_line is not None:
+            return (self.flat_line, 1, self.flat_line)
+        shifted_col = (col or 1) + (self.col_offset if col is not None else 0)
+        end = (end_line or line) + self.line_offset
+        return (line + self.line_offset, shifted_col, end)
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based (line, col) of a character offset."""
@@ -48,4 +73,9 @@ class SourceFile:
         return line, offset - self._line_starts[line - 1] + 1
 
     def span(self, line: int | None, col: int | None = None) -> Span:
-        return Span(self.path, line, col)
+        """A span in the outer file for a 1-based position in this text."""
+        if self.flat_line is not None:
+            return Span(self.path, self.flat_line)
+        if line is None:
+            return Span(self.path)
+        return Span(self.path, line + self.line_offset, None if col is None else col + self.col_offset)

@@ -32,3 +32,16 @@ def require_tool(env_var: str, what: str) -> Path:
     if os.environ.get("CI"):
         pytest.fail(message + ": CI must install it")
     pytest.skip(message)
+
+
+def require_binary(name: str) -> str:
+    """A real server used as an oracle (nginx, haproxy, redis-server): skipped on a developer
+    machine without it, a failure in CI, which installs it."""
+    import shutil
+
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is not installed: CI must install it")
+    pytest.skip(f"{name} is not installed")

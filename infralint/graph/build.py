@@ -7,7 +7,12 @@ from collections.abc import Iterable
 
 from infralint.graph.model import Graph, Node
 
-LINKERS = ("infralint.graph.k8s_links",)
+LINKERS = (
+    "infralint.graph.k8s_links",
+    "infralint.graph.nginx_links",
+    "infralint.graph.haproxy_links",
+    "infralint.graph.redis_links",
+)
 
 
 def build(nodes: Iterable[Node]) -> Graph:

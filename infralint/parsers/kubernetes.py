@@ -11,7 +11,7 @@ from typing import Any
 from infralint.findings import Finding
 from infralint.graph.model import Node, SpanMap
 from infralint.parsers.result import ParseResult, input_finding
-from infralint.parsers.yamlpos import Path, Pos, YamlInputError, load_documents
+from infralint.parsers.yamlpos import Path, Pos, YamlDocument, YamlInputError, load_documents
 from infralint.source import SourceFile
 
 IGNORE_ANNOTATION = "infralint.dev/ignore"
@@ -65,8 +65,10 @@ def parse(source: SourceFile) -> ParseResult:
         result.findings.append(_template_finding(source))
         return result
     for doc in documents:
+        first_new = len(result.nodes)
         result.documents += 1
         _add_document(source, doc.data, doc.positions, result)
+        _embedded_configs(source, doc, result, first_new)
     return result
 
 
@@ -280,3 +282,75 @@ def _default_requests(attrs: dict[str, Any], positions: dict[Path, Pos], prefix:
         pos = positions.get((*prefix, "resources", "limits", key))
         if pos is not None:
             extra[("resources", "requests", key)] = pos
+
+
+def _embedded_configs(source: SourceFile, doc: YamlDocument, result: ParseResult, first_new: int) -> None:
+    """Parse nginx/HAProxy/Redis configs held in ConfigMap data, with positions in this file."""
+    for node in result.nodes[first_new:]:
+        if node.kind != "k8s/ConfigMap":
+            continue
+        data = node.attrs.get("data")
+        if not isinstance(data, dict):
+            continue
+        for key, value in data.items():
+            if not isinstance(value, str) or not isinstance(key, str):
+                continue
+            kind = embedded_kind(key, value)
+            if kind is None:
+                continue
+            path = (*node.spans.prefix, "data", key)
+            embedded = _embedded_source(source, doc, path, key, value, kind, node.id)
+            _parse_embedded(embedded, node, result)
+
+
+def embedded_kind(key: str, value: str) -> str | None:
+    from infralint import sniff
+    from infralint.parsers.registry import PARSER_MODULES
+
+    if "\n" not in value.strip():
+        return None
+    kind = sniff.kind_by_name(key.lower()) or sniff.kind_by_content(key, value)
+    return kind if kind in PARSER_MODULES and kind != "k8s" else None
+
+
+def _embedded_source(
+    source: SourceFile, doc: YamlDocument, path: Path, key: str, value: str, kind: str, holder: str
+) -> SourceFile:
+    key_pos = doc.positions.get(path)
+    key_line = key_pos[0] if key_pos else doc.line
+    embedded = SourceFile(
+        source.path, source.abspath, value, kind, root=source.root, embedded_in=holder, embedded_key=key
+    )
+    style, indicator_line = doc.blocks.get(path, ("", key_line))
+    if style == "|":
+        # A literal block: its lines are the file's lines after the indicator, less the indent.
+        lines = source.text.splitlines()
+        embedded.line_offset = indicator_line
+        for line in lines[indicator_line : indicator_line + 50]:
+            if line.strip():
+                embedded.col_offset = len(line) - len(line.lstrip(" "))
+                break
+    else:
+        embedded.flat_line = key_line
+    return embedded
+
+
+def _parse_embedded(embedded: SourceFile, holder: Node, result: ParseResult) -> None:
+    from infralint.parsers.registry import parser_for
+
+    parse = parser_for(embedded.kind)
+    if parse is None:
+        return
+    try:
+        inner = parse(embedded)
+    except Exception as error:  # the rest of the manifest still counts
+        message = f"internal error while parsing {embedded.kind} in data key {embedded.embedded_key!r}: {type(error).__name__}: {error}"
+        result.findings.append(input_finding("infralint-rule-error", message, embedded.span(1)))
+        return
+    for node in inner.nodes:
+        if node.parent is None:
+            node.parent = holder.id  # the ConfigMap contains the config: suppressions reach it
+        node.ignored_rules = node.ignored_rules | holder.ignored_rules
+        node.facts.setdefault("embedded_in", holder.id)
+    result.nodes.extend(inner.nodes)
+    result.findings.extend(inner.findings)

@@ -10,6 +10,9 @@ from infralint.source import SourceFile
 
 PARSER_MODULES = {
     "k8s": "infralint.parsers.kubernetes",
+    "nginx": "infralint.parsers.nginx",
+    "haproxy": "infralint.parsers.haproxy",
+    "redis": "infralint.parsers.redis",
 }
 
 

@@ -8,7 +8,7 @@ hostile input (alias bombs, absurd nesting) is bounded rather than expanded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -50,6 +50,7 @@ class YamlDocument:
     positions: dict[Path, Pos]
     line: int  # first line of the document's content
     complex_keys: int = 0
+    blocks: dict[Path, tuple[str, int]] = field(default_factory=dict)
 
 
 def _pos(node: Node) -> Pos:
@@ -63,10 +64,12 @@ def _pos(node: Node) -> Pos:
 
 
 class _Converter:
-    __slots__ = ("alias_nodes", "complex_keys", "positions", "seen")
+    __slots__ = ("alias_nodes", "blocks", "complex_keys", "positions", "seen")
 
     def __init__(self) -> None:
         self.complex_keys = 0  # `key: {{ x }}` composes a mapping as a key: a template sign
+        # Multi-line string values: path -> (style, line of the `|`/`>` indicator or opening quote).
+        self.blocks: dict[Path, tuple[str, int]] = {}
         self.positions: dict[Path, Pos] = {}
         self.alias_nodes = 0
         self.seen: set[int] = set()
@@ -123,6 +126,8 @@ class _Converter:
             start = key_node.start_mark
             end_line = _pos(value_node)[2]
             positions[child_path] = (start.line + 1, start.column + 1, end_line)
+            if isinstance(value_node, ScalarNode) and end_line > value_node.start_mark.line + 1:
+                self.blocks[child_path] = (value_node.style or "", value_node.start_mark.line + 1)
             result[key] = self.convert(value_node, child_path, depth + 1, in_alias)
         for merge in merges:
             sources = merge.value if isinstance(merge, SequenceNode) else [merge]
@@ -157,7 +162,7 @@ def load_documents(text: str) -> Iterator[YamlDocument]:
             data = converter.convert(root, (), 0, False)
             line, col, end = _pos(root)
             converter.positions[()] = (line, col, end)
-            yield YamlDocument(data, converter.positions, line, converter.complex_keys)
+            yield YamlDocument(data, converter.positions, line, converter.complex_keys, converter.blocks)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
