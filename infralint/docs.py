@@ -119,7 +119,8 @@ def main() -> None:
 
     from infralint.catalog import all_metas
 
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else data_dir("docs") / "rules.md"
+    # A development command: it writes the checked-in docs of the source tree.
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "rules.md"
     target.write_text(rules_markdown(list(all_metas())), encoding="utf-8")
 
 
