@@ -1,7 +1,335 @@
-"""Python rules (filled in below)."""
+"""Python rules over Kubernetes containers: arithmetic on quantities, probe and port
+comparisons, securityContext fields whose location depends on where they are (not) written,
+and item-level checks of lists (capabilities, env).
+
+Container attrs hold effective values (pod securityContext merged in, requests defaulted from
+limits), so the rules judge what would run; only the location of a missing container-level
+field needs the container's own text.
+"""
 
 from __future__ import annotations
 
-from infralint.rules.meta import CheckFn
+import json
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
-CHECKS: dict[str, CheckFn] = {}
+from infralint.graph.model import Node
+from infralint.quantities import parse_quantity
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+PORT_HANDLERS = ("httpGet", "tcpSocket", "grpc")
+PROBE_HANDLERS = ("exec", *PORT_HANDLERS)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _where(node: Node) -> str:
+    return f"container '{node.facts['container']}' of {node.facts['object']}"
+
+
+def _security(node: Node) -> dict[str, Any]:
+    return _dict(node.attrs.get("securityContext"))
+
+
+def _own_security_path(node: Node) -> tuple[str, ...]:
+    """Where to report a container-level securityContext field that is missing.
+
+    The container's own `securityContext:` key when it has one, else the container itself:
+    the merged context may come from the pod, where container-only fields cannot be set.
+    """
+    spans = node.spans
+    own = (*spans.prefix, "securityContext") in spans.table
+    # A position in `extra` means the merged context stands in for the container's own.
+    if own and ("securityContext",) not in spans.extra:
+        return ("securityContext",)
+    return ()
+
+
+# k8s-requests-exceed-limits
+
+
+def requests_exceed_limits(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    resources = _dict(node.attrs.get("resources"))
+    requests = _dict(resources.get("requests"))
+    limits = _dict(resources.get("limits"))
+    for name, limit in limits.items():
+        if name not in requests:
+            continue
+        request = requests[name]
+        request_amount, limit_amount = parse_quantity(request), parse_quantity(limit)
+        if request_amount is None or limit_amount is None or request_amount <= limit_amount:
+            continue
+        yield Hit(
+            f"{_where(node)} requests {name} {request}, more than its limit {limit}",
+            ("resources", "requests", name),
+        )
+
+
+# k8s-identical-probes
+
+# Defaults the API server fills in, so that `path: /` and no path compare equal.
+_HTTP_DEFAULTS = {"path": "/", "scheme": "HTTP"}
+
+
+def _probe_check(probe: dict[str, Any]) -> tuple[str, Any] | None:
+    """The handler of a probe (what it checks), normalized; thresholds and timing left out."""
+    for handler in PROBE_HANDLERS:
+        if handler in probe:
+            spec = probe[handler]
+            if handler == "httpGet" and isinstance(spec, dict):
+                spec = {**_HTTP_DEFAULTS, **spec}
+                if isinstance(spec.get("scheme"), str):
+                    spec["scheme"] = spec["scheme"].upper()
+            return handler, spec
+    return None
+
+
+def identical_probes(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    liveness = node.attrs.get("livenessProbe")
+    readiness = node.attrs.get("readinessProbe")
+    if not isinstance(liveness, dict) or not isinstance(readiness, dict):
+        return
+    check = _probe_check(liveness)
+    if check is None or check[0] == "tcpSocket" or check != _probe_check(readiness):
+        return  # a TCP connect tests only that the process accepts: no dependency behind it
+    handler = check[0]
+    yield Hit(
+        f"{_where(node)} uses the same {handler} check for liveness and readiness: a slow dependency will restart it",
+        ("livenessProbe",),
+    )
+
+
+# k8s-probe-port-not-exposed
+
+# A port name as the API server accepts it (IANA service name); anything else, such as an
+# envsubst placeholder, cannot be judged.
+_PORT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?")
+
+
+def _port_number(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _declared_ports(container: dict[str, Any]) -> tuple[set[int], set[str], bool]:
+    """Numbers and names of a container's ports[], and whether every number could be read."""
+    numbers: set[int] = set()
+    names: set[str] = set()
+    readable = True
+    for port in _list(container.get("ports")):
+        port = _dict(port)
+        number = _port_number(port.get("containerPort"))
+        if number is None:
+            readable = False
+        else:
+            numbers.add(number)
+        if isinstance(port.get("name"), str):
+            names.add(port["name"])
+    return numbers, names, readable
+
+
+def _pod_port_numbers(node: Node, ctx: RuleContext) -> set[int]:
+    """Ports declared by any container of the pod: they share one network namespace."""
+    workload = ctx.graph.nodes.get(node.parent) if node.parent else None
+    numbers: set[int] = set()
+    for sibling in ctx.graph.children(workload) if workload else ():
+        if "k8s/container" in sibling.kinds:
+            numbers |= _declared_ports(sibling.attrs)[0]
+    return numbers
+
+
+def _mentions_port(node: Node, number: int) -> bool:
+    """Whether command, args or env values name the port (``--health-probe-bind-address=:8081``)."""
+    words = [*_list(node.attrs.get("command")), *_list(node.attrs.get("args"))]
+    words += [_dict(item).get("value") for item in _list(node.attrs.get("env"))]
+    pattern = re.compile(rf"(?<![0-9]){number}(?![0-9])")
+    return any(isinstance(word, (str, int)) and pattern.search(str(word)) for word in words)
+
+
+def _undeclared(node: Node, ctx: RuleContext, port: Any) -> str | None:
+    """How to name the probe's port when the container does not declare it, else None."""
+    numbers, names, readable = _declared_ports(node.attrs)
+    number = _port_number(port)
+    if number is None:
+        # The kubelet resolves a name in this container's ports[] only.
+        if not isinstance(port, str) or not _PORT_NAME.fullmatch(port) or port in names:
+            return None
+        return f"port name '{port}'"
+    if isinstance(port, str) and port in names:
+        return None
+    # A number reaches the pod IP whatever ports[] says: it only looks wrong when the
+    # container lists its ports, none of them is this one, no container of the pod
+    # declares it, and the container's own command line does not configure it.
+    if not numbers or not readable or number in numbers:
+        return None
+    if number in _pod_port_numbers(node, ctx) or _mentions_port(node, number):
+        return None
+    return f"port {number}"
+
+
+def probe_port_not_exposed(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for probe_name in PROBES:
+        probe = _dict(node.attrs.get(probe_name))
+        for handler in PORT_HANDLERS:
+            spec = _dict(probe.get(handler))
+            if "port" not in spec or (handler == "httpGet" and spec.get("host")):
+                continue  # a probe of another host says nothing about this container's ports
+            described = _undeclared(node, ctx, spec["port"])
+            if described is not None:
+                yield Hit(
+                    f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare",
+                    (probe_name, handler, "port"),
+                )
+
+
+# k8s-privilege-escalation, k8s-writable-root-filesystem
+
+
+def _container_field_not(node: Node, field: str, wanted: bool, message: str) -> Iterator[Hit]:
+    """A container-only securityContext field that is not `wanted`: at the field when it is
+    written, else at the nearest place of the container's own text."""
+    security = _security(node)
+    if field in security:
+        if security[field] is not wanted:
+            written = json.dumps(security[field])
+            yield Hit(f"{_where(node)} sets {field}: {written}; {message}", ("securityContext", field))
+        return
+    yield Hit(f"{_where(node)} does not set {field}: {str(wanted).lower()}; {message}", _own_security_path(node))
+
+
+def privilege_escalation(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _container_field_not(
+        node, "allowPrivilegeEscalation", False, "its processes can gain privileges (setuid binaries)"
+    )
+
+
+def writable_root_filesystem(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _container_field_not(node, "readOnlyRootFilesystem", True, "its root filesystem is writable")
+
+
+# k8s-run-as-root
+
+
+def _uid(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _origin(node: Node, field: str) -> str:
+    """Says so when an effective securityContext value was inherited from the pod."""
+    return " on the pod" if ("securityContext", field) in node.spans.extra else ""
+
+
+def run_as_root(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    security = _security(node)
+    user = _uid(security.get("runAsUser"))
+    non_root = security.get("runAsNonRoot")
+    if user == 0:
+        yield Hit(
+            f"{_where(node)} runs as root (runAsUser: 0{_origin(node, 'runAsUser')})",
+            ("securityContext", "runAsUser"),
+        )
+    elif user is not None and user > 0:
+        return  # an explicit non-root uid decides, whatever the image says
+    elif non_root is True:
+        return
+    elif "runAsNonRoot" in security:
+        yield Hit(
+            f"{_where(node)} sets runAsNonRoot: {json.dumps(non_root)}{_origin(node, 'runAsNonRoot')} "
+            "and no non-zero runAsUser, so the image's user (often root) runs",
+            ("securityContext", "runAsNonRoot"),
+        )
+    else:
+        yield Hit(
+            f"{_where(node)} sets neither runAsNonRoot: true nor a non-zero runAsUser (here or on the pod), "
+            "so the image's user (often root) runs",
+            _own_security_path(node),
+        )
+
+
+# k8s-dangerous-capabilities
+
+
+def _capability(name: str) -> str:
+    name = name.strip().upper()
+    return name[4:] if name.startswith("CAP_") else name
+
+
+def dangerous_capabilities(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    dangerous = {_capability(str(name)) for name in ctx.options.get("capabilities", ())}
+    added = _list(_dict(_security(node).get("capabilities")).get("add"))
+    for index, name in enumerate(added):
+        if isinstance(name, str) and _capability(name) in dangerous:
+            yield Hit(f"{_where(node)} adds capability {name}", ("securityContext", "capabilities", "add", index))
+
+
+# k8s-secret-in-env
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+# $(VAR) is expanded by the kubelet ($$(VAR) is an escaped literal); ${VAR} alone is a
+# placeholder for envsubst-style tools that render the manifest before it is applied.
+_KUBELET_REFERENCE = re.compile(r"(?<!\$)\$\([A-Za-z_][A-Za-z0-9_.-]*\)")
+_PLACEHOLDER = re.compile(r"\$\{[^}]+\}|\{\{.*\}\}")
+_NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null"})
+
+
+def _upper_snake(name: str) -> str:
+    return _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
+
+
+@cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source.strip(), re.IGNORECASE)
+
+
+def _looks_secret(name: str, options: dict[str, Any]) -> bool:
+    normalized = _upper_snake(name)
+    if not _pattern(options["secret_name_pattern"]).search(normalized):
+        return False
+    reference = options.get("reference_name_pattern")
+    return not (reference and _pattern(reference).search(normalized))
+
+
+def _is_literal_secret(value: Any) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    text = str(value).strip()
+    if not text or text.lower() in _NOT_SECRET_VALUES:
+        return False
+    if _KUBELET_REFERENCE.search(text) or _PLACEHOLDER.fullmatch(text):
+        return False
+    return not text.startswith("/")  # a file path: where the secret is, not what it is
+
+
+def secret_in_env(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for index, item in enumerate(_list(node.attrs.get("env"))):
+        item = _dict(item)
+        name = item.get("name")
+        if not isinstance(name, str) or "value" not in item or "valueFrom" in item:
+            continue
+        if _looks_secret(name, ctx.options) and _is_literal_secret(item["value"]):
+            yield Hit(f"{_where(node)} sets a literal value for secret-looking env var {name}", ("env", index, "value"))
+
+
+CHECKS: dict[str, CheckFn] = {
+    "k8s-requests-exceed-limits": requests_exceed_limits,
+    "k8s-identical-probes": identical_probes,
+    "k8s-probe-port-not-exposed": probe_port_not_exposed,
+    "k8s-privilege-escalation": privilege_escalation,
+    "k8s-writable-root-filesystem": writable_root_filesystem,
+    "k8s-run-as-root": run_as_root,
+    "k8s-dangerous-capabilities": dangerous_capabilities,
+    "k8s-secret-in-env": secret_in_env,
+}
