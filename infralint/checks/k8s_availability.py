@@ -1,7 +1,196 @@
-"""Python rules (filled in below)."""
+"""Availability of replicated workloads: replica counts, disruption budgets, spreading, rollouts.
+
+"Replicas" here is the floor a workload runs at: an autoscaler's minimum when one scales it
+(it overrides spec.replicas), else spec.replicas (1 when missing).
+"""
 
 from __future__ import annotations
 
-from infralint.rules.meta import CheckFn
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
 
-CHECKS: dict[str, CheckFn] = {}
+from infralint.graph.k8s_links import declared_replicas, looks_like_patch, min_replicas, replica_floor
+from infralint.graph.model import Graph, Node
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+
+_PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
+
+
+def _spec(node: Node) -> dict[str, Any]:
+    spec = node.attrs.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _percent(value: Any) -> int | None:
+    """25 from "25%"; None for anything that is not a percentage."""
+    match = _PERCENT.match(value) if isinstance(value, str) else None
+    return int(match.group(1)) if match else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _pod_spec(node: Node) -> dict[str, Any]:
+    data: Any = node.attrs
+    for key in node.facts.get("pod_spec_path") or ():
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if "k8s/workload" not in node.kinds or looks_like_patch(node):
+        return
+    declared = declared_replicas(node)
+    if declared is None or declared == 0:
+        return  # a template variable, or scaled to zero on purpose (nothing runs, nothing to lose)
+    scalers = ctx.graph.incoming(node, "scales")
+    if declared >= 2 or any(min_replicas(scaler) >= 2 for scaler in scalers):
+        return
+    path = ("spec", "replicas") if "replicas" in _spec(node) else ()
+    if scalers:
+        floor = max(min_replicas(scaler) for scaler in scalers)
+        message = f"{node.facts['object']} may run a single replica: the autoscaler that scales it allows a minimum of {floor}"
+    else:
+        count = f"replicas: {declared}" if path else "no replicas field (so 1 replica)"
+        message = f"{node.facts['object']} has {count}: one node drain or crash takes it down"
+    related = tuple(
+        ctx.related(
+            scaler, f"{scaler.facts['object']} scales it with minimum {min_replicas(scaler)}", _min_path(scaler)
+        )
+        for scaler in scalers
+    )
+    yield Hit(message, path=path, related=related)
+
+
+def _min_path(scaler: Node) -> tuple[str, ...]:
+    key = "minReplicaCount" if scaler.facts["kind"] == "ScaledObject" else "minReplicas"
+    return ("spec", key)
+
+
+def _budgets(graph: Graph, workload: Node) -> list[Node]:
+    return [n for n in graph.incoming(workload, "selects") if n.facts["kind"] == "PodDisruptionBudget"]
+
+
+def _replicated(graph: Graph, node: Node) -> int | None:
+    """The replica floor of a whole (not patch) workload when it is 2 or more."""
+    if looks_like_patch(node):
+        return None
+    floor = replica_floor(graph, node)
+    return floor if floor is not None and floor >= 2 else None
+
+
+def no_pod_disruption_budget(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    floor = _replicated(ctx.graph, node)
+    if floor is None or _budgets(ctx.graph, node):
+        return
+    yield Hit(
+        f"{node.facts['object']} runs {floor} replicas but no PodDisruptionBudget selects its pods: "
+        "a node drain may evict all of them at once"
+    )
+
+
+def _pod_count(graph: Graph, workload: Node) -> int | None:
+    """How many pods a workload keeps; None when it depends on the nodes or on completions."""
+    if looks_like_patch(workload):
+        return 0  # a patch of a workload counted elsewhere
+    if workload.facts["kind"] == "Pod":
+        return 1
+    return replica_floor(graph, workload)
+
+
+def pdb_blocks_eviction(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    spec = _spec(node)
+    name = node.facts["object"]
+    max_unavailable = spec.get("maxUnavailable")
+    if "maxUnavailable" in spec and (_count(max_unavailable) == 0 or _percent(max_unavailable) == 0):
+        yield Hit(
+            f"{name} has maxUnavailable: {max_unavailable}: no pod may ever be evicted, so node drains hang",
+            path=("spec", "maxUnavailable"),
+        )
+        return
+    if "minAvailable" not in spec:
+        return
+    min_available = spec["minAvailable"]
+    if (_percent(min_available) or 0) >= 100:
+        yield Hit(
+            f"{name} has minAvailable: {min_available}: no pod may ever be evicted, so node drains hang",
+            path=("spec", "minAvailable"),
+        )
+        return
+    yield from _min_available_hits(node, ctx, min_available)
+
+
+def _min_available_hits(node: Node, ctx: RuleContext, min_available: Any) -> Iterator[Hit]:
+    selected = ctx.graph.outgoing(node, "selects")
+    counts = [_pod_count(ctx.graph, workload) for workload in selected]
+    if not selected or any(count is None for count in counts):
+        return
+    pods = sum(count for count in counts if count is not None)
+    percent = _percent(min_available)
+    required = math.ceil(percent * pods / 100) if percent is not None else _count(min_available)
+    if required is None or pods == 0 or required < pods:
+        return
+    names = ", ".join(workload.facts["object"] for workload in selected)
+    yield Hit(
+        f"{node.facts['object']} requires {required} of the {pods} pods of {names} to stay available "
+        f"(minAvailable: {min_available}): none can be evicted, so node drains hang",
+        path=("spec", "minAvailable"),
+        related=tuple(
+            ctx.related(w, f"{w.facts['object']} keeps {count} pod(s) here", ("spec", "replicas"))
+            for w, count in zip(selected, counts, strict=True)
+        ),
+    )
+
+
+def no_anti_affinity(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    floor = _replicated(ctx.graph, node)
+    if floor is None:
+        return
+    pod_spec = _pod_spec(node)
+    affinity = pod_spec.get("affinity")
+    if isinstance(affinity, dict) and affinity.get("podAntiAffinity"):
+        return
+    if pod_spec.get("topologySpreadConstraints"):
+        return
+    path = (*node.facts["pod_spec_path"], "affinity")
+    yield Hit(
+        f"{node.facts['object']} runs {floor} replicas with neither podAntiAffinity nor "
+        "topologySpreadConstraints: they may all land on one node or zone",
+        path=path,
+    )
+
+
+def unsafe_rollout(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    floor = _replicated(ctx.graph, node)
+    if floor is None:
+        return
+    strategy = _spec(node).get("strategy")
+    if not isinstance(strategy, dict):
+        return
+    name = node.facts["object"]
+    if strategy.get("type") == "Recreate":
+        yield Hit(
+            f"{name} runs {floor} replicas with strategy Recreate: every rollout stops all of them first",
+            path=("spec", "strategy", "type"),
+        )
+        return
+    rolling = strategy.get("rollingUpdate")
+    value = rolling.get("maxUnavailable") if isinstance(rolling, dict) else None
+    percent, count = _percent(value), _count(value)
+    if (percent is not None and percent >= 100) or (count is not None and count >= floor):
+        yield Hit(
+            f"{name} allows maxUnavailable: {value} of its {floor} replicas: a rollout may stop all of them at once",
+            path=("spec", "strategy", "rollingUpdate", "maxUnavailable"),
+        )
+
+
+CHECKS: dict[str, CheckFn] = {
+    "k8s-single-replica": single_replica,
+    "k8s-no-pod-disruption-budget": no_pod_disruption_budget,
+    "k8s-pdb-blocks-eviction": pdb_blocks_eviction,
+    "k8s-no-anti-affinity": no_anti_affinity,
+    "k8s-unsafe-rollout": unsafe_rollout,
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from infralint.graph.model import Graph, Node
 
@@ -113,6 +113,19 @@ def link(graph: Graph) -> None:
             for service in find(graph, "Service", ingress.facts["namespace"], backend["service"]):
                 graph.link(ingress, service, "routes_to", port=backend.get("port"))
 
+    # KEDA drives an HPA of its own; its ScaledObject states the replica floor.
+    for scaled in graph.of_kind("k8s/ScaledObject"):
+        target = _spec(scaled).get("scaleTargetRef")
+        if isinstance(target, dict) and isinstance(target.get("name"), str):
+            kind = str(target.get("kind") or "Deployment")
+            for workload in find(graph, kind, scaled.facts["namespace"], target["name"]):
+                graph.link(scaled, workload, "scales")
+
+    for workload in graph.of_kind("k8s/workload"):
+        for ref in workload_references(workload):
+            for target in find(graph, ref.kind, workload.facts["namespace"], ref.name):
+                graph.link(workload, target, "references", path=ref.path, optional=ref.optional)
+
 
 def ingress_backends(ingress: Node) -> Iterator[tuple[dict[str, Any], tuple[Any, ...]]]:
     """Each backend of an Ingress (networking.k8s.io/v1 or the older extensions form) and its path."""
@@ -139,3 +152,183 @@ def ingress_backends(ingress: Node) -> Iterator[tuple[dict[str, Any], tuple[Any,
             yield {"service": service["name"], "port": port_value}, path
         elif isinstance(backend.get("serviceName"), str):
             yield {"service": backend["serviceName"], "port": backend.get("servicePort")}, path
+
+
+class Reference(NamedTuple):
+    """A workload's use of a ConfigMap, Secret or ServiceAccount by name."""
+
+    kind: str
+    name: str
+    path: tuple[Any, ...]  # of the name, inside the workload object
+    optional: bool
+
+
+def _named(ref: Any, key: str = "name") -> str | None:
+    if isinstance(ref, dict) and isinstance(ref.get(key), str) and ref[key]:
+        return str(ref[key])
+    return None
+
+
+def _optional(ref: Any) -> bool:
+    return isinstance(ref, dict) and ref.get("optional") is True
+
+
+def _dict_at(data: Any, key: Any) -> dict[str, Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _items(data: Any, key: str) -> Iterator[tuple[int, Any]]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if isinstance(value, list):
+        yield from enumerate(value)
+
+
+def _pod_spec(workload: Node) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    path = tuple(workload.facts.get("pod_spec_path") or ())
+    data: Any = workload.attrs
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return (data if isinstance(data, dict) else {}), path
+
+
+def workload_references(workload: Node) -> Iterator[Reference]:
+    """Every ConfigMap, Secret and ServiceAccount a workload's pod spec names.
+
+    Volumes (plain and projected), env valueFrom, envFrom, imagePullSecrets and the
+    service account; paths point at the name so findings land on the line at fault.
+    """
+    spec, base = _pod_spec(workload)
+    yield from _volume_references(spec, base)
+    for field_name in ("initContainers", "containers", "ephemeralContainers"):
+        for index, container in _items(spec, field_name):
+            yield from _container_references(container, (*base, field_name, index))
+    for index, pull in _items(spec, "imagePullSecrets"):
+        name = _named(pull)
+        if name:
+            yield Reference("Secret", name, (*base, "imagePullSecrets", index, "name"), False)
+    for key in ("serviceAccountName", "serviceAccount"):
+        account = spec.get(key)
+        if isinstance(account, str) and account:
+            yield Reference("ServiceAccount", account, (*base, key), False)
+            break
+
+
+def _volume_references(spec: dict[str, Any], base: tuple[Any, ...]) -> Iterator[Reference]:
+    for index, volume in _items(spec, "volumes"):
+        at = (*base, "volumes", index)
+        config_map = _dict_at(volume, "configMap")
+        if _named(config_map):
+            yield Reference("ConfigMap", config_map["name"], (*at, "configMap", "name"), _optional(config_map))
+        secret = _dict_at(volume, "secret")
+        if _named(secret, "secretName"):
+            yield Reference("Secret", secret["secretName"], (*at, "secret", "secretName"), _optional(secret))
+        for s_index, source in _items(_dict_at(volume, "projected"), "sources"):
+            for key, kind in (("configMap", "ConfigMap"), ("secret", "Secret")):
+                ref = _dict_at(source, key)
+                if _named(ref):
+                    path = (*at, "projected", "sources", s_index, key, "name")
+                    yield Reference(kind, ref["name"], path, _optional(ref))
+
+
+def _container_references(container: Any, at: tuple[Any, ...]) -> Iterator[Reference]:
+    for index, env in _items(container, "env"):
+        value_from = _dict_at(env, "valueFrom")
+        for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+            ref = _dict_at(value_from, key)
+            if _named(ref):
+                yield Reference(kind, ref["name"], (*at, "env", index, "valueFrom", key, "name"), _optional(ref))
+    for index, source in _items(container, "envFrom"):
+        for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+            ref = _dict_at(source, key)
+            if _named(ref):
+                yield Reference(kind, ref["name"], (*at, "envFrom", index, key, "name"), _optional(ref))
+
+
+SELECTOR_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+def looks_like_patch(node: Node) -> bool:
+    """An apps/v1 controller without the selector the API requires: a kustomize patch, not a whole object.
+
+    Patches state only what they change, so "missing" fields say nothing about what is deployed.
+    """
+    facts = node.facts
+    return facts["apiVersion"] == "apps/v1" and facts["kind"] in SELECTOR_REQUIRED and not _spec(node).get("selector")
+
+
+def declared_replicas(node: Node) -> int | None:
+    """spec.replicas as written: 1 when absent, None when it is not a number (an envsubst `${REPLICAS}`)."""
+    spec = _spec(node)
+    if "replicas" not in spec:
+        return 1
+    value = spec["replicas"]
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def min_replicas(scaler: Node) -> int:
+    """The replica floor an autoscaler keeps: HPA minReplicas (default 1), KEDA minReplicaCount (default 0)."""
+    spec = _spec(scaler)
+    if scaler.facts["kind"] == "ScaledObject":
+        value, default = spec.get("minReplicaCount"), 0
+    else:
+        value, default = spec.get("minReplicas"), 1
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def replica_floor(graph: Graph, workload: Node) -> int | None:
+    """Fewest replicas a workload runs: an autoscaler's minimum overrides spec.replicas.
+
+    None for workloads without a replica count (DaemonSet, Job, Pod ...).
+    """
+    scalers = graph.incoming(workload, "scales")
+    if scalers:
+        return max(min_replicas(scaler) for scaler in scalers)
+    if "replicas" not in workload.facts:
+        return None
+    return declared_replicas(workload)
+
+
+K8S_GENERATED = "k8s_generated"
+
+
+def defined_elsewhere(graph: Graph, kind: str, namespace: str | None, name: str) -> bool:
+    """Whether another object of the scan makes this ConfigMap or Secret at deploy time.
+
+    kustomize generators, SealedSecrets, ExternalSecrets and cert-manager Certificates create
+    them, so a workload naming one is not left dangling.
+    """
+    generated = graph.indexes.get(K8S_GENERATED)
+    if generated is None:
+        generated = graph.indexes[K8S_GENERATED] = _generated_objects(graph)
+    return any(same_namespace(ns, namespace) for ns in generated.get((kind, name), ()))
+
+
+def _generated_objects(graph: Graph) -> dict[tuple[str, str], list[str | None]]:
+    generated: dict[tuple[str, str], list[str | None]] = defaultdict(list)
+    for node in graph.of_kind("k8s/object"):
+        namespace = node.facts["namespace"]
+        for kind, name, ns in _generates(node):
+            generated[(kind, name)].append(ns if ns is not None else namespace)
+    return generated
+
+
+def _generates(node: Node) -> Iterator[tuple[str, str, str | None]]:
+    kind, attrs, spec = node.facts["kind"], node.attrs, _spec(node)
+    if kind == "Kustomization":
+        default_ns = attrs.get("namespace") if isinstance(attrs.get("namespace"), str) else None
+        for key, made in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            for _index, item in _items(attrs, key):
+                name = _named(item)
+                if name:
+                    ns = item.get("namespace")
+                    yield made, name, ns if isinstance(ns, str) else default_ns
+    elif kind == "SealedSecret":
+        yield "Secret", node.facts["name"], None
+        name = _named(_dict_at(_dict_at(spec, "template"), "metadata"))
+        if name:
+            yield "Secret", name, None
+    elif kind == "ExternalSecret":
+        yield "Secret", _named(_dict_at(spec, "target")) or node.facts["name"], None
+    elif kind == "Certificate" and isinstance(spec.get("secretName"), str):
+        yield "Secret", spec["secretName"], None
