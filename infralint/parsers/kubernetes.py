@@ -224,7 +224,7 @@ def _container_node(
     _default_requests(attrs, positions, prefix, extra)
     name = _text(container.get("name")) or f"#{index}"
     kinds = ["k8s/container", "k8s/init-container" if is_init else "k8s/app-container"]
-    if not is_init and facts["kind"] not in RUN_TO_COMPLETION:
+    if not is_init and not runs_to_completion(facts["kind"], pod_spec):
         kinds.append("k8s/long-running-container")
     pos = positions.get(prefix)
     return Node(
@@ -237,6 +237,13 @@ def _container_node(
         end_line=pos[2] if pos else None,
         ignored_rules=ignored,
     )
+
+
+def runs_to_completion(kind: str, pod_spec: dict[str, Any]) -> bool:
+    """Jobs, CronJobs and bare Pods that are not restarted finish: probes do not apply."""
+    if kind in RUN_TO_COMPLETION:
+        return True
+    return kind == "Pod" and pod_spec.get("restartPolicy") in ("Never", "OnFailure")
 
 
 def _apply_pod_security(
@@ -260,10 +267,6 @@ def _apply_pod_security(
             pos = positions.get((*pod_prefix, "securityContext", key))
             if pos is not None:
                 extra[("securityContext", key)] = pos
-    if not isinstance(own, dict):
-        pos = positions.get((*pod_prefix, "securityContext"))
-        if pos is not None:
-            extra[("securityContext",)] = pos
 
 
 def _default_requests(attrs: dict[str, Any], positions: dict[Path, Pos], prefix: Path, extra: dict[Path, Pos]) -> None:
