@@ -1,7 +1,428 @@
-"""Python rules (filled in below)."""
+"""Graph rules over Kubernetes references: selectors, ports, backends, scale targets, config.
+
+A reference is judged dangling only when the scan holds the context that would define it
+(workloads for selectors, Services for Ingress backends, some ConfigMap for a ConfigMap name).
+"""
 
 from __future__ import annotations
 
-from infralint.rules.meta import CheckFn
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
-CHECKS: dict[str, CheckFn] = {}
+from infralint.graph.k8s_links import (
+    defined_elsewhere,
+    find,
+    ingress_backends,
+    is_empty_selector,
+    looks_like_patch,
+    made_by_operator,
+    nearest,
+    pod_running_custom_resources,
+    same_namespace,
+    workload_references,
+)
+from infralint.graph.model import Graph, Node
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+
+SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+MAX_RELATED = 5
+
+
+def _spec(node: Node) -> dict[str, Any]:
+    spec = node.attrs.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _dig(data: Any, path: Iterable[Any]) -> Any:
+    for key in path:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _defines(graph: Graph, kind: str, namespace: str | None) -> bool:
+    """Whether the scan holds some object of this kind in a namespace compatible with ``namespace``."""
+    group = "k8s/workload" if kind == "workload" else f"k8s/{kind}"
+    return any(same_namespace(node.facts["namespace"], namespace) for node in graph.of_kind(group))
+
+
+def _defines_near(graph: Graph, kind: str, node: Node) -> bool:
+    """Whether the scan defines some object of ``kind`` where ``node`` would look for it.
+
+    Without a namespace on either side, only objects in the node's folder tree (its folder, a
+    parent or a subfolder) count: unrelated apps of a monorepo are not context for each other.
+    """
+    namespace = node.facts["namespace"]
+    for other in graph.of_kind(f"k8s/{kind}"):
+        theirs = other.facts["namespace"]
+        if namespace is not None and theirs == namespace:
+            return True
+        if same_namespace(theirs, namespace) and _related_folders(node.path, other.path):
+            return True
+    return False
+
+
+def _related_folders(a: str, b: str) -> bool:
+    folder_a, folder_b = posixpath.dirname(a), posixpath.dirname(b)
+    return _within(folder_a, folder_b) or _within(folder_b, folder_a)
+
+
+def _within(folder: str, ancestor: str) -> bool:
+    return ancestor in ("", ".") or folder == ancestor or folder.startswith(ancestor + "/")
+
+
+def _holds_the_pods(graph: Graph, namespace: str | None) -> bool:
+    """Whether the scan shows every pod a selector in ``namespace`` could match."""
+    return _defines(graph, "workload", namespace) and not pod_running_custom_resources(graph, namespace)
+
+
+def _labels(selector: dict[str, Any]) -> str:
+    """A selector as `app=web, tier In (a, b)`: plain maps (Services) and LabelSelectors alike."""
+    if "matchLabels" in selector or "matchExpressions" in selector:
+        labels, expressions = selector.get("matchLabels") or {}, selector.get("matchExpressions") or []
+    else:
+        labels, expressions = selector, []
+    parts = [f"{key}={value}" for key, value in labels.items()] if isinstance(labels, dict) else []
+    for expression in expressions if isinstance(expressions, list) else []:
+        if isinstance(expression, dict):
+            values = ", ".join(str(v) for v in expression.get("values") or [])
+            parts.append(f"{expression.get('key')} {expression.get('operator')}" + (f" ({values})" if values else ""))
+    return ", ".join(parts) or "{}"
+
+
+# -- selectors that match nothing -------------------------------------------------------------
+
+
+def service_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    spec = _spec(node)
+    selector = spec.get("selector")
+    if spec.get("type") == "ExternalName" or not isinstance(selector, dict) or not selector:
+        return  # no selector: endpoints are managed by hand or by another controller
+    if ctx.graph.outgoing(node, "selects") or not _holds_the_pods(ctx.graph, node.facts["namespace"]):
+        return
+    yield Hit(
+        f"{node.facts['object']} selects no pods: no pod template in the scan has the labels {_labels(selector)}",
+        path=("spec", "selector"),
+    )
+
+
+def pdb_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    selector = _spec(node).get("selector")
+    if not isinstance(selector, dict) or ctx.graph.outgoing(node, "selects"):
+        return
+    if not _holds_the_pods(ctx.graph, node.facts["namespace"]):
+        return
+    yield Hit(
+        f"{node.facts['object']} selects no pods: no pod template in the scan has the labels {_labels(selector)}",
+        path=("spec", "selector"),
+    )
+
+
+def networkpolicy_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    selector = _spec(node).get("podSelector")
+    if not isinstance(selector, dict) or is_empty_selector(selector):
+        return  # an empty podSelector means every pod of the namespace
+    if ctx.graph.outgoing(node, "selects") or not _holds_the_pods(ctx.graph, node.facts["namespace"]):
+        return
+    yield Hit(
+        f"{node.facts['object']} applies to no pods: no pod template in the scan has the labels {_labels(selector)}",
+        path=("spec", "podSelector"),
+    )
+
+
+# -- Service ports ----------------------------------------------------------------------------
+
+
+class DeclaredPort(NamedTuple):
+    number: Any
+    name: Any
+    protocol: str
+    container: Node
+
+
+def _serving_containers(graph: Graph, workload: Node) -> list[Node]:
+    """App containers, plus sidecars (init containers that keep running)."""
+    return [
+        child
+        for child in graph.children(workload)
+        if "k8s/app-container" in child.kinds
+        or ("k8s/init-container" in child.kinds and child.attrs.get("restartPolicy") == "Always")
+    ]
+
+
+def _declared_ports(graph: Graph, workload: Node) -> list[DeclaredPort]:
+    declared = []
+    for container in _serving_containers(graph, workload):
+        for port in container.attrs.get("ports") or []:
+            if isinstance(port, dict):
+                protocol = str(port.get("protocol") or "TCP")
+                declared.append(DeclaredPort(port.get("containerPort"), port.get("name"), protocol, container))
+    return declared
+
+
+def _as_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def service_port_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    workloads = ctx.graph.outgoing(node, "selects")
+    ports = _spec(node).get("ports")
+    if not workloads or not isinstance(ports, list):
+        return
+    declared = {workload.id: _declared_ports(ctx.graph, workload) for workload in workloads}
+    names = ", ".join(workload.facts["object"] for workload in workloads)
+    for index, port in enumerate(ports):
+        if not isinstance(port, dict):
+            continue
+        key = "targetPort" if "targetPort" in port else "port"
+        target = port.get(key)
+        protocol = str(port.get("protocol") or "TCP")
+        number = _as_number(target)
+        if number is not None:
+            if _number_served(ctx.graph, workloads, declared, number):
+                continue
+            message = f"{node.facts['object']} sends {key} {number} to pods that declare other ports ({names})"
+        elif _PORT_NAME.match(str(target)):
+            if any(p.name == target and p.protocol == protocol for w in workloads for p in declared[w.id]):
+                continue
+            message = f"{node.facts['object']} sends {key} '{target}' to pods without a {protocol} port of that name ({names})"
+        else:
+            continue  # not a valid port name: a placeholder filled in at deploy time
+        containers = [p.container for ports_of in declared.values() for p in ports_of]
+        related = _related_containers(ctx, containers or _all_containers(ctx.graph, workloads))
+        yield Hit(message, path=("spec", "ports", index, key), related=related)
+
+
+# IANA service name, as Kubernetes validates port names: the only names a targetPort can match.
+_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,14}$")
+
+
+def _number_served(graph: Graph, workloads: list[Node], declared: dict[str, list[DeclaredPort]], number: int) -> bool:
+    """A number reaches the pod whether declared or not: it is judged only against pods that
+    declare their ports and do not mention it in their command line or environment either."""
+    for workload in workloads:
+        if not declared[workload.id] or any(p.number == number for p in declared[workload.id]):
+            return True
+        mention = re.compile(rf"(?<![0-9]){number}(?![0-9])")
+        if any(_mentions(container.attrs, mention) for container in _serving_containers(graph, workload)):
+            return True
+    return False
+
+
+def _mentions(container: dict[str, Any], pattern: re.Pattern[str]) -> bool:
+    """Whether args, command, env values or a probe mention the port (`--metrics-bind-address=:8443`)."""
+    texts = [*(container.get("command") or []), *(container.get("args") or [])]
+    texts += [env.get("value") for env in container.get("env") or [] if isinstance(env, dict)]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        for handler in ("httpGet", "tcpSocket", "grpc"):
+            texts.append(str(_dig(container, (probe, handler, "port"))))
+    return any(isinstance(text, str) and pattern.search(text) for text in texts)
+
+
+def _all_containers(graph: Graph, workloads: list[Node]) -> list[Node]:
+    return [c for w in workloads for c in _serving_containers(graph, w)]
+
+
+def _related_containers(ctx: RuleContext, containers: list[Node]) -> tuple[Any, ...]:
+    seen: dict[str, Node] = {}
+    for container in containers:
+        seen.setdefault(container.id, container)
+    return tuple(
+        ctx.related(c, f"container '{c.facts['container']}' of {c.facts['object']} declares its ports here", ("ports",))
+        for c in list(seen.values())[:MAX_RELATED]
+    )
+
+
+# -- Ingress backends -------------------------------------------------------------------------
+
+
+def ingress_backend_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    namespace = node.facts["namespace"]
+    if not _defines(ctx.graph, "Service", namespace):
+        return
+    for backend, path in ingress_backends(node):
+        raw = _dig(node.attrs, path)
+        v1 = isinstance(raw, dict) and isinstance(raw.get("service"), dict)
+        name_path = (*path, "service", "name") if v1 else (*path, "serviceName")
+        port = backend.get("port")
+        if port == "use-annotation":
+            continue  # AWS load balancer controller: an action defined in an annotation
+        services = nearest(node, find(ctx.graph, "Service", namespace, backend["service"]))
+        if not services and made_by_operator(ctx.graph, namespace, backend["service"]):
+            continue
+        if not services:
+            yield Hit(
+                f"{node.facts['object']} routes to Service '{backend['service']}', which the scan does not define",
+                path=name_path,
+            )
+            continue
+        if port is None or any(_service_has_port(service, port) for service in services):
+            continue
+        port_key = ("port", "number" if _as_number(port) is not None else "name")
+        port_path = (*path, "service", *port_key) if v1 else (*path, "servicePort")
+        service = services[0]
+        yield Hit(
+            f"{node.facts['object']} routes to port {port} of Service '{backend['service']}', which has no such port",
+            path=port_path,
+            related=(ctx.related(service, f"{service.facts['object']} defines its ports here", ("spec", "ports")),),
+        )
+
+
+def _service_has_port(service: Node, port: Any) -> bool:
+    ports = _spec(service).get("ports")
+    if not isinstance(ports, list) or not ports:
+        return True  # nothing to compare with (ExternalName, or ports set elsewhere)
+    number = _as_number(port)
+    for entry in ports:
+        if not isinstance(entry, dict):
+            continue
+        if number is not None and _as_number(entry.get("port")) == number:
+            return True
+        if number is None and entry.get("name") == port:
+            return True
+    return False
+
+
+# -- autoscalers ------------------------------------------------------------------------------
+
+
+def hpa_target_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    target = _spec(node).get("scaleTargetRef")
+    if not isinstance(target, dict) or not isinstance(target.get("name"), str):
+        return
+    if ctx.graph.outgoing(node, "scales"):
+        return
+    kind = str(target.get("kind") or "")
+    namespace = node.facts["namespace"]
+    context = "workload" if kind in SCALABLE_KINDS else kind
+    if not kind or not _defines(ctx.graph, context, namespace):
+        return  # a custom resource kind, or no workloads to judge by
+    yield Hit(
+        f"{node.facts['object']} scales {kind} '{target['name']}', which the scan does not define",
+        path=("spec", "scaleTargetRef", "name"),
+    )
+
+
+class UtilizationMetric(NamedTuple):
+    resource: str  # cpu or memory
+    container: str | None  # a ContainerResource metric names one container
+    path: tuple[Any, ...]
+
+
+def utilization_metrics(hpa: Node) -> Iterator[UtilizationMetric]:
+    """Metrics of an HPA that are a percentage of the pods' requests, defaults included."""
+    spec = _spec(hpa)
+    if hpa.facts["apiVersion"] == "autoscaling/v1":
+        key = "targetCPUUtilizationPercentage"
+        yield UtilizationMetric("cpu", None, ("spec", key) if key in spec else ("spec",))
+        return
+    metrics = spec.get("metrics")
+    if not metrics:
+        yield UtilizationMetric("cpu", None, ("spec",))  # the default: 80% average CPU utilization
+        return
+    for index, metric in enumerate(metrics if isinstance(metrics, list) else []):
+        if not isinstance(metric, dict):
+            continue
+        for key in ("resource", "containerResource"):
+            source = metric.get(key)
+            if not isinstance(source, dict) or source.get("name") not in ("cpu", "memory"):
+                continue
+            target = source.get("target")
+            by_target = isinstance(target, dict) and target.get("type") == "Utilization"
+            if by_target or "targetAverageUtilization" in source:  # the latter: autoscaling/v2beta1
+                container = source.get("container") if key == "containerResource" else None
+                path = ("spec", "metrics", index, key, "name")
+                yield UtilizationMetric(str(source["name"]), str(container) if container else None, path)
+
+
+def hpa_without_requests(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    targets = ctx.graph.outgoing(node, "scales")
+    if not targets:
+        return
+    for metric in utilization_metrics(node):
+        for workload in targets:
+            lacking = [
+                container
+                for container in _serving_containers(ctx.graph, workload)
+                if (metric.container is None or container.facts["container"] == metric.container)
+                and not _has_request(container, metric.resource)
+                and not _patched_request(ctx.graph, workload, container, metric.resource)
+            ]
+            if not lacking:
+                continue
+            names = ", ".join(f"'{c.facts['container']}'" for c in lacking)
+            who = f"containers {names} have" if len(lacking) > 1 else f"container {names} has"
+            yield Hit(
+                f"{node.facts['object']} scales {workload.facts['object']} on {metric.resource} utilization, "
+                f"but {who} no {metric.resource} request (nor limit): the autoscaler cannot "
+                "compute utilization and will not scale",
+                path=metric.path,
+                related=tuple(
+                    ctx.related(
+                        c, f"container '{c.facts['container']}' sets no {metric.resource} request", ("resources",)
+                    )
+                    for c in lacking[:MAX_RELATED]
+                ),
+            )
+
+
+def _has_request(container: Node, resource: str) -> bool:
+    requests = _dig(container.attrs, ("resources", "requests"))
+    return isinstance(requests, dict) and requests.get(resource) not in (None, "")
+
+
+def _patched_request(graph: Graph, workload: Node, container: Node, resource: str) -> bool:
+    """Whether a kustomize patch of the workload in the scan sets the request for this container."""
+    facts = workload.facts
+    for patch in find(graph, facts["kind"], facts["namespace"], facts["name"]):
+        if patch is workload or not looks_like_patch(patch):
+            continue
+        for other in _serving_containers(graph, patch):
+            if other.facts["container"] == container.facts["container"] and _has_request(other, resource):
+                return True
+    return False
+
+
+# -- ConfigMaps and Secrets -------------------------------------------------------------------
+
+
+def missing_configmap_or_secret(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    namespace = node.facts["namespace"]
+    for ref in workload_references(node):
+        if ref.kind not in ("ConfigMap", "Secret") or ref.optional or "imagePullSecrets" in ref.path:
+            continue  # kubelet starts pods without a missing pull secret; optional refs may be absent
+        if find(ctx.graph, ref.kind, namespace, ref.name) or defined_elsewhere(
+            ctx.graph, ref.kind, namespace, ref.name
+        ):
+            continue
+        if not _defines_near(ctx.graph, ref.kind, node):
+            continue
+        yield Hit(
+            f"{node.facts['object']} uses {ref.kind} '{ref.name}', which the scan does not define: "
+            "the pod will not start",
+            path=ref.path,
+        )
+
+
+CHECKS: dict[str, CheckFn] = {
+    "k8s-service-selects-nothing": service_selects_nothing,
+    "k8s-service-port-mismatch": service_port_mismatch,
+    "k8s-ingress-backend-missing": ingress_backend_missing,
+    "k8s-hpa-target-missing": hpa_target_missing,
+    "k8s-hpa-without-requests": hpa_without_requests,
+    "k8s-pdb-selects-nothing": pdb_selects_nothing,
+    "k8s-networkpolicy-selects-nothing": networkpolicy_selects_nothing,
+    "k8s-missing-configmap-or-secret": missing_configmap_or_secret,
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -57,20 +58,72 @@ def find(graph: Graph, kind: str, namespace: str | None, name: str) -> list[Node
     return [node for node in candidates if same_namespace(node.facts["namespace"], namespace)]
 
 
+def nearest(node: Node, candidates: list[Node]) -> list[Node]:
+    """Of several objects a name could mean, those closest to ``node`` in the file tree.
+
+    Objects without a namespace match by name across the whole scan; in a repository of many
+    apps, `web` in this folder is meant, not `web` of another app.
+    """
+    if len(candidates) < 2:
+        return candidates
+    ranks = [_closeness(node, other) for other in candidates]
+    best = max(ranks)
+    return [other for other, rank in zip(candidates, ranks, strict=True) if rank == best]
+
+
+def _closeness(node: Node, other: Node) -> tuple[bool, bool, int]:
+    """Whole objects before kustomize patches, then the same file, then shared leading folders."""
+    a, b = node.path, other.path
+    shared = 0
+    for part_a, part_b in zip(a.split("/")[:-1], b.split("/")[:-1], strict=False):
+        if part_a != part_b:
+            break
+        shared += 1
+    return (not looks_like_patch(other), a == b, shared)
+
+
 def selected_workloads(graph: Graph, namespace: str | None, selector: Any, plain: bool = False) -> Iterator[Node]:
     for workload in graph.of_kind("k8s/workload"):
         if not same_namespace(workload.facts["namespace"], namespace):
             continue
-        labels = workload.facts.get("pod_labels", {})
-        if plain:
-            if (
-                isinstance(selector, dict)
-                and selector
-                and all(labels.get(str(k)) == str(v) for k, v in selector.items())
-            ):
+        for labels in pod_label_sets(workload):
+            if plain:
+                matched = (
+                    isinstance(selector, dict)
+                    and bool(selector)
+                    and all(labels.get(str(k)) == str(v) for k, v in selector.items())
+                )
+            else:
+                matched = selector_matches(selector, labels)
+            if matched:
                 yield workload
-        elif selector_matches(selector, labels):
-            yield workload
+                break
+
+
+MAX_ORDINALS = 1000
+
+
+def pod_label_sets(workload: Node) -> Iterator[dict[str, str]]:
+    """The label sets a workload's pods carry: the template's, plus what the controller adds.
+
+    The Job controller labels its pods with the Job's name, and a StatefulSet labels each pod
+    with its own name and ordinal; Services and budgets select by those too.
+    """
+    labels: dict[str, str] = workload.facts.get("pod_labels", {})
+    kind, name = workload.facts["kind"], workload.facts["name"]
+    if kind == "Job":
+        yield {**labels, "job-name": name, "batch.kubernetes.io/job-name": name}
+    elif kind == "StatefulSet":
+        replicas = declared_replicas(workload)
+        count = MAX_ORDINALS if replicas is None else min(max(replicas, 1), MAX_ORDINALS)
+        for ordinal in range(count):
+            pod = {
+                "statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}",
+                "apps.kubernetes.io/pod-index": str(ordinal),
+            }
+            yield {**labels, **pod}
+    else:
+        yield labels
 
 
 def _spec(node: Node) -> dict[str, Any]:
@@ -105,12 +158,12 @@ def link(graph: Graph) -> None:
     for hpa in graph.of_kind("k8s/HorizontalPodAutoscaler"):
         target = _spec(hpa).get("scaleTargetRef")
         if isinstance(target, dict) and isinstance(target.get("name"), str):
-            for workload in find(graph, str(target.get("kind")), hpa.facts["namespace"], target["name"]):
+            for workload in nearest(hpa, find(graph, str(target.get("kind")), hpa.facts["namespace"], target["name"])):
                 graph.link(hpa, workload, "scales")
 
     for ingress in graph.of_kind("k8s/Ingress"):
         for backend, _path in ingress_backends(ingress):
-            for service in find(graph, "Service", ingress.facts["namespace"], backend["service"]):
+            for service in nearest(ingress, find(graph, "Service", ingress.facts["namespace"], backend["service"])):
                 graph.link(ingress, service, "routes_to", port=backend.get("port"))
 
     # KEDA drives an HPA of its own; its ScaledObject states the replica floor.
@@ -118,12 +171,12 @@ def link(graph: Graph) -> None:
         target = _spec(scaled).get("scaleTargetRef")
         if isinstance(target, dict) and isinstance(target.get("name"), str):
             kind = str(target.get("kind") or "Deployment")
-            for workload in find(graph, kind, scaled.facts["namespace"], target["name"]):
+            for workload in nearest(scaled, find(graph, kind, scaled.facts["namespace"], target["name"])):
                 graph.link(scaled, workload, "scales")
 
     for workload in graph.of_kind("k8s/workload"):
         for ref in workload_references(workload):
-            for target in find(graph, ref.kind, workload.facts["namespace"], ref.name):
+            for target in nearest(workload, find(graph, ref.kind, workload.facts["namespace"], ref.name)):
                 graph.link(workload, target, "references", path=ref.path, optional=ref.optional)
 
 
@@ -301,7 +354,25 @@ def defined_elsewhere(graph: Graph, kind: str, namespace: str | None, name: str)
     generated = graph.indexes.get(K8S_GENERATED)
     if generated is None:
         generated = graph.indexes[K8S_GENERATED] = _generated_objects(graph)
-    return any(same_namespace(ns, namespace) for ns in generated.get((kind, name), ()))
+    if any(same_namespace(ns, namespace) for ns in generated.get((kind, name), ())):
+        return True
+    return kind == "Secret" and made_by_operator(graph, namespace, name)
+
+
+def made_by_operator(graph: Graph, namespace: str | None, name: str) -> bool:
+    """Whether a custom resource of the scan likely makes the object of this name.
+
+    Operators name what they make after their resource: Secrets `<user>.<cluster>.credentials...`
+    (Zalando), `<cluster>-app` (CloudNativePG), `redb-<database>` (Redis Enterprise), `<user>`
+    (Strimzi), Services `<kibana>-kb-http` (ECK).
+    """
+    for node in graph.of_kind("k8s/object"):
+        if not _is_custom(node) or not same_namespace(node.facts["namespace"], namespace):
+            continue
+        custom = re.escape(node.facts["name"])
+        if re.search(rf"(?:^|[.-]){custom}(?:$|[.-])", name):
+            return True
+    return False
 
 
 def _generated_objects(graph: Graph) -> dict[tuple[str, str], list[str | None]]:
@@ -332,3 +403,66 @@ def _generates(node: Node) -> Iterator[tuple[str, str, str | None]]:
         yield "Secret", _named(_dict_at(spec, "target")) or node.facts["name"], None
     elif kind == "Certificate" and isinstance(spec.get("secretName"), str):
         yield "Secret", spec["secretName"], None
+
+
+K8S_POD_RUNNING_CRS = "k8s_pod_running_custom_resources"
+BUILTIN_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "autoscaling",
+        "policy",
+        "extensions",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "apiextensions.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiregistration.k8s.io",
+        "scheduling.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "node.k8s.io",
+        "certificates.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "resource.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "kustomize.config.k8s.io",
+    }
+)
+# Keys that give away a custom resource whose operator runs pods (databases, Ray, LeaderWorkerSet ...).
+POD_HINT_KEYS = frozenset(
+    {"containers", "template", "podTemplate", "replicas", "instances", "numberOfInstances", "image", "imageName"}
+)
+
+
+def pod_running_custom_resources(graph: Graph, namespace: str | None) -> list[Node]:
+    """Custom resources in a compatible namespace whose operator likely runs pods the scan cannot see.
+
+    Selectors may match those pods, so "selects nothing" cannot be judged next to them.
+    """
+    found = graph.indexes.get(K8S_POD_RUNNING_CRS)
+    if found is None:
+        found = graph.indexes[K8S_POD_RUNNING_CRS] = [
+            node for node in graph.of_kind("k8s/object") if _is_custom(node) and _mentions_pods(_spec(node), 4)
+        ]
+    return [node for node in found if same_namespace(node.facts["namespace"], namespace)]
+
+
+def _is_custom(node: Node) -> bool:
+    api_version = str(node.facts["apiVersion"])
+    group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+    return group not in BUILTIN_GROUPS
+
+
+def _mentions_pods(data: Any, depth: int) -> bool:
+    if depth < 0:
+        return False
+    if isinstance(data, dict):
+        return any(key in POD_HINT_KEYS or _mentions_pods(value, depth - 1) for key, value in data.items())
+    if isinstance(data, list):
+        return any(_mentions_pods(item, depth - 1) for item in data[:20])
+    return False

@@ -1,0 +1,440 @@
+"""The k8s linker: selectors, namespaces, ingress backends, scale targets and references."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from infralint.graph.build import build
+from infralint.graph.k8s_links import (
+    defined_elsewhere,
+    find,
+    ingress_backends,
+    looks_like_patch,
+    made_by_operator,
+    nearest,
+    pod_label_sets,
+    replica_floor,
+    same_namespace,
+    selected_workloads,
+    selector_matches,
+    workload_references,
+)
+from infralint.graph.model import Graph, Node
+from infralint.parsers.kubernetes import parse
+from infralint.source import SourceFile
+
+
+def graph_of(*files: tuple[str, str]) -> Graph:
+    nodes = []
+    for path, text in files:
+        source = SourceFile(path=path, abspath="/" + path, text=textwrap.dedent(text), kind="k8s")
+        nodes.extend(parse(source).nodes)
+    return build(nodes)
+
+
+def deployment(name: str, labels: str, namespace: str = "", extra: str = "") -> str:
+    ns = f"\n  namespace: {namespace}" if namespace else ""
+    return f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}{ns}
+spec:
+  selector:
+    matchLabels: {labels}
+  template:
+    metadata:
+      labels: {labels}
+    spec:
+      containers:
+        - name: app
+          image: example/{name}:1.0
+{extra}"""
+
+
+def node(graph: Graph, node_id: str) -> Node:
+    return graph.nodes[node_id]
+
+
+def targets(graph: Graph, source_id: str, kind: str) -> list[str]:
+    return sorted(n.id for n in graph.outgoing(graph.nodes[source_id], kind))
+
+
+# -- selector matching ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("selector", "matches"),
+    [
+        ({"matchLabels": {"app": "web"}}, True),
+        ({"matchLabels": {"app": "web", "tier": "db"}}, False),
+        ({"matchExpressions": [{"key": "app", "operator": "In", "values": ["api", "web"]}]}, True),
+        ({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]}, False),
+        ({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, True),
+        ({"matchExpressions": [{"key": "track", "operator": "DoesNotExist"}]}, True),
+        ({"matchExpressions": [{"key": "app", "operator": "Gt", "values": ["1"]}]}, False),
+        (
+            {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["x"]}]},
+            False,
+        ),
+        ({"app": "web"}, True),  # a Service's plain map
+        ({}, True),  # an empty LabelSelector selects everything
+        (None, False),
+    ],
+)
+def test_selector_matches(selector: object, matches: bool) -> None:
+    assert selector_matches(selector, {"app": "web", "tier": "frontend"}) is matches
+
+
+def test_an_object_without_namespace_matches_any_namespace() -> None:
+    assert same_namespace(None, "shop")
+    assert same_namespace("shop", None)
+    assert same_namespace("shop", "shop")
+    assert not same_namespace("shop", "blog")
+
+
+def test_service_selects_by_plain_map_within_its_namespace() -> None:
+    graph = graph_of(
+        ("web.yaml", deployment("web", "{app: web, tier: frontend}", namespace="shop")),
+        ("blog.yaml", deployment("blog", "{app: web}", namespace="blog")),
+        ("anywhere.yaml", deployment("anywhere", "{app: web}")),
+        (
+            "svc.yaml",
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: shop}
+            spec:
+              selector: {app: web}
+            """,
+        ),
+    )
+    assert targets(graph, "k8s/Service/shop/web", "selects") == [
+        "k8s/Deployment/-/anywhere",
+        "k8s/Deployment/shop/web",
+    ]
+
+
+def test_a_service_with_an_empty_selector_selects_nothing() -> None:
+    graph = graph_of(
+        ("web.yaml", deployment("web", "{app: web}")),
+        ("svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: ext}\nspec: {selector: {}}\n"),
+    )
+    assert targets(graph, "k8s/Service/-/ext", "selects") == []
+    assert list(selected_workloads(graph, None, {}, plain=True)) == []
+
+
+def test_controller_labels_count_for_selectors() -> None:
+    graph = graph_of(
+        (
+            "sts.yaml",
+            """
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata: {name: db}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: db}}
+              template:
+                metadata: {labels: {app: db}}
+                spec: {containers: [{name: pg, image: postgres:16}]}
+            ---
+            apiVersion: batch/v1
+            kind: Job
+            metadata: {name: migrate}
+            spec:
+              template:
+                spec: {restartPolicy: Never, containers: [{name: m, image: example/m:1}]}
+            """,
+        ),
+    )
+    sts = node(graph, "k8s/StatefulSet/-/db")
+    pod_names = [labels["statefulset.kubernetes.io/pod-name"] for labels in pod_label_sets(sts)]
+    assert pod_names == ["db-0", "db-1"]
+    found = [n.id for n in selected_workloads(graph, None, {"statefulset.kubernetes.io/pod-name": "db-1"}, plain=True)]
+    assert found == ["k8s/StatefulSet/-/db"]
+    assert not list(selected_workloads(graph, None, {"statefulset.kubernetes.io/pod-name": "db-2"}, plain=True))
+    found = [n.id for n in selected_workloads(graph, None, {"matchLabels": {"job-name": "migrate"}})]
+    assert found == ["k8s/Job/-/migrate"]
+
+
+def test_pdb_and_networkpolicy_select_with_label_selectors() -> None:
+    graph = graph_of(
+        ("web.yaml", deployment("web", "{app: web}", namespace="shop")),
+        (
+            "policy.yaml",
+            """
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata: {name: web, namespace: shop}
+            spec:
+              maxUnavailable: 1
+              selector: {matchExpressions: [{key: app, operator: In, values: [web]}]}
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: all, namespace: shop}
+            spec: {podSelector: {}}
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: other, namespace: blog}
+            spec: {podSelector: {}}
+            """,
+        ),
+    )
+    assert targets(graph, "k8s/PodDisruptionBudget/shop/web", "selects") == ["k8s/Deployment/shop/web"]
+    assert targets(graph, "k8s/NetworkPolicy/shop/all", "selects") == ["k8s/Deployment/shop/web"]
+    assert targets(graph, "k8s/NetworkPolicy/blog/other", "selects") == []
+
+
+# -- ingress backends -------------------------------------------------------------------------
+
+INGRESS_V1 = """
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: shop}
+spec:
+  defaultBackend:
+    service: {name: web, port: {name: http}}
+  rules:
+    - http:
+        paths:
+          - path: /api
+            pathType: Prefix
+            backend:
+              service: {name: api, port: {number: 8080}}
+          - path: /static
+            pathType: Prefix
+            backend:
+              resource: {apiGroup: example.com, kind: Bucket, name: assets}
+"""
+
+INGRESS_EXTENSIONS = """
+apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {name: legacy}
+spec:
+  backend: {serviceName: web, servicePort: 80}
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: /api
+            backend: {serviceName: api, servicePort: grpc}
+"""
+
+
+def test_ingress_backends_in_the_networking_v1_form() -> None:
+    graph = graph_of(("ingress.yaml", INGRESS_V1))
+    backends = list(ingress_backends(node(graph, "k8s/Ingress/-/shop")))
+    assert backends == [
+        ({"service": "web", "port": "http"}, ("spec", "defaultBackend")),
+        ({"service": "api", "port": 8080}, ("spec", "rules", 0, "http", "paths", 0, "backend")),
+    ]
+
+
+def test_ingress_backends_in_the_old_extensions_form() -> None:
+    graph = graph_of(("ingress.yaml", INGRESS_EXTENSIONS))
+    backends = list(ingress_backends(node(graph, "k8s/Ingress/-/legacy")))
+    assert backends == [
+        ({"service": "web", "port": 80}, ("spec", "backend")),
+        ({"service": "api", "port": "grpc"}, ("spec", "rules", 0, "http", "paths", 0, "backend")),
+    ]
+
+
+def test_ingress_routes_to_services_of_its_namespace_with_the_port() -> None:
+    services = """
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: shop}
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: blog}
+    """
+    graph = graph_of(
+        ("ingress.yaml", INGRESS_V1.replace("{name: shop}", "{name: shop, namespace: shop}")), ("svc.yaml", services)
+    )
+    ingress = node(graph, "k8s/Ingress/shop/shop")
+    assert [n.id for n in graph.outgoing(ingress, "routes_to")] == ["k8s/Service/shop/web"]
+    (edge,) = [e for e in graph.edges if e.kind == "routes_to"]
+    assert dict(edge.attrs) == {"port": "http"}
+
+
+# -- scale targets ----------------------------------------------------------------------------
+
+
+def test_hpa_and_keda_scale_their_targets_and_set_the_replica_floor() -> None:
+    graph = graph_of(
+        ("web.yaml", deployment("web", "{app: web}")),
+        ("worker.yaml", deployment("worker", "{app: worker}")),
+        (
+            "plain.yaml",
+            deployment("plain", "{app: plain}").replace("spec:\n  selector", "spec:\n  replicas: 3\n  selector", 1),
+        ),
+        (
+            "scalers.yaml",
+            """
+            apiVersion: autoscaling/v2
+            kind: HorizontalPodAutoscaler
+            metadata: {name: web}
+            spec:
+              scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+              minReplicas: 3
+              maxReplicas: 9
+            ---
+            apiVersion: keda.sh/v1alpha1
+            kind: ScaledObject
+            metadata: {name: worker}
+            spec:
+              scaleTargetRef: {name: worker}
+            """,
+        ),
+    )
+    assert targets(graph, "k8s/HorizontalPodAutoscaler/-/web", "scales") == ["k8s/Deployment/-/web"]
+    assert targets(graph, "k8s/ScaledObject/-/worker", "scales") == ["k8s/Deployment/-/worker"]
+    assert replica_floor(graph, node(graph, "k8s/Deployment/-/web")) == 3
+    assert replica_floor(graph, node(graph, "k8s/Deployment/-/worker")) == 0  # KEDA scales to zero by default
+    assert replica_floor(graph, node(graph, "k8s/Deployment/-/plain")) == 3
+
+
+def test_find_matches_kind_name_and_namespace() -> None:
+    graph = graph_of(
+        ("a.yaml", deployment("web", "{app: web}", namespace="shop")),
+        ("b.yaml", deployment("web", "{app: web}", namespace="blog")),
+    )
+    assert [n.id for n in find(graph, "Deployment", "shop", "web")] == ["k8s/Deployment/shop/web"]
+    assert len(find(graph, "Deployment", None, "web")) == 2
+    assert find(graph, "StatefulSet", "shop", "web") == []
+
+
+def test_a_name_means_the_nearest_object_and_whole_objects_before_patches() -> None:
+    patch = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: web}
+    spec:
+      replicas: 4
+    """
+    graph = graph_of(
+        ("shop/base/web.yaml", deployment("web", "{app: web}")),
+        ("shop/overlays/prod/web-patch.yaml", patch),
+        ("blog/web.yaml", deployment("web", "{app: blog}")),
+    )
+    hpa_node = graph_of(
+        (
+            "shop/overlays/prod/hpa.yaml",
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\n",
+        )
+    ).nodes["k8s/HorizontalPodAutoscaler/-/web"]
+    candidates = find(graph, "Deployment", None, "web")
+    assert len(candidates) == 3
+    assert [n.path for n in nearest(hpa_node, candidates)] == ["shop/base/web.yaml"]
+    assert looks_like_patch(node(graph, "k8s/Deployment/-/web~2"))
+    assert not looks_like_patch(node(graph, "k8s/Deployment/-/web"))
+
+
+# -- references -------------------------------------------------------------------------------
+
+REFERENCING = """
+apiVersion: v1
+kind: Pod
+metadata: {name: app, namespace: shop}
+spec:
+  serviceAccountName: app
+  imagePullSecrets: [{name: registry}]
+  containers:
+    - name: app
+      image: example/app:1.0
+      env:
+        - name: A
+          valueFrom: {configMapKeyRef: {name: settings, key: a}}
+        - name: B
+          valueFrom: {secretKeyRef: {name: creds, key: b, optional: true}}
+      envFrom:
+        - configMapRef: {name: common}
+        - secretRef: {name: tokens}
+  volumes:
+    - name: config
+      configMap: {name: files}
+    - name: tls
+      secret: {secretName: tls}
+    - name: bundle
+      projected:
+        sources:
+          - configMap: {name: ca}
+          - secret: {name: extra}
+          - serviceAccountToken: {path: token}
+"""
+
+
+def test_workload_references_name_every_configmap_secret_and_service_account() -> None:
+    graph = graph_of(("pod.yaml", REFERENCING))
+    refs = {(r.kind, r.name, r.optional) for r in workload_references(node(graph, "k8s/Pod/shop/app"))}
+    assert refs == {
+        ("ConfigMap", "settings", False),
+        ("Secret", "creds", True),
+        ("ConfigMap", "common", False),
+        ("Secret", "tokens", False),
+        ("ConfigMap", "files", False),
+        ("Secret", "tls", False),
+        ("ConfigMap", "ca", False),
+        ("Secret", "extra", False),
+        ("Secret", "registry", False),
+        ("ServiceAccount", "app", False),
+    }
+    paths = {r.name: r.path for r in workload_references(node(graph, "k8s/Pod/shop/app"))}
+    assert paths["tls"] == ("spec", "volumes", 1, "secret", "secretName")
+    assert paths["settings"] == ("spec", "containers", 0, "env", 0, "valueFrom", "configMapKeyRef", "name")
+
+
+def test_references_become_edges_to_defined_objects() -> None:
+    defined = """
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings, namespace: shop}
+    ---
+    apiVersion: v1
+    kind: ServiceAccount
+    metadata: {name: app}
+    ---
+    apiVersion: v1
+    kind: Secret
+    metadata: {name: tls, namespace: blog}
+    """
+    graph = graph_of(("pod.yaml", REFERENCING), ("defined.yaml", defined))
+    assert targets(graph, "k8s/Pod/shop/app", "references") == [
+        "k8s/ConfigMap/shop/settings",
+        "k8s/ServiceAccount/-/app",
+    ]
+
+
+def test_generated_and_operator_made_objects_count_as_defined() -> None:
+    graph = graph_of(
+        (
+            "kustomization.yaml",
+            """
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            namespace: shop
+            configMapGenerator: [{name: settings, literals: [a=b]}]
+            """,
+        ),
+        (
+            "db.yaml",
+            """
+            apiVersion: postgresql.cnpg.io/v1
+            kind: Cluster
+            metadata: {name: pg, namespace: shop}
+            spec: {instances: 2}
+            """,
+        ),
+    )
+    assert defined_elsewhere(graph, "ConfigMap", "shop", "settings")
+    assert not defined_elsewhere(graph, "ConfigMap", "blog", "settings")
+    assert defined_elsewhere(graph, "Secret", "shop", "pg-app")
+    assert not defined_elsewhere(graph, "Secret", "shop", "pgadmin")
+    assert made_by_operator(graph, None, "pg-rw")
