@@ -83,10 +83,11 @@ def _closeness(node: Node, other: Node) -> tuple[bool, bool, int]:
 
 
 def selected_workloads(graph: Graph, namespace: str | None, selector: Any, plain: bool = False) -> Iterator[Node]:
+    ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
     for workload in graph.of_kind("k8s/workload"):
         if not same_namespace(workload.facts["namespace"], namespace):
             continue
-        for labels in pod_label_sets(workload):
+        for labels in pod_label_sets(workload, ordinals):
             if plain:
                 matched = (
                     isinstance(selector, dict)
@@ -101,19 +102,34 @@ def selected_workloads(graph: Graph, namespace: str | None, selector: Any, plain
 
 
 MAX_ORDINALS = 1000
+ORDINAL_LABELS = frozenset({"statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index"})
 
 
-def pod_label_sets(workload: Node) -> Iterator[dict[str, str]]:
+def _selector_keys(selector: Any) -> set[str]:
+    if not isinstance(selector, dict):
+        return set()
+    keys = {str(key) for key in selector if key not in ("matchLabels", "matchExpressions")}
+    match_labels = selector.get("matchLabels")
+    if isinstance(match_labels, dict):
+        keys.update(str(key) for key in match_labels)
+    for expression in selector.get("matchExpressions") or []:
+        if isinstance(expression, dict):
+            keys.add(str(expression.get("key")))
+    return keys
+
+
+def pod_label_sets(workload: Node, ordinals: bool = True) -> Iterator[dict[str, str]]:
     """The label sets a workload's pods carry: the template's, plus what the controller adds.
 
     The Job controller labels its pods with the Job's name, and a StatefulSet labels each pod
-    with its own name and ordinal; Services and budgets select by those too.
+    with its own name and ordinal; Services and budgets select by those too. Without
+    ``ordinals`` a StatefulSet yields its template labels once (selectors that do not name a pod).
     """
     labels: dict[str, str] = workload.facts.get("pod_labels", {})
     kind, name = workload.facts["kind"], workload.facts["name"]
     if kind == "Job":
         yield {**labels, "job-name": name, "batch.kubernetes.io/job-name": name}
-    elif kind == "StatefulSet":
+    elif kind == "StatefulSet" and ordinals:
         replicas = declared_replicas(workload)
         count = MAX_ORDINALS if replicas is None else min(max(replicas, 1), MAX_ORDINALS)
         for ordinal in range(count):
