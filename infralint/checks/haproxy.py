@@ -1,7 +1,312 @@
-"""Python rules (filled in below)."""
+"""HAProxy rules. Each reads a section node whose effective settings (its `defaults` applied)
+the parser has already resolved, so a value set once in `defaults` counts everywhere."""
 
 from __future__ import annotations
 
-from infralint.rules.meta import CheckFn
+from collections.abc import Iterator
+from typing import Any
 
-CHECKS: dict[str, CheckFn] = {}
+from infralint.graph.model import Node
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+
+FRONTEND_TIMEOUTS = ("client",)
+BACKEND_TIMEOUTS = ("connect", "server")
+# Health checks that are not plain TCP connects: choosing one is a deliberate decision.
+CHECK_OPTIONS = (
+    "httpchk",
+    "tcp-check",
+    "ssl-hello-chk",
+    "smtpchk",
+    "ldap-check",
+    "mysql-check",
+    "pgsql-check",
+    "redis-check",
+    "spop-check",
+    "external-check",
+)
+WEAK_PROTOCOLS = {"SSLv3": "SSLv3", "TLSv1.0": "TLSv1.0", "TLSv1.1": "TLSv1.1"}
+FORCED_WEAK = {"force-sslv3": "SSLv3", "force-tlsv10": "TLSv1.0", "force-tlsv11": "TLSv1.1"}
+# Actions that restrict who reaches a proxy's pages (stats included).
+RESTRICTING_ACTIONS = ("auth", "deny", "reject", "silent-drop", "tarpit", "return")
+
+
+def _is_http(node: Node) -> bool:
+    return node.attrs.get("mode") == "http"
+
+
+def _rules(node: Node, keyword: str) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = node.attrs.get("rules", {}).get(keyword, [])
+    return rules
+
+
+def _option(node: Node, name: str) -> bool:
+    entry = node.attrs.get("options", {}).get(name)
+    return bool(entry and entry["enabled"])
+
+
+def _label(node: Node) -> str:
+    name = node.attrs.get("name")
+    return f"{node.facts['section']} '{name}'" if name else str(node.facts["section"])
+
+
+def missing_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if node.attrs.get("disabled"):
+        return
+    wanted: list[str] = []
+    if "haproxy/frontend-side" in node.kinds:
+        wanted += FRONTEND_TIMEOUTS
+    if "haproxy/backend-side" in node.kinds:
+        wanted += BACKEND_TIMEOUTS
+    missing = [name for name in wanted if name not in node.attrs.get("timeouts", {})]
+    if missing:
+        names = ", ".join(f"timeout {name}" for name in missing)
+        yield Hit(f"{_label(node)} has no {names} (neither its own nor from a defaults section)")
+
+
+def server_no_health_check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for server in node.attrs.get("servers", []):
+        if server["check"] or server["disabled"]:
+            continue
+        yield Hit(
+            f"server '{server['name']}' in {_label(node)} has no 'check': a dead server keeps receiving traffic",
+            tuple(server["path"]),
+        )
+
+
+def http_backend_tcp_check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if not _is_http(node) or _rules(node, "http-check"):
+        return
+    if any(_option(node, name) for name in CHECK_OPTIONS):
+        return
+    checked = [s for s in node.attrs.get("servers", []) if s["check"] and not s.get("track")]
+    if checked:
+        first = checked[0]
+        yield Hit(
+            f"{_label(node)} is mode http but checks servers with a TCP connect only (server '{first['name']}'):"
+            " add 'option httpchk'",
+            tuple(first["path"]),
+        )
+
+
+def _server_count(node: Node) -> tuple[int, bool]:
+    servers = node.attrs.get("servers", [])
+    return sum(s["count"] for s in servers), any(s["backup"] for s in servers)
+
+
+def single_server_backend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    count, has_backup = _server_count(node)
+    if count == 1 and not has_backup:
+        server = node.attrs["servers"][0]
+        yield Hit(f"{_label(node)} has a single server ('{server['name']}') and no backup")
+
+
+def _version(node: Node, ctx: RuleContext) -> tuple[int, int] | None:
+    """The HAProxy version: from the graph (image tag) when known, else the rule option."""
+    text = node.facts.get("haproxy_version") or ctx.options.get("haproxy_version") or "unknown"
+    parts = str(text).split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return None
+
+
+def _global_bind_options(node: Node, ctx: RuleContext) -> tuple[list[str], Node | None]:
+    config = node.facts.get("config")
+    for candidate in ctx.graph.of_kind("haproxy/global"):
+        if candidate.facts.get("config") == config:
+            return list(candidate.attrs.get("ssl_default_bind_options", [])), candidate
+    return [], None
+
+
+def _weakness(options: dict[str, Any] | list[str]) -> tuple[str, str] | None:
+    """(offending option, protocol) when these bind options let a client below TLS 1.2 in."""
+    if isinstance(options, list):
+        as_dict: dict[str, Any] = {}
+        words = iter(options)
+        for word in words:
+            as_dict[word] = next(words, True) if word in ("ssl-min-ver", "ssl-max-ver") else True
+        options = as_dict
+    for flag, protocol in FORCED_WEAK.items():
+        if flag in options:
+            return flag, protocol
+    for name in ("ssl-min-ver", "ssl-max-ver"):
+        value = options.get(name)
+        if isinstance(value, str) and value in WEAK_PROTOCOLS:
+            return name, value
+    return None
+
+
+def _has_minimum(options: dict[str, Any] | list[str]) -> bool:
+    names = set(options)
+    return (
+        "ssl-min-ver" in names
+        or {"no-tlsv10", "no-tlsv11"} <= names
+        or "force-tlsv12" in names
+        or "force-tlsv13" in names
+    )
+
+
+def weak_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    global_options, global_node = _global_bind_options(node, ctx)
+    version = _version(node, ctx)
+    old = version is not None and version < (2, 2)
+    for bind in node.attrs.get("binds", []):
+        if not bind["ssl"]:
+            continue
+        path = tuple(bind["path"])
+        own = bind["options"]
+        weak = _weakness(own)
+        if weak is not None:
+            yield Hit(
+                f"bind {bind['address']} in {_label(node)} allows {weak[1]} ('{weak[0]}'): require TLSv1.2 or later",
+                (*path, "options", weak[0]),
+            )
+            continue
+        if "ssl-min-ver" in own or _has_minimum(own):
+            continue
+        weak = _weakness(global_options)
+        if weak is not None and global_node is not None:
+            related = (
+                ctx.related(global_node, "ssl-default-bind-options set here", ("settings", "ssl-default-bind-options")),
+            )
+            yield Hit(
+                f"bind {bind['address']} in {_label(node)} allows {weak[1]} through the global"
+                f" ssl-default-bind-options ('{weak[0]}')",
+                path,
+                related=related,
+            )
+        elif old and not _has_minimum(global_options):
+            yield Hit(
+                f"bind {bind['address']} in {_label(node)} sets no minimum TLS version: HAProxy before 2.2"
+                " accepts TLSv1.0 by default (add 'ssl-min-ver TLSv1.2')",
+                path,
+            )
+
+
+def _redirects_to_https(node: Node) -> bool:
+    for rule in _rules(node, "redirect"):
+        if _https_redirect(rule["args"]):
+            return True
+    for rule in _rules(node, "http-request"):
+        args = rule["args"]
+        if args[:1] == ["redirect"] and _https_redirect(args[1:]):
+            return True
+    return False
+
+
+def _https_redirect(args: list[str]) -> bool:
+    if len(args) < 2:
+        return False
+    kind, target = args[0], args[1]
+    if kind == "scheme":
+        return target.lower() == "https"
+    return kind in ("prefix", "location") and target.lower().startswith("https://")
+
+
+def plain_http_frontend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if not _is_http(node) or node.facts.get("exposed") is False or node.attrs.get("disabled"):
+        return
+    if _redirects_to_https(node):
+        return
+    for bind in node.attrs.get("binds", []):
+        if bind["ssl"] or bind["loopback"]:
+            continue
+        yield Hit(
+            f"{_label(node)} serves plain HTTP on {bind['address']} and does not redirect to https",
+            tuple(bind["path"]),
+        )
+
+
+def _stats_lines(node: Node, own_only: bool) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, rule) for i, rule in enumerate(_rules(node, "stats")) if not (own_only and rule["inherited"])]
+
+
+def _restricted(node: Node) -> bool:
+    stats = [rule["args"] for rule in _rules(node, "stats")]
+    if any(args[:1] == ["auth"] or args[:1] == ["http-request"] for args in stats):
+        return True
+    for keyword in ("http-request", "tcp-request"):
+        for rule in _rules(node, keyword):
+            args = rule["args"]
+            action = args[1] if keyword == "tcp-request" and len(args) > 1 else (args[0] if args else "")
+            if action in RESTRICTING_ACTIONS:
+                return True
+    binds = node.attrs.get("binds", [])
+    return bool(binds) and all(bind["loopback"] for bind in binds)
+
+
+def stats_no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Reported where the stats page is switched on: a defaults section once, not every proxy after it."""
+    enabling = [
+        (index, rule) for index, rule in _stats_lines(node, own_only=True) if rule["args"][:1] in (["enable"], ["uri"])
+    ]
+    if not enabling or _restricted(node) or node.attrs.get("disabled"):
+        return
+    index, rule = enabling[0]
+    yield Hit(
+        f"{_label(node)} enables the stats page ('stats {' '.join(rule['args'])}') without 'stats auth'"
+        " or an access restriction",
+        ("rules", "stats", index),
+    )
+
+
+def undefined_backend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    backends = ctx.graph.indexes.get("haproxy_backends", {}).get(node.facts.get("config_group"), {})
+    for ref in node.attrs.get("backend_refs", []):
+        if ref["dynamic"] or ref["inherited"] or ref["target"] in backends:
+            continue
+        yield Hit(
+            f"{ref['keyword']} in {_label(node)} names backend '{ref['target']}', which is not defined",
+            tuple(ref["path"]),
+        )
+
+
+def _adds_forwarded_for(node: Node) -> bool:
+    if _option(node, "forwardfor") or _option(node, "forwarded"):
+        return True
+    for rule in _rules(node, "http-request"):
+        args = rule["args"]
+        if args[:1] in (["set-header"], ["add-header"]) and len(args) > 1 and args[1].lower() == "x-forwarded-for":
+            return True
+    return False
+
+
+def no_forwardfor(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """On the proxy that accepts clients; a backend it routes to may add the header instead."""
+    if not _is_http(node) or _adds_forwarded_for(node) or node.attrs.get("disabled"):
+        return
+    targets = ctx.graph.outgoing(node, "routes_to")
+    forwards_itself = "haproxy/backend-side" in node.kinds and node.attrs.get("servers")
+    if not targets and not forwards_itself:
+        return  # nothing is proxied from here (redirects, stats pages, returns)
+    if targets and all(_adds_forwarded_for(target) for target in targets) and not forwards_itself:
+        return
+    yield Hit(
+        f"{_label(node)} is mode http without 'option forwardfor': servers see HAProxy's address, not the client's"
+    )
+
+
+def no_retries_redispatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    count, _ = _server_count(node)
+    if count < 2 or _option(node, "redispatch"):
+        return
+    explicit_off = node.attrs.get("options", {}).get("redispatch")
+    path = ("options", "redispatch") if explicit_off else ()
+    yield Hit(
+        f"{_label(node)} has {count} servers but no 'option redispatch': a retry stays on the failed server",
+        path,
+    )
+
+
+CHECKS: dict[str, CheckFn] = {
+    "haproxy-missing-timeouts": missing_timeouts,
+    "haproxy-server-no-health-check": server_no_health_check,
+    "haproxy-http-backend-tcp-check": http_backend_tcp_check,
+    "haproxy-single-server-backend": single_server_backend,
+    "haproxy-weak-tls": weak_tls,
+    "haproxy-plain-http-frontend": plain_http_frontend,
+    "haproxy-stats-no-auth": stats_no_auth,
+    "haproxy-undefined-backend": undefined_backend,
+    "haproxy-no-forwardfor": no_forwardfor,
+    "haproxy-no-retries-redispatch": no_retries_redispatch,
+}
