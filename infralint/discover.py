@@ -67,6 +67,8 @@ def classify_name(name: str) -> str | None:
 
 def classify_content(by_name: str, text: str, relative_path: str = "") -> str | None:
     """Settle a kind the name left open (generic YAML, .conf/.cfg)."""
+    if by_name == "yaml" and os.path.basename(relative_path).lower() in ("kustomization.yaml", "kustomization.yml"):
+        return "k8s"
     if by_name == "yaml":
         if _K8S_KIND.search(text) and _K8S_API.search(text):
             return "k8s"

@@ -19,6 +19,8 @@ def run(
             continue
         context = RuleContext(graph, {**rule.meta.options, **options.get(rule.id, {})})
         for node in graph.of_kind(*rule.meta.scope):
+            if node.facts.get("patch"):  # a kustomize patch is judged merged, not alone
+                continue
             try:
                 for hit in rule.check(node, context):
                     findings.append(to_finding(rule, node, hit))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import posixpath
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -147,7 +148,34 @@ def _spec(node: Node) -> dict[str, Any]:
     return spec if isinstance(spec, dict) else {}
 
 
+def kustomize_patch_files(graph: Graph) -> set[str]:
+    """Files that kustomizations of the scan apply as patches (paths relative to the scan root)."""
+    files: set[str] = set()
+    for kustomization in graph.of_kind("k8s/Kustomization"):
+        folder = posixpath.dirname(kustomization.path)
+        attrs = kustomization.attrs
+        entries: list[Any] = []
+        for key in ("patches", "patchesJson6902"):
+            entries += [item.get("path") for item in attrs.get(key) or [] if isinstance(item, dict)]
+        entries += list(attrs.get("patchesStrategicMerge") or [])
+        for entry in entries:
+            if isinstance(entry, str) and "\n" not in entry:  # inline patches hold YAML text
+                files.add(posixpath.normpath(posixpath.join(folder, entry)))
+    return files
+
+
+def mark_patches(graph: Graph) -> None:
+    """A patch states only what it changes: it is judged merged, in the rendered output."""
+    patch_files = kustomize_patch_files(graph)
+    if not patch_files:
+        return
+    for node in graph.nodes.values():
+        if node.path in patch_files and node.kind.startswith("k8s/"):
+            node.facts["patch"] = True
+
+
 def link(graph: Graph) -> None:
+    mark_patches(graph)
     by_name: dict[tuple[str, str], list[Node]] = defaultdict(list)
     for node in graph.of_kind("k8s/object"):
         by_name[(node.facts["kind"], node.facts["name"])].append(node)
@@ -323,6 +351,8 @@ def looks_like_patch(node: Node) -> bool:
     Patches state only what they change, so "missing" fields say nothing about what is deployed.
     """
     facts = node.facts
+    if facts.get("patch"):
+        return True
     return facts["apiVersion"] == "apps/v1" and facts["kind"] in SELECTOR_REQUIRED and not _spec(node).get("selector")
 
 

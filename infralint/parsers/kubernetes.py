@@ -6,6 +6,7 @@ pod-level securityContext fields apply to each container, and a limit defaults i
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from infralint.findings import Finding
@@ -28,6 +29,8 @@ POD_SPEC_PATHS: dict[str, Path] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "kustomization"})
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
 # Pod securityContext fields that a container inherits unless it sets its own.
 INHERITED_SECURITY_FIELDS = (
@@ -129,10 +132,14 @@ def _add_object(
 ) -> None:
     kind = _text(obj.get("kind"))
     api_version = _text(obj.get("apiVersion"))
-    if not kind or not api_version:
-        return
     metadata = _dict(obj.get("metadata"))
     name = _text(metadata.get("name")) or _text(metadata.get("generateName")) or "<unnamed>"
+    if is_kustomization_file(source.path) and not prefix:
+        # Most kustomization files carry no apiVersion/kind; they are named by their folder.
+        kind, api_version = "Kustomization", api_version or KUSTOMIZE_API
+        name = _text(metadata.get("name")) or (posixpath.dirname(source.path) or ".")
+    if not kind or not api_version:
+        return
     namespace = _text(metadata.get("namespace"))
     object_id = f"k8s/{kind}/{namespace or '-'}/{name}"
     pod_path = POD_SPEC_PATHS.get(kind)
@@ -155,9 +162,8 @@ def _add_object(
             str(k): str(v) for k, v in _dict(_dict(_dict(template_meta).get("metadata")).get("labels")).items()
         }
         facts["pod_spec_path"] = pod_path
-        replicas = _dig(obj, ("spec", "replicas"))
         if kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
-            facts["replicas"] = replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else 1
+            facts["replicas"] = _replicas(_dict(obj.get("spec")))
     obj_node = Node(
         object_id,
         kinds,
@@ -237,6 +243,18 @@ def _container_node(
         end_line=pos[2] if pos else None,
         ignored_rules=ignored,
     )
+
+
+def _replicas(spec: dict[str, Any]) -> int | None:
+    """spec.replicas: 1 when absent (the API default), None when not a number (`${REPLICAS}`)."""
+    if "replicas" not in spec:
+        return 1
+    value = spec["replicas"]
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def is_kustomization_file(path: str) -> bool:
+    return posixpath.basename(path).lower() in KUSTOMIZATION_NAMES
 
 
 def runs_to_completion(kind: str, pod_spec: dict[str, Any]) -> bool:
