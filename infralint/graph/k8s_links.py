@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import posixpath
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, NamedTuple
