@@ -1,7 +1,242 @@
-"""Python rules (filled in below)."""
+"""Redis server rules. Each judges one config node (a redis.conf with its includes).
+
+A missing setting has no line of its own: such findings point at the line where the fix goes or
+that causes the problem (named in each rule's docs), and at the first directive when there is
+none. A file other scanned configs include is judged inside them, not on its own.
+"""
 
 from __future__ import annotations
 
-from infralint.rules.meta import CheckFn
+from collections.abc import Iterator
+from typing import Any
 
-CHECKS: dict[str, CheckFn] = {}
+from infralint.graph.model import Node
+from infralint.graph.redis_links import (
+    included_elsewhere,
+    is_wildcard,
+    listening_on,
+    listens_on_tcp,
+    reachable_beyond_loopback,
+)
+from infralint.parsers.redis_directives import suggestion
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.source import Span
+
+DANGEROUS_COMMANDS = ("flushall", "flushdb", "config", "debug", "keys")
+
+
+# --- where findings point -------------------------------------------------------------------
+
+
+def _span(entry: dict[str, Any]) -> Span:
+    return Span(entry["file"], entry["line"], entry["col"])
+
+
+def _effective(node: Node, setting: str) -> dict[str, Any] | None:
+    """The line that sets a single-valued directive (the last one that takes effect)."""
+    found = None
+    for entry in node.attrs["directives"]:
+        if entry["setting"] == setting and entry["counts"]:
+            found = entry
+    return found
+
+
+def _first_directive(node: Node) -> dict[str, Any] | None:
+    entries = node.attrs["directives"]
+    return next((entry for entry in entries if entry["own"]), entries[0] if entries else None)
+
+
+def _anchor(node: Node, *settings: str) -> Span:
+    """The effective line of the first of SETTINGS present, else the first directive, else the file."""
+    for setting in settings:
+        entry = _effective(node, setting)
+        if entry is not None:
+            return _span(entry)
+    first = _first_directive(node)
+    return _span(first) if first is not None else node.span
+
+
+def _judged(node: Node, ctx: RuleContext) -> bool:
+    return not included_elsewhere(ctx.graph, node)
+
+
+def _open_default_user(node: Node) -> bool:
+    """A client can run commands without any password (users in an aclfile are unknown here)."""
+    facts = node.facts
+    user = facts["default_user"]
+    return not facts.get("aclfile") and user["enabled"] and user["nopass"]
+
+
+def _name(node: Node) -> str:
+    """How a message names the config: nothing for a file (the location says it), the data key
+    and ConfigMap for embedded text, whose location is a line inside a manifest."""
+    holder = node.facts.get("embedded_in")
+    if not holder:
+        return ""
+    key = str(node.facts["config"]).rsplit("#", 1)[-1]
+    kind, _, rest = str(holder).removeprefix("k8s/").partition("/")
+    return f"{key} in {kind} {rest.rsplit('/', 1)[-1]}: "
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if not _judged(node, ctx) or not _open_default_user(node) or not reachable_beyond_loopback(node):
+        return
+    facts = node.facts
+    guard = (
+        "protected mode turns remote clients away until a password is set"
+        if facts["protected_mode"]
+        else "protected-mode is off, so every client that reaches the port can run any command"
+    )
+    users = [user["name"] for user in facts["acl_users"] if user["has_password"] and user["name"] != "default"]
+    also = f" (the passwords of ACL users {', '.join(users[:3])} do not cover the default user)" if users else ""
+    message = (
+        f"{_name(node)}no requirepass and the default user needs no password{also}, "
+        f"while Redis listens on {listening_on(facts)}; {guard}"
+    )
+    # The line that leaves the default user open, else where the exposure is decided.
+    declared_default = _last_user(node, "default")
+    span = _span(declared_default) if declared_default else _anchor(node, "requirepass", "bind", "port")
+    yield Hit(message, span=span)
+
+
+def _last_user(node: Node, name: str) -> dict[str, Any] | None:
+    found = None
+    for entry in node.attrs["directives"]:
+        if entry["setting"] == "user" and entry["counts"] and entry["args"][:1] == [name]:
+            found = entry
+    return found
+
+
+def protected_mode_off(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged(node, ctx) or facts["protected_mode"] or not _open_default_user(node):
+        return
+    if not reachable_beyond_loopback(node):
+        return
+    message = (
+        f"{_name(node)}protected-mode no while the default user has no password and Redis listens on "
+        f"{listening_on(facts)}: nothing stops a remote client from running any command"
+    )
+    yield Hit(message, span=_anchor(node, "protected-mode"))
+
+
+def bind_all_interfaces(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged(node, ctx) or not listens_on_tcp(facts) or facts.get("exposure") in ("loopback", "internal"):
+        return
+    if facts["bind_explicit"]:
+        wildcards = [entry for entry in facts["bind"] if is_wildcard(entry)]
+        if not wildcards:
+            return
+        message = f"{_name(node)}bind {' '.join(wildcards)} listens on every network interface"
+    else:
+        message = f"{_name(node)}no bind line, so Redis listens on every network interface (its default '* -::*')"
+    yield Hit(message, span=_anchor(node, "bind", "port"))
+
+
+def no_maxmemory(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged(node, ctx) or facts["maxmemory"] != 0:
+        return  # set, or a value Redis refuses (a parse error already)
+    explicit = _effective(node, "maxmemory")
+    what = "maxmemory 0 (no limit)" if explicit else "no maxmemory"
+    message = (
+        f"{_name(node)}{what}: Redis grows until the kernel or the container's memory limit kills it, "
+        "and the eviction policy never applies"
+    )
+    yield Hit(message, span=_anchor(node, "maxmemory", "maxmemory-policy"))
+
+
+def noeviction_cache(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged(node, ctx) or not facts["maxmemory"] or facts["maxmemory_policy"] != "noeviction":
+        return
+    if facts["appendonly"]:
+        return  # an AOF-persisted data store: refusing writes beats dropping keys
+    policy = _effective(node, "maxmemory-policy")
+    limit = _effective(node, "maxmemory")
+    written = limit["args"][0] if limit else str(facts["maxmemory"])
+    source = "maxmemory-policy noeviction" if policy else "no maxmemory-policy (so noeviction, the default)"
+    message = (
+        f"{_name(node)}maxmemory {written} with {source}: once full, every write fails "
+        "with an OOM error instead of evicting keys"
+    )
+    yield Hit(message, span=_anchor(node, "maxmemory-policy", "maxmemory"))
+
+
+def dangerous_commands(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged(node, ctx) or facts.get("aclfile") or not facts["default_user"]["enabled"]:
+        return  # ACL users from a file are unknown here; a disabled default user runs nothing
+    renamed = facts["rename_commands"]
+    may_run = facts["default_user_may_run"]
+    open_commands = [
+        command.upper()
+        for command in DANGEROUS_COMMANDS
+        if command not in renamed
+        and may_run.get(command, True)
+        and not (command == "debug" and facts["enable_debug_command"] == "no")  # blocked by default since 7.0
+    ]
+    if not open_commands:
+        return
+    message = (
+        f"{_name(node)}{', '.join(open_commands)} neither renamed nor denied by ACL: any client that "
+        "connects can wipe the data, block the server or change its configuration"
+    )
+    first_rename = next((e for e in node.attrs["directives"] if e["setting"] == "rename-command"), None)
+    where = first_rename or _last_user(node, "default")
+    yield Hit(message, span=_span(where) if where is not None else _anchor(node))
+
+
+def no_persistence(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged(node, ctx) or facts["rdb_enabled"] or facts["appendonly"]:
+        return
+    message = f'{_name(node)}snapshots off (save "") and appendonly no: every key is lost when Redis restarts'
+    yield Hit(message, span=_last_save(node) or _anchor(node, "appendonly"))
+
+
+def _last_save(node: Node) -> Span | None:
+    saves = [entry for entry in node.attrs["directives"] if entry["setting"] == "save" and entry["counts"]]
+    return _span(saves[-1]) if saves else None
+
+
+def unknown_directive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if not _judged(node, ctx):
+        return
+    for entry in node.attrs["directives"]:
+        if entry["known"] or entry["module_config"]:
+            continue
+        name = entry["name"]
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        guess = suggestion(name)
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        message = f"{_name(node)}unknown directive '{shown}'{hint}: redis-server refuses to start"
+        yield Hit(message, span=_span(entry))
+
+
+def no_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged(node, ctx) or (facts["tls_port"] or 0) > 0 or not reachable_beyond_loopback(node):
+        return
+    message = (
+        f"{_name(node)}no tls-port while Redis listens on {listening_on(facts)}: "
+        "passwords and data cross the network in clear text"
+    )
+    yield Hit(message, span=_anchor(node, "port", "bind"))
+
+
+CHECKS: dict[str, CheckFn] = {
+    "redis-no-auth": no_auth,
+    "redis-protected-mode-off": protected_mode_off,
+    "redis-bind-all-interfaces": bind_all_interfaces,
+    "redis-no-maxmemory": no_maxmemory,
+    "redis-noeviction-cache": noeviction_cache,
+    "redis-dangerous-commands": dangerous_commands,
+    "redis-no-persistence": no_persistence,
+    "redis-unknown-directive": unknown_directive,
+    "redis-no-tls": no_tls,
+}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers.redis_acl import AclUser, implicit_default_user, parse_user, redact
+from infralint.parsers.redis_acl import COMMAND_CATEGORIES, AclUser, implicit_default_user, parse_user, redact
 from infralint.parsers.redis_directives import (
     CUMULATIVE,
     MODULE_CONFIG,
@@ -110,7 +110,9 @@ class _Reader:
     def _line(self, source: SourceFile, number: int, raw: str, body: str, own: bool, chain: tuple[str, ...]) -> None:
         nul = raw.find("\x00")
         if nul != -1:
-            self._error(source, number, nul + 1, "NUL byte in a redis.conf line: redis-server stops reading the line there")
+            self._error(
+                source, number, nul + 1, "NUL byte in a redis.conf line: redis-server stops reading the line there"
+            )
             return
         lead = len(raw) - len(raw.lstrip(_TRIM))
         try:
@@ -238,7 +240,9 @@ class _Reader:
         try:
             if os.path.getsize(path) > MAX_INCLUDE_BYTES:
                 self.result.findings.append(
-                    input_finding("infralint-file-too-large", f"included file '{relative}' is too large: not read", span)
+                    input_finding(
+                        "infralint-file-too-large", f"included file '{relative}' is too large: not read", span
+                    )
                 )
                 return None
             with open(path, "rb") as handle:
@@ -297,7 +301,7 @@ def _save_problem(args: list[str]) -> tuple[int, str] | None:
     if args == [""] or not args:
         return None
     if len(args) % 2:
-        return len(args) - 1, "takes pairs of <seconds> <changes> (or \"\" to disable snapshots)"
+        return len(args) - 1, 'takes pairs of <seconds> <changes> (or "" to disable snapshots)'
     for index, arg in enumerate(args):
         if not _SAVE_NUMBER.fullmatch(arg) or int(arg) < (1 if index % 2 == 0 else 0):
             return index, "takes pairs of <seconds> (1 or more) <changes> (0 or more)"
@@ -383,6 +387,7 @@ def _describe(line: Line) -> dict[str, Any]:
         "known": line.directive is not None,
         "module_config": line.module_config,
         "counts": line.counts,
+        "own": line.own,
         "since": line.directive.since if line.directive else None,
     }
 
@@ -461,6 +466,8 @@ def _facts(
         "protected_mode": (_first(settings, "protected-mode", "yes") or "yes").lower() == "yes",
         "requirepass_set": bool(requirepass),
         "default_user": default_user.summary(),
+        # Whether a client on the default user may run each dangerous command (ACL rules only).
+        "default_user_may_run": {command: default_user.may_run(command) for command in COMMAND_CATEGORIES},
         "acl_users": [user.summary() for user in users],
         "aclfile": _first(settings, "aclfile") or None,
         "maxmemory": maxmemory,  # bytes; 0 = no limit; None = a value Redis refuses
