@@ -97,6 +97,8 @@ def split_line(line: str, number: int) -> list[Word]:
         if char in " \t\v\f":
             pos = _BLANKS.match(line, pos).end()  # type: ignore[union-attr]
             separators += 1
+            if separators >= MAX_SEPARATORS:  # whatever follows, haproxy refuses the line
+                raise _LineError(pos + 1, f"too many words: haproxy accepts at most {MAX_SEPARATORS} on a line")
             continue
         if char == "#" or char == "\r":
             break
@@ -104,8 +106,6 @@ def split_line(line: str, number: int) -> list[Word]:
         if word is None:
             break
         words.append(word)
-    if separators >= MAX_SEPARATORS:
-        raise _LineError(end, f"too many words: haproxy accepts at most {MAX_SEPARATORS} on a line")
     return words
 
 

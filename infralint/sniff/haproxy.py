@@ -9,8 +9,8 @@ _SECTIONS = (
     "global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|program|cache|http-errors|ring"
     "|log-forward|fcgi-app|crt-store|traces|log-profile|acme"
 )
-_SECTION_LINE = re.compile(rf"^(?:{_SECTIONS})(?:[ \t]|$)")
-_PROXY = re.compile(r"^(?:frontend|backend|listen|defaults)\b", re.MULTILINE)
+_SECTION_LINE = re.compile(rf"^(?:{_SECTIONS})(?:[ \t]+[^=:\s]|[ \t]*$|[ \t]*#)")  # not `backend = x`
+_PROXY = re.compile(r"^(?:frontend|backend|listen|defaults)(?:[ \t]+[^=:\s]|[ \t]*$)", re.MULTILINE)
 _PROXY_KEYWORD = re.compile(
     r"^[ \t]+(?:bind|server|mode|balance|timeout|default_backend|use_backend|option)[ \t]", re.MULTILINE
 )
