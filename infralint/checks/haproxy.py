@@ -55,8 +55,8 @@ def missing_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     wanted: list[str] = []
     if "haproxy/frontend-side" in node.kinds:
         wanted += FRONTEND_TIMEOUTS
-    if "haproxy/backend-side" in node.kinds:
-        wanted += BACKEND_TIMEOUTS
+    if "haproxy/backend-side" in node.kinds and node.attrs.get("servers"):
+        wanted += BACKEND_TIMEOUTS  # like haproxy: a backend without servers connects nowhere
     missing = [name for name in wanted if name not in node.attrs.get("timeouts", {})]
     if missing:
         names = ", ".join(f"timeout {name}" for name in missing)
