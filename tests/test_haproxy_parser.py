@@ -206,3 +206,14 @@ def test_sniff_claims_haproxy_but_not_other_formats() -> None:
     assert not sniff.sniff("setup.cfg", "[metadata]\nname = x\n")
     assert not sniff.sniff("redis.conf", "bind 0.0.0.0\nmaxmemory 1gb\n")
     assert not sniff.sniff("a.cfg", "backend = postgres\nlisten = 5432\n")
+
+
+def test_rule_conditions_are_split_off() -> None:
+    text = "frontend web\n    http-request deny if { src 10.0.0.0/8 } || !trusted\n    http-request set-header A b\n"
+    rules = node(text, "haproxy/haproxy.cfg/frontend[web]").attrs["rules"]["http-request"]
+    assert rules[0]["condition"] == {
+        "polarity": "if",
+        "terms": ["{", "src", "10.0.0.0/8", "}", "||", "!trusted"],
+        "acls": ["trusted"],
+    }
+    assert rules[1]["condition"] is None

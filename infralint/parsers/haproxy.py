@@ -451,9 +451,10 @@ def _proxy_attrs(section: Section, attrs: dict[str, Any], table: _Table, facts: 
         attrs["rules"][keyword] = []
         for index, (args, origin) in enumerate(entries):
             table.at(("rules", keyword, index), origin.statement)
-            attrs["rules"][keyword].append(
-                {"args": args, "line": origin.statement.line, "inherited": origin.section != section.node_id}
-            )
+            _, condition = model.split_condition(args)
+            inherited = origin.section != section.node_id
+            entry = {"args": args, "condition": condition, "line": origin.statement.line, "inherited": inherited}
+            attrs["rules"][keyword].append(entry)
     attrs["default_server"] = {}
     for name, (value, origin) in settings.default_server.items():
         attrs["default_server"][name] = value
