@@ -135,3 +135,36 @@ def test_no_line_continuation(workspace: Path) -> None:
     keywords = [d["keyword"] for d in glob.attrs["directives"]]
     assert keywords == ["maxconn", "description", "maxconn"]
     assert glob.attrs["directives"][1]["args"][-1] == "\\"
+
+
+def _findings(text: str, rule_id: str) -> list[str]:
+    from infralint import catalog
+    from infralint.graph.build import build
+    from infralint.rules.meta import RuleContext
+
+    source = SourceFile("haproxy.cfg", "/nonexistent/haproxy.cfg", text, "haproxy")
+    graph = build(parse(source).nodes)
+    rule = next(r for r in catalog.all_rules() if r.id == rule_id)
+    context = RuleContext(graph, dict(rule.meta.options))
+    return [hit.message for node in graph.of_kind(*rule.meta.scope) for hit in rule.check(node, context)]
+
+
+@pytest.mark.parametrize("path", _fixture_configs() + _valid_configs(), ids=_name)
+def test_effective_timeouts_agree_with_haproxy(path: Path, workspace: Path) -> None:
+    """haproxy warns "missing timeouts for <proxy>" exactly where the rule finds them: the
+    defaults sections were applied as haproxy applies them."""
+    code, output = haproxy_check(path.read_bytes(), workspace)
+    if code == 1:
+        pytest.skip("haproxy stops before its timeout checks on a rejected config")
+    theirs = set(re.findall(r"missing timeouts for \w+ '([^']*)'", output))
+    messages = _findings(path.read_text(encoding="utf-8"), "haproxy-missing-timeouts")
+    ours = {re.search(r"'([^']*)'", message).group(1) for message in messages}  # type: ignore[union-attr]
+    assert ours == theirs
+
+
+def test_undefined_backends_agree_with_haproxy(workspace: Path) -> None:
+    path = FIXTURES / "haproxy-undefined-backend" / "bad.cfg"
+    _, output = haproxy_check(path.read_bytes(), workspace)
+    theirs = set(re.findall(r"unable to find required \w+: '([^']*)'", output))
+    messages = _findings(path.read_text(encoding="utf-8"), "haproxy-undefined-backend")
+    assert {re.search(r"names backend '([^']*)'", m).group(1) for m in messages} == theirs  # type: ignore[union-attr]
