@@ -91,6 +91,10 @@ class _Errors:
         self.result = result
         self.count = 0
 
+    @property
+    def full(self) -> bool:
+        return self.count >= MAX_ERRORS
+
     def add(self, line: int, col: int | None, message: str) -> None:
         self.count += 1
         if self.count > MAX_ERRORS:
@@ -153,7 +157,8 @@ def _read_sections(text: str, errors: _Errors) -> list[Section]:
         if skipping_unknown:
             continue
         if current is None:
-            errors.add(statement.line, statement.col, _outside_message(keyword))
+            if not errors.full:  # the did-you-mean is costly on a file that is not HAProxy at all
+                errors.add(statement.line, statement.col, _outside_message(keyword))
             continue
         following = pending[index + 1] if index + 1 < len(pending) else None
         if _looks_like_unknown_section(statement, current, following):
