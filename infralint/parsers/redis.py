@@ -52,6 +52,7 @@ SECRET_SETTINGS = frozenset({"requirepass", "masterauth", "tls-key-file-pass", "
 _TRIM = " \t\r\n"
 _CLIENT_CLASSES = frozenset({"normal", "replica", "slave", "pubsub"})
 _SAVE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
+_SAVE_PAIRS = re.compile(r"\+?0*[1-9][0-9]{0,17} \+?[0-9]{1,18}(?: \+?0*[1-9][0-9]{0,17} \+?[0-9]{1,18})*")
 
 
 @dataclass
@@ -302,10 +303,11 @@ def _save_problem(args: list[str]) -> tuple[int, str] | None:
         return None
     if len(args) % 2:
         return len(args) - 1, 'takes pairs of <seconds> <changes> (or "" to disable snapshots)'
-    for index, arg in enumerate(args):
-        if not _SAVE_NUMBER.fullmatch(arg) or int(arg) < (1 if index % 2 == 0 else 0):
-            return index, "takes pairs of <seconds> (1 or more) <changes> (0 or more)"
-    return None
+    # One regex over the whole line rather than a loop: a hostile line holds millions of numbers.
+    if _SAVE_PAIRS.fullmatch(" ".join(args)):
+        return None
+    bad = next((i for i, arg in enumerate(args) if not _SAVE_NUMBER.fullmatch(arg) or int(arg) < 1 - i % 2), None)
+    return None if bad is None else (bad, "takes pairs of <seconds> (1 or more) <changes> (0 or more)")
 
 
 def _buffer_limit_problem(args: list[str]) -> tuple[int, str] | None:

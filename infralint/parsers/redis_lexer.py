@@ -22,6 +22,8 @@ _DOUBLE_STOP = re.compile(r"[\\\"]")
 _SINGLE_STOP = re.compile(r"[\\']")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a"}
 _HEX = frozenset("0123456789abcdefABCDEF")
+# Without quotes an argument starts at a non-blank and runs to the next space, tab, CR or LF.
+_PLAIN_ARG = re.compile(r"[^ \t\n\r\v\f][^ \t\n\r]*")
 
 
 class SplitError(ValueError):
@@ -35,6 +37,8 @@ class SplitError(ValueError):
 
 def split_args(line: str) -> list[tuple[str, int]]:
     """The arguments of a line with the offset where each starts."""
+    if '"' not in line and "'" not in line:
+        return [(match.group(), match.start()) for match in _PLAIN_ARG.finditer(line)]
     args: list[tuple[str, int]] = []
     length = len(line)
     position = _SKIP_BLANKS.match(line, 0).end()  # type: ignore[union-attr]

@@ -1,0 +1,288 @@
+"""The installed redis-server is the oracle for the Redis parser and its directive table.
+
+`redis-server FILE --port 0` loads the file and exits right after "Configuration loaded" (nothing
+to listen on), or prints "FATAL CONFIG FILE ERROR" for a line it refuses. Every run is bounded
+by a timeout and the process is always reaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import require_binary
+
+from infralint.checks.redis import unknown_directive
+from infralint.graph.model import Graph
+from infralint.parsers.redis import parse
+from infralint.parsers.redis_directives import DIRECTIVES, Directive
+from infralint.rules.meta import RuleContext
+from infralint.source import SourceFile
+
+TIMEOUT = 10
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> str:
+    return require_binary("redis-server")
+
+
+@pytest.fixture(scope="module")
+def installed_version(redis_server: str) -> tuple[int, ...]:
+    out = subprocess.run([redis_server, "--version"], capture_output=True, text=True, timeout=TIMEOUT).stdout
+    match = re.search(r"v=(\d+)\.(\d+)", out)
+    assert match, out
+    return (int(match.group(1)), int(match.group(2)))
+
+
+def _run(binary: str, args: list[str], timeout: float = TIMEOUT) -> str:
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        pytest.fail(f"{binary} did not exit within {timeout}s:\n{output}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return output
+
+
+def load(binary: str, text: str, folder: Path) -> tuple[bool, str]:
+    """(accepted, output) of redis-server loading TEXT as its config."""
+    config = folder / "oracle.conf"
+    config.write_text(text, encoding="utf-8")
+    output = _run(
+        binary, [binary, str(config), "--port", "0", "--daemonize", "no", "--dir", str(folder), "--logfile", ""]
+    )
+    accepted = "Configuration loaded" in output and "FATAL CONFIG FILE ERROR" not in output
+    return accepted, output
+
+
+def quote(arg: str) -> str:
+    if arg and not re.search(r"[\s\"'\\]", arg):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def sample_line(directive: Directive, folder: Path) -> str:
+    args = []
+    for arg in directive.sample:
+        if arg == "{dir}":
+            arg = str(folder)
+        elif arg == "{include}":
+            included = folder / "included.conf"
+            included.write_text("# included by the oracle config\nhz 10\n", encoding="utf-8")
+            arg = str(included)
+        args.append(quote(arg))
+    return " ".join([directive.name, *args])
+
+
+def ours(text: str, folder: Path) -> list[str]:
+    """Our verdicts on a config: parse errors and unknown directives (empty when we accept it)."""
+    source = SourceFile("oracle.conf", str(folder / "oracle.conf"), text, "redis", root=str(folder))
+    result = parse(source)
+    problems = [f"{f.rule_id}: {f.message}" for f in result.findings if f.rule_id == "infralint-parse-error"]
+    context = RuleContext(Graph(), {})
+    for node in result.nodes:
+        problems += [f"redis-unknown-directive: {hit.message}" for hit in unknown_directive(node, context)]
+    return problems
+
+
+def _server_rows(installed: tuple[int, ...]) -> tuple[list[Directive], list[Directive], list[Directive]]:
+    """(rows the installed server must accept, newer rows (version skew), Sentinel-only rows)."""
+    checked, newer, sentinel = [], [], []
+    for directive in DIRECTIVES.values():
+        if directive.sentinel_only:
+            sentinel.append(directive)
+        elif directive.version > installed:
+            newer.append(directive)
+        else:
+            checked.append(directive)
+    return checked, newer, sentinel
+
+
+def test_every_directive_in_the_table_is_accepted(
+    redis_server: str, installed_version: tuple[int, ...], tmp_path: Path
+) -> None:
+    checked, newer, sentinel = _server_rows(installed_version)
+    lines = [sample_line(directive, tmp_path) for directive in checked]
+    text = "\n".join(lines) + "\n"
+    accepted, output = load(redis_server, text, tmp_path)
+    if not accepted:  # find the culprits one line at a time
+        refused = [line for line in lines if not load(redis_server, line + "\n", tmp_path)[0]]
+        pytest.fail(f"redis-server refuses table rows: {refused}\n{output[-2000:]}")
+    assert ours(text, tmp_path) == []
+    assert len(checked) > 200 and sentinel  # the table is not silently empty
+    print(f"{len(checked)} directives verified, {len(newer)} skipped as newer than {installed_version}")
+
+
+def test_newer_directives_are_real_version_skew(
+    redis_server: str, installed_version: tuple[int, ...], tmp_path: Path
+) -> None:
+    """A row marked newer than the installed server is one it does not know (else the mark is wrong)."""
+    _, newer, _ = _server_rows(installed_version)
+    for directive in newer:
+        accepted, output = load(redis_server, sample_line(directive, tmp_path) + "\n", tmp_path)
+        assert not accepted and "Bad directive" in output, f"{directive.name} is marked {directive.since}"
+        assert ours(sample_line(directive, tmp_path) + "\n", tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "suggested"),
+    [
+        ("maxmemroy 1gb", "maxmemory"),
+        ("slave-read-onyl yes", "slave-read-only"),
+        ("apendonly yes", "appendonly"),
+        ("protected_mode no", "protected-mode"),
+        ("enable-turbo-mode yes", None),
+    ],
+)
+def test_a_misspelled_directive_is_rejected_by_both(
+    redis_server: str, tmp_path: Path, line: str, suggested: str | None
+) -> None:
+    accepted, output = load(redis_server, line + "\n", tmp_path)
+    assert not accepted and "Bad directive" in output
+    problems = ours(line + "\n", tmp_path)
+    assert len(problems) == 1 and problems[0].startswith("redis-unknown-directive")
+    if suggested:
+        assert f"did you mean '{suggested}'" in problems[0]
+    else:
+        assert "did you mean" not in problems[0]
+
+
+# Lines redis-server refuses or accepts, and whether our parser must report a problem.
+VERDICT_LINES = [
+    ('bind "127.0.0.1', False),
+    ("bind '127.0.0.1", False),
+    ('bind "127.0.0.1"x', False),
+    ("port 6379 # the default", False),
+    ("maxmemory 1.5gb", False),
+    ("maxmemory -1", False),
+    ("maxmemory 1 gb", False),
+    ("appendonly on", False),
+    ("maxmemory-policy lru", False),
+    ("save 900", False),
+    ("save 0 1", False),
+    ("port abc", False),
+    ("unixsocketperm 999", False),
+    ("replicaof 10.0.0.1", False),
+    ("client-output-buffer-limit normal 0 0", False),
+    ("rename-command flushall", False),
+    ("requirepass", False),
+    ("include", False),
+    ("maxmemory 1GB", True),
+    ("MAXMEMORY 512Mb", True),
+    ("maxmemory 10b", True),
+    ("maxmemory ''", True),
+    ('requirepass "with \\"quotes\\" and \\x41 hex"', True),
+    ("requirepass 'single \\' quoted'", True),
+    ('bind 127.0.0.1 "::1"', True),
+    ("  # an indented comment", True),
+    ("appendonly YES", True),
+    ("maxmemory-policy ALLKEYS-LRU", True),
+    ('save ""', True),
+    ("save 900 1 300 10", True),
+    ("slaveof no one", True),
+    ("maxmemory-clients 5%", True),
+    ("client-output-buffer-limit pubsub 32mb 8mb 60 replica 256mb 64mb 60", True),
+    ("user bob on >pw ~* +@all", True),
+    ("loadmodule /nonexistent/module.so", True),
+    ("shutdown-on-sigterm nosave now", True),
+    ("list-max-ziplist-entries 512", True),
+]
+
+
+def test_parser_agrees_with_redis_server_on_each_line(redis_server: str, tmp_path: Path) -> None:
+    disagreements = []
+    for line, redis_accepts in VERDICT_LINES:
+        accepted, _ = load(redis_server, line + "\n", tmp_path)
+        if accepted != redis_accepts:
+            disagreements.append(f"{line!r}: redis-server {'accepted' if accepted else 'refused'} (table is wrong)")
+        problems = ours(line + "\n", tmp_path)
+        if bool(problems) == accepted:
+            disagreements.append(f"{line!r}: redis-server {'accepted' if accepted else 'refused'}, we said {problems}")
+    assert disagreements == []
+
+
+# --- effective values: what we compute equals what the running server reports --------------
+
+
+def _command(sock: socket.socket, *args: str) -> list[str]:
+    """Send one command (RESP) and read a flat array reply."""
+    payload = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
+    sock.sendall(payload.encode())
+    reader = sock.makefile("rb")
+    header = reader.readline()
+    assert header.startswith(b"*"), header
+    values = []
+    for _ in range(int(header[1:])):
+        size = int(reader.readline()[1:])
+        values.append(reader.read(size + 2)[:-2].decode())
+    return values
+
+
+@contextlib.contextmanager
+def running(binary: str, config: Path, folder: Path):
+    """A server on a Unix socket only (no TCP port), killed on the way out."""
+    sock_path = folder / "redis.sock"
+    arguments = ["--port", "0", "--unixsocket", str(sock_path), "--daemonize", "no", "--dir", str(folder)]
+    process = subprocess.Popen(
+        [binary, str(config), *arguments, "--logfile", ""],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not sock_path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("redis-server did not start")
+            time.sleep(0.02)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(TIMEOUT)
+            sock.connect(os.fspath(sock_path))
+            yield sock
+    finally:
+        process.kill()
+        process.wait(timeout=TIMEOUT)
+
+
+EFFECTIVE = """\
+bind 0.0.0.0
+protected-mode no
+bind 127.0.0.1 -::1
+save 900 1
+save 300 10 60 10000
+maxmemory 1gb
+maxmemory 3k
+maxmemory-policy allkeys-lru
+appendonly no
+protected-mode yes
+rename-command FLUSHALL ""
+"""
+
+
+def test_effective_values_match_the_running_server(redis_server: str, tmp_path: Path) -> None:
+    config = tmp_path / "effective.conf"
+    config.write_text(EFFECTIVE, encoding="utf-8")
+    facts = parse(SourceFile("effective.conf", str(config), EFFECTIVE, "redis", root=str(tmp_path))).nodes[0].facts
+    with running(redis_server, config, tmp_path) as sock:
+
+        def get(name: str) -> str:
+            return _command(sock, "CONFIG", "GET", name)[1]
+
+        assert get("bind").split() == facts["bind"] == ["127.0.0.1", "-::1"]  # the last bind line wins
+        assert [int(n) for n in get("save").split()] == [n for point in facts["save"] for n in point]
+        assert int(get("maxmemory")) == facts["maxmemory"] == 3000  # k is 1000, kb would be 1024
+        assert get("maxmemory-policy") == facts["maxmemory_policy"]
+        assert (get("protected-mode") == "yes") is facts["protected_mode"] is True
+        assert (get("appendonly") == "yes") is facts["appendonly"] is False
+    assert facts["rename_commands"] == {"flushall": "disabled"}
