@@ -1,7 +1,553 @@
-"""Python rules (filled in below)."""
+"""nginx rules. They read the records and effective directives the parser resolved
+(infralint/parsers/nginx.py) and the proxies_to edges of infralint/graph/nginx_links.py.
+
+Findings sit on the directive at fault (its own file and line, also inside an included file) or
+on the block's first line when something is missing. A snippet included in several places is
+one finding, not one per includer; a fragment already read inside a scanned config is judged
+there only (its stand-alone reading carries ``included_by``).
+"""
 
 from __future__ import annotations
 
-from infralint.rules.meta import CheckFn
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
+from infralint.graph.model import Graph, Node
+from infralint.parsers.nginx import PASS_DIRECTIVES, is_https_redirect, walk_records
+from infralint.parsers.nginx_regex import capture_holds_newline
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.source import Span
+
+Record = dict[str, Any]
 CHECKS: dict[str, CheckFn] = {}
+_REPORTED = "nginx/reported"  # graph.indexes key: (rule, path, line, col) already reported
+
+
+def rule(rule_id: str) -> Callable[[Callable[[Node, RuleContext], Iterable[Hit]]], CheckFn]:
+    """Register a check; skip stand-alone readings of included fragments; one hit per place."""
+
+    def register(function: Callable[[Node, RuleContext], Iterable[Hit]]) -> CheckFn:
+        def check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+            if node.facts.get("included_by"):
+                return
+            reported: set[tuple[str, str, int | None, int | None]] = ctx.graph.indexes.setdefault(_REPORTED, set())
+            for hit in function(node, ctx):
+                span = hit.span or node.spans.span(hit.path)
+                key = (rule_id, span.path, span.line, span.col)
+                if key not in reported:
+                    reported.add(key)
+                    yield hit
+
+        check.__doc__ = function.__doc__
+        CHECKS[rule_id] = check
+        return check
+
+    return register
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def at(record: Record) -> Span:
+    return Span(record["path"], record["line"], record["col"])
+
+
+def own(node: Node, *names: str) -> list[Record]:
+    """Records written in the node's block (and its if/limit_except blocks), by name."""
+    return [r for r in walk_records(node.attrs.get("directives", [])) if not names or r["name"] in names]
+
+
+def top_own(node: Node, name: str) -> list[Record]:
+    """Records written directly in the node's block, not inside its if blocks."""
+    return [r for r in node.attrs.get("directives", []) if r["name"] == name]
+
+
+def effective(node: Node, name: str) -> list[Record]:
+    records: list[Record] = node.attrs.get("effective", {}).get(name, [])
+    return records
+
+
+def first_arg(record: Record) -> str:
+    return record["args"][0] if record["args"] else ""
+
+
+def label(node: Node) -> str:
+    return str(node.facts.get("label") or node.id)
+
+
+def parent_of(graph: Graph, node: Node) -> Node | None:
+    parent = graph.nodes.get(node.parent) if node.parent else None
+    return parent if parent is not None and parent.kind.startswith("nginx/") else None
+
+
+def descendants(graph: Graph, node: Node) -> Iterator[Node]:
+    for child in graph.children(node):
+        if child.kind.startswith("nginx/"):
+            yield child
+            yield from descendants(graph, child)
+
+
+def enclosing_server(graph: Graph, node: Node) -> Node | None:
+    current: Node | None = node
+    while current is not None and current.kind != "nginx/server":
+        current = parent_of(graph, current)
+    return current
+
+
+def header_names(records: Iterable[Record]) -> list[str]:
+    return [first_arg(r).lower() for r in records if r["args"]]
+
+
+def sets_header(node: Node, header: str, include_own: bool = True) -> bool:
+    """The header is in the node's effective add_header list (or set by headers-more)."""
+    header = header.lower()
+    records = effective(node, "add_header") + (own(node, "add_header") if include_own else [])
+    if header in header_names(records):
+        return True
+    more = effective(node, "more_set_headers") + own(node, "more_set_headers")
+    return any(arg.lower().lstrip("'\"").startswith(header + ":") for r in more for arg in r["args"])
+
+
+def scope_unknown(node: Node) -> bool:
+    """The node comes from a snippet for a server/location we do not have: inherited values unknown."""
+    return bool(node.facts.get("partial_scope"))
+
+
+def is_exposed(node: Node) -> bool:
+    """False only when the graph knows the server is internal (hook for the exposure linker)."""
+    return node.facts.get("exposed") is not False
+
+
+# --- TLS -----------------------------------------------------------------------------------------
+
+WEAK_PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
+
+
+@rule("nginx-weak-tls-protocols")
+def weak_tls_protocols(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """ssl_protocols enabling a protocol with known breaks."""
+    for record in own(node, "ssl_protocols"):
+        weak = [arg for arg in record["args"] if arg in WEAK_PROTOCOLS]
+        if weak:
+            yield Hit(f"ssl_protocols in {label(node)} enables {', '.join(weak)}", span=at(record))
+
+
+# OpenSSL cipher-string words and suite-name parts that select broken suites.
+_WEAK_CIPHER_WORDS = {
+    "NULL": "NULL (no encryption)",
+    "ENULL": "NULL (no encryption)",
+    "ANULL": "anonymous (no authentication)",
+    "ADH": "anonymous (no authentication)",
+    "AECDH": "anonymous (no authentication)",
+    "EXP": "EXPORT",
+    "EXPORT": "EXPORT",
+    "LOW": "LOW (DES)",
+    "RC4": "RC4",
+    "DES": "DES",
+    "3DES": "3DES",
+    "MD5": "MD5",
+}
+_WEAK_CIPHER_PART = re.compile(r"(?:^|[-_])(NULL|EXPORT\d*|EXP|RC4|DES-CBC3|3DES|DES|MD5|ADH|AECDH)(?:[-_]|$)")
+
+
+def weak_cipher_families(value: str) -> list[str]:
+    """Families of broken suites a cipher string leaves enabled (``!X`` removes X for good)."""
+    enabled: dict[str, str] = {}
+    killed: set[str] = set()
+    for element in re.split(r"[:, ]+", value.strip()):
+        if not element:
+            continue
+        sign = element[0] if element[0] in "!-+" else ""
+        for part in element.lstrip("!-+").split("+"):
+            family = _cipher_family(part)
+            if family is None:
+                continue
+            if sign == "!":
+                killed.add(family)
+                enabled.pop(family, None)
+            elif sign == "-":
+                enabled.pop(family, None)
+            elif sign == "" and family not in killed:
+                enabled[family] = part
+    return sorted(set(enabled))
+
+
+def _cipher_family(part: str) -> str | None:
+    upper = part.upper()
+    if upper in _WEAK_CIPHER_WORDS:
+        return _WEAK_CIPHER_WORDS[upper]
+    if upper.startswith("EXPORT"):
+        return "EXPORT"
+    match = _WEAK_CIPHER_PART.search(upper)
+    if match is None:
+        return None
+    word = match.group(1)
+    if word == "DES-CBC3":
+        return "3DES"
+    return _WEAK_CIPHER_WORDS.get(word, "EXPORT" if word.startswith("EXP") else word)
+
+
+@rule("nginx-weak-ciphers")
+def weak_ciphers(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """ssl_ciphers leaving broken suites enabled."""
+    for record in own(node, "ssl_ciphers"):
+        families = weak_cipher_families(" ".join(record["args"]))
+        if families:
+            yield Hit(f"ssl_ciphers in {label(node)} allows {', '.join(families)} suites", span=at(record))
+
+
+def _rejects_handshakes(node: Node) -> bool:
+    return any(first_arg(r).lower() == "on" for r in effective(node, "ssl_reject_handshake"))
+
+
+@rule("nginx-ssl-certificate-missing")
+def ssl_certificate_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A TLS listener with no certificate in scope."""
+    if not node.facts.get("ssl") or effective(node, "ssl_certificate") or _rejects_handshakes(node):
+        return
+    ssl_listens = [e for e in node.facts.get("listen", ()) if e.get("ssl") and "line" in e]
+    span = Span(ssl_listens[0]["path"], ssl_listens[0]["line"], ssl_listens[0]["col"]) if ssl_listens else None
+    yield Hit(f"{label(node)} listens with TLS but no ssl_certificate is in scope", span=span)
+
+
+@rule("nginx-plain-http-server")
+def plain_http_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A server answering plain HTTP with content instead of a redirect to https."""
+    outside = [e for e in node.facts.get("plain_http_listens", ()) if not e["loopback"]]
+    if not outside or not is_exposed(node) or node.facts.get("redirects_to_https") or node.facts.get("refuses"):
+        return
+    if _every_location_redirects(ctx.graph, node):
+        return
+    entry = outside[0]
+    span = Span(entry["path"], entry["line"], entry["col"]) if "line" in entry else None
+    where = f"listen {entry['raw']}" if not entry.get("implicit") else "no listen: *:80"
+    yield Hit(f"{label(node)} serves content over plain HTTP ({where}) instead of redirecting to https", span=span)
+
+
+_ACME = "/.well-known/acme-challenge"
+
+
+def _every_location_redirects(graph: Graph, server: Node) -> bool:
+    """All paths answer with an https redirect or a refusal (ACME challenge paths aside)."""
+    locations = [child for child in graph.children(server) if child.kind == "nginx/location"]
+    if not any(loc.facts.get("uri", "").rstrip("/") in ("", "/") or loc.facts.get("uri") == "/" for loc in locations):
+        return False
+    for location in locations:
+        if location.facts.get("uri", "").startswith(_ACME) or location.facts.get("modifier") == "@":
+            continue
+        returns = own(location, "return", "rewrite")
+        if not any(is_https_redirect(r) for r in returns) and not any(
+            r["name"] == "return" and first_arg(r) in ("403", "404", "444") for r in returns
+        ):
+            return False
+    return True
+
+
+@rule("nginx-missing-hsts")
+def missing_hsts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A TLS server that never sends Strict-Transport-Security."""
+    if not node.facts.get("ssl") or _rejects_handshakes(node) or node.facts.get("refuses"):
+        return
+    if sets_header(node, "strict-transport-security"):
+        return
+    if any(sets_header(child, "strict-transport-security") for child in descendants(ctx.graph, node)):
+        return
+    yield Hit(f"{label(node)} serves TLS without a Strict-Transport-Security header")
+
+
+@rule("nginx-server-tokens")
+def server_tokens(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Version disclosure: server_tokens not off."""
+    for record in own(node, "server_tokens"):
+        if first_arg(record).lower() != "off":
+            yield Hit(
+                f"server_tokens {first_arg(record)} in {label(node)} discloses the nginx version", span=at(record)
+            )
+    if node.kind == "nginx/http" and not top_own(node, "server_tokens"):
+        servers = [c for c in ctx.graph.children(node) if c.kind == "nginx/server"]
+        if not servers or any(not effective(s, "server_tokens") for s in servers):
+            yield Hit("server_tokens is not set in http (the default, on, discloses the nginx version)")
+    elif node.kind == "nginx/server" and not effective(node, "server_tokens"):
+        parent = parent_of(ctx.graph, node)
+        if parent is None or parent.kind != "nginx/http":  # a server of a conf.d fragment
+            yield Hit(f"server_tokens is not set for {label(node)} (the default, on, discloses the nginx version)")
+
+
+# --- headers -------------------------------------------------------------------------------------
+
+
+@rule("nginx-add-header-redefinition")
+def add_header_redefinition(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """add_header in a nested block drops every add_header of the levels above."""
+    if node.kind not in ("nginx/server", "nginx/location"):
+        return
+    parent = parent_of(ctx.graph, node)
+    inherited = effective(parent, "add_header") if parent is not None else []
+    mine = top_own(node, "add_header")
+    if inherited and mine:
+        hit = _dropped_headers(inherited, mine, label(node))
+        if hit:
+            yield hit
+    # An `if` block is a nested level of its own, with the node's headers as the ones above it.
+    for record in node.attrs.get("directives", []):
+        if record["name"] == "if" and "block" in record:
+            inside = [r for r in record["block"] if r["name"] == "add_header"]
+            above = effective(node, "add_header")
+            if inside and above:
+                hit = _dropped_headers(above, inside, f"the if block of {label(node)}")
+                if hit:
+                    yield hit
+
+
+def _dropped_headers(inherited: list[Record], mine: list[Record], where: str) -> Hit | None:
+    kept = set(header_names(mine))
+    dropped = [name for name in dict.fromkeys(header_names(inherited)) if name not in kept]
+    if not dropped:
+        return None
+    shown = ", ".join(first_arg(r) for r in inherited if first_arg(r).lower() in dropped)
+    return Hit(f"add_header in {where} drops the inherited headers {shown}", span=at(mine[0]))
+
+
+_CLIENT_HEADER_VARIABLE = re.compile(r"\$\{?http_[A-Za-z0-9_]+")
+
+
+@rule("nginx-host-header-spoofing")
+def host_header_spoofing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """proxy_set_header Host from a raw request header."""
+    for record in own(node, "proxy_set_header"):
+        args = record["args"]
+        if len(args) >= 2 and args[0].lower() == "host" and _CLIENT_HEADER_VARIABLE.search(args[1]):
+            yield Hit(
+                f"proxy_set_header Host {args[1]} in {label(node)} forwards a client-controlled Host header",
+                span=at(record),
+            )
+
+
+_DECODED_URI = re.compile(r"\$(?:\{(?:uri|document_uri)\}|(?:uri|document_uri)(?![A-Za-z0-9_]))")
+_CAPTURE = re.compile(r"\$(?:\{(\w+)\}|(\d|[A-Za-z_]\w*))")
+
+
+@rule("nginx-http-splitting")
+def http_splitting(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Decoded URI parts (may hold CR/LF) in a header, redirect or upstream request line."""
+    pattern = _nearest_regex(ctx.graph, node)
+    for record in own(node, "add_header", "return", "proxy_pass"):
+        value = _split_target(record)
+        if value is None:
+            continue
+        culprit = _decoded_part(value, pattern)
+        if culprit:
+            yield Hit(
+                f"{record['name']} in {label(node)} uses {culprit}, which is URL-decoded and can carry a line break",
+                span=at(record),
+            )
+
+
+def _split_target(record: Record) -> str | None:
+    args = record["args"]
+    if record["name"] == "add_header":
+        return args[1] if len(args) >= 2 else None
+    if record["name"] == "proxy_pass":
+        return args[0] if args else None
+    if len(args) == 2 and args[0] in ("301", "302", "303", "307", "308"):
+        return args[1]
+    if len(args) == 1 and not args[0].isdigit():
+        return args[0]
+    return None
+
+
+def _nearest_regex(graph: Graph, node: Node) -> str | None:
+    current: Node | None = node
+    while current is not None and current.kind == "nginx/location":
+        if current.facts.get("regex"):
+            return str(current.facts.get("uri"))
+        current = parent_of(graph, current)
+    return None
+
+
+def _decoded_part(value: str, pattern: str | None) -> str | None:
+    match = _DECODED_URI.search(value)
+    if match:
+        return match.group(0)
+    if pattern is None:
+        return None
+    for found in _CAPTURE.finditer(value):
+        group = found.group(1) or found.group(2)
+        if capture_holds_newline(pattern, group):  # None for a plain variable such as $host
+            return found.group(0)
+    return None
+
+
+# --- locations and content -----------------------------------------------------------------------
+
+
+@rule("nginx-alias-traversal")
+def alias_traversal(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A prefix location without a trailing slash whose alias ends with one."""
+    if node.kind != "nginx/location" or node.facts.get("modifier") not in ("", "^~"):
+        return
+    uri = str(node.facts.get("uri", ""))
+    if not uri or uri.endswith("/"):
+        return
+    for record in own(node, "alias"):
+        if first_arg(record).endswith("/"):
+            yield Hit(
+                f"location {uri} has alias {first_arg(record)}: {uri}../ reaches the folder above the alias",
+                span=at(record),
+            )
+
+
+@rule("nginx-autoindex")
+def autoindex(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Directory listings switched on."""
+    for record in own(node, "autoindex"):
+        if first_arg(record).lower() == "on":
+            yield Hit(f"autoindex on in {label(node)} lists directory contents", span=at(record))
+
+
+def _restricted(node: Node) -> bool:
+    if effective(node, "deny") or own(node, "internal"):
+        return True
+    if any(first_arg(r).lower() != "off" for r in effective(node, "auth_basic") + own(node, "auth_basic")):
+        return True
+    return any(first_arg(r).lower() != "off" for r in effective(node, "auth_request") + own(node, "auth_request"))
+
+
+@rule("nginx-status-page-public")
+def status_page_public(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """stub_status open to anyone who can reach the server."""
+    if node.kind != "nginx/location" or scope_unknown(node):
+        return
+    server = enclosing_server(ctx.graph, node)
+    if server is not None and (server.facts.get("loopback_only") or not is_exposed(server)):
+        return
+    for record in own(node, "stub_status"):
+        if first_arg(record).lower() != "off" and not _restricted(node):
+            yield Hit(f"stub_status in {label(node)} has no allow/deny or auth", span=at(record))
+
+
+_STATIC_EXTENSIONS = re.compile(
+    r"(?<![A-Za-z])(?:css|js|mjs|png|jpe?g|gif|svgz?|ico|webp|avif|woff2?|ttf|otf|eot|mp4|webm)(?![A-Za-z])", re.I
+)
+_STATIC_FOLDERS = frozenset({"static", "assets", "images", "img", "css", "js", "fonts", "media", "dist", "build"})
+
+
+def serves_static_assets(node: Node) -> bool:
+    if own(node, *PASS_DIRECTIVES) or own(node, "return") or own(node, "internal"):
+        return False
+    if any(first_arg(r) == "all" for r in own(node, "deny")):
+        return False
+    uri = str(node.facts.get("uri", ""))
+    if node.facts.get("regex"):
+        return "\\." in uri and _STATIC_EXTENSIONS.search(uri) is not None
+    if node.facts.get("modifier") in ("", "^~"):
+        first = uri.strip("/").split("/", 1)[0].lower()
+        return first in _STATIC_FOLDERS
+    return False
+
+
+def _sets_cache_lifetime(node: Node) -> bool:
+    expires = effective(node, "expires") + own(node, "expires")
+    if any(first_arg(r).lower() != "off" for r in expires):
+        return True
+    return sets_header(node, "cache-control")
+
+
+@rule("nginx-static-no-expires")
+def static_no_expires(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Static assets served without a cache lifetime."""
+    if node.kind != "nginx/location" or scope_unknown(node):
+        return
+    if not serves_static_assets(node) or _sets_cache_lifetime(node):
+        return
+    yield Hit(f"{label(node)} serves static assets without expires or a Cache-Control header")
+
+
+# --- proxies and upstreams -----------------------------------------------------------------------
+
+
+@rule("nginx-upstream-single-server")
+def upstream_single_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """An upstream that is one server with no backup."""
+    if node.kind != "nginx/upstream":
+        return
+    servers = node.facts.get("servers", [])
+    active = [s for s in servers if not s["down"] and not s["backup"]]
+    if len(active) != 1 or any(s["backup"] for s in servers):
+        return
+    only = active[0]
+    if (
+        only["unix"]
+        or only["resolve"]
+        or only["is_variable"]
+        or only["host"] in ("localhost", "::1")
+        or (str(only["host"]).startswith("127."))
+    ):
+        return  # a local socket/process, or membership managed by DNS
+    yield Hit(f"{label(node)} has a single server ({only['raw']}) and no backup")
+
+
+@rule("nginx-upstream-no-keepalive")
+def upstream_no_keepalive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """An HTTP upstream that opens a new connection per request."""
+    if node.kind != "nginx/upstream" or node.facts.get("protocol") != "http" or node.facts.get("keepalive"):
+        return
+    if not node.facts.get("servers"):
+        return
+    yield Hit(f"{label(node)} has no keepalive: every request opens a new upstream connection")
+
+
+def _fails_fast(upstream: Node) -> bool:
+    return any(s["max_fails"] is not None or s["fail_timeout"] is not None for s in upstream.facts.get("servers", ()))
+
+
+@rule("nginx-proxy-no-timeouts")
+def proxy_no_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """proxy_pass with default timeouts and no passive health checks."""
+    if node.kind != "nginx/location" or scope_unknown(node):
+        return
+    if effective(node, "proxy_connect_timeout") or effective(node, "proxy_read_timeout"):
+        return
+    upstreams = {str(u.facts.get("name")): u for u in ctx.graph.outgoing(node, "proxies_to")}
+    for target in node.facts.get("proxy_targets", ()):
+        if target["directive"] != "proxy_pass":
+            continue
+        upstream = upstreams.get(target["host"])
+        if upstream is not None and _fails_fast(upstream):
+            continue
+        yield Hit(
+            f"proxy_pass {target['raw']} in {label(node)} has no proxy_connect_timeout/proxy_read_timeout "
+            "in scope and no max_fails/fail_timeout on its servers",
+            span=Span(target["path"], target["line"], target["col"]),
+        )
+
+
+@rule("nginx-proxy-cache-no-valid")
+def proxy_cache_no_valid(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """proxy_cache on with TTLs left to the upstream's headers."""
+    if node.kind != "nginx/location" or not own(node, "proxy_pass") or scope_unknown(node):
+        return
+    caches = [r for r in effective(node, "proxy_cache") if first_arg(r) != "off"]
+    if not caches or effective(node, "proxy_cache_valid") or effective(node, "proxy_cache_key"):
+        return
+    record = caches[0]
+    yield Hit(
+        f"proxy_cache {first_arg(record)} (used by {label(node)}) has no proxy_cache_valid and no proxy_cache_key",
+        span=at(record),
+    )
+
+
+@rule("nginx-missing-access-log")
+def missing_access_log(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """access_log off on a server that proxies traffic."""
+    if node.kind != "nginx/server":
+        return
+    logs = effective(node, "access_log")
+    if not logs or any(first_arg(r) != "off" for r in logs):
+        return
+    proxies = node.facts.get("proxy_targets") or any(
+        child.facts.get("proxy_targets") for child in descendants(ctx.graph, node)
+    )
+    if proxies:
+        yield Hit(f"access_log off in {label(node)}, which proxies traffic: no request log", span=at(logs[0]))

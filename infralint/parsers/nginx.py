@@ -25,7 +25,7 @@ from collections import defaultdict
 from typing import Any
 
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers.nginx_syntax import Ctx, Parsed, Reader, Stmt, context_name
+from infralint.parsers.nginx_syntax import Parsed, Reader, Stmt, context_name
 from infralint.parsers.result import ParseResult, input_finding
 from infralint.source import SourceFile
 
@@ -105,9 +105,16 @@ def parse(source: SourceFile) -> ParseResult:
     return result
 
 
+def place(unit: SourceFile, line: int, col: int | None) -> tuple[int, int | None]:
+    """(line, col) in the outer file: what unit.span() gives, without building a Span."""
+    if unit.flat_line is not None:
+        return unit.flat_line, None
+    return line + unit.line_offset, None if col is None else col + unit.col_offset
+
+
 def record_of(stmt: Stmt) -> Record:
-    span = stmt.unit.span(stmt.line, stmt.col)
-    record: Record = {"name": stmt.name, "args": list(stmt.args), "path": span.path, "line": span.line, "col": span.col}
+    line, col = place(stmt.unit, stmt.line, stmt.col)
+    record: Record = {"name": stmt.name, "args": stmt.args, "path": stmt.unit.path, "line": line, "col": col}
     if stmt.includes:
         record["includes"] = list(stmt.includes)
     if stmt.block is not None:
@@ -145,6 +152,9 @@ class _Builder:
             "complete": parsed.complete,
             "includes": list(parsed.included),
             "embedded": source.embedded_in is not None,
+            # A snippet meant for a server or location block we do not have: what it inherits is
+            # unknown, so rules that judge a missing directive leave its blocks alone.
+            "partial_scope": parsed.context not in ((), ("http",), ("stream",)),
             "label": f"config {source.id_path}",
         }
         config = self._node(f"nginx/{source.id_path}", "config", source, 1, None, last_line, None, facts)
@@ -156,6 +166,11 @@ class _Builder:
         if not parsed.complete:
             return self.nodes  # a config nginx would refuse to load: no rules on half of it
         self._fill(config, parsed.statements, level)
+        config.facts["proxy_targets"] = [
+            proxy_target(record, stream=level.startswith("stream"))
+            for record in walk_records(config.attrs["directives"])
+            if record["name"] in PASS_DIRECTIVES and record["args"]
+        ]
         self._resolve_effective()
         return self.nodes
 
@@ -180,6 +195,7 @@ class _Builder:
         spans = SpanMap(unit.span(line).path, {(): position})
         if parent is not None:
             facts.setdefault("config", parent.facts["config"])
+            facts.setdefault("partial_scope", parent.facts["partial_scope"])
         node = Node(
             unique,
             (f"nginx/{kind}", "nginx/block"),
@@ -214,7 +230,9 @@ class _Builder:
         node_id = f"{parent.id}/{label}" if level in ("location", "http", "stream") else f"{self._top(parent)}/{label}"
         if level == "stream-server":
             node_id = f"{self._top(parent)}/stream/{label}"
-        facts["label"] = f"{'upstream ' + facts['name'] if level == 'upstream' else label.replace('[', ' ').rstrip(']')}"
+        facts["label"] = (
+            f"{'upstream ' + facts['name'] if level == 'upstream' else label.replace('[', ' ').rstrip(']')}"
+        )
         return self._node(node_id, level, stmt.unit, stmt.line, stmt.col, stmt.end_line, parent, facts)
 
     def _top(self, node: Node) -> str:
@@ -225,14 +243,18 @@ class _Builder:
         by_id = {node.id: node for node in self.nodes}
         for node in self.nodes:  # parents come before their children
             parent = by_id.get(node.parent) if node.parent else None
-            inherited: dict[str, list[Record]] = {}
-            if parent is not None and not (self.levels[parent.id] == "config" and parent.facts["context"] == "main"):
-                if self.levels[node.id] != "upstream":
-                    inherited = parent.attrs["effective"]
+            inherited = parent.attrs["effective"] if parent is not None and self._inherits(parent, node) else {}
             node.attrs["effective"] = merge_effective(inherited, node.attrs["directives"])
         for node in self.nodes:
             if self.levels[node.id] == "server":
                 _server_redirect_facts(node)
+
+    def _inherits(self, parent: Node, node: Node) -> bool:
+        """Main-context directives (user, worker_processes ...) and http settings do not flow
+        into an http block or an upstream; everything else inherits from its enclosing block."""
+        if self.levels[node.id] == "upstream":
+            return False
+        return not (self.levels[parent.id] == "config" and parent.facts["context"] == "main")
 
 
 def merge_effective(inherited: dict[str, list[Record]], own: list[Record]) -> dict[str, list[Record]]:

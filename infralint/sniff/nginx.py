@@ -11,9 +11,7 @@ import re
 
 # Exact names that are nginx files (stock files nginx ships, and an extensionless `conf` seen in
 # real repositories, which the parser gives up on quietly when it does not look like nginx).
-NAMES = frozenset(
-    {"nginx.conf", "mime.types", "fastcgi_params", "proxy_params", "uwsgi_params", "scgi_params", "conf"}
-)
+NAMES = frozenset({"nginx.conf", "mime.types", "fastcgi_params", "proxy_params", "uwsgi_params", "scgi_params", "conf"})
 _BLOCK = re.compile(
     r"^[ \t]*(?:http|server|events|stream|types|upstream[ \t]+\S+|location[ \t]+[^{\n]*"
     r"|map[ \t]+\S+[ \t]+\S+|if[ \t]*\(.*\)|limit_except[ \t]+[^{\n]+)[ \t]*\{",

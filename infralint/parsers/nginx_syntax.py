@@ -1,0 +1,691 @@
+"""nginx text -> statements: crossplane's lexer and directive analysis, our own statement loop.
+
+Why not ``crossplane.parse()``: it opens the config by file name and follows every ``include``
+wherever it points (``include /etc/passwd;`` would be read), and it cannot parse text we already
+hold (a ConfigMap value, positions shifted into a YAML file). So the text in hand is fed to
+crossplane's lexer (``_lex_file_object`` takes any iterable of strings), and each statement goes
+through crossplane's ``analyze``/``enter_block_ctx``, which carry its table of where each
+directive may appear and how many arguments it takes: what nginx rejects for context or
+argument count is a parse error here too. The loop around them is ours because it must
+- follow includes only inside the scan root, read through a size-capped, decoding reader;
+- recover columns (the lexer gives lines only) and report the syntax errors the lexer passes
+  over silently (an unterminated quote, a statement cut off by the end of the file, a stray ";");
+- bound block nesting and include depth, and detect include cycles (nginx itself crashes on one).
+Unknown directives are not errors: they come from modules (lua, headers-more, brotli ...) that the
+checking nginx may simply not have been built with.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import crossplane  # noqa: F401  (importing it registers the Lua block lexer)
+from crossplane.analyzer import CONTEXTS, analyze, enter_block_ctx
+from crossplane.errors import NgxParserBaseException, NgxParserDirectiveContextError, NgxParserDirectiveError
+from crossplane.lexer import _lex_file_object
+from crossplane.parser import _prepare_if_args
+
+from infralint.source import SourceFile
+
+Ctx = tuple[str, ...]
+
+MAX_BLOCK_DEPTH = 64  # nested blocks in one config; real configs stay under 6
+MAX_INCLUDE_DEPTH = 16  # include chains; nginx has no limit but crashes on a cycle
+MAX_INCLUDED_FILES = 512  # files read through includes for one config (a glob over a huge tree)
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+# Files that ship with nginx (or its distro packages): an include of one that is absent from the
+# scan is expected, the server has it.
+STOCK_FILES = frozenset(
+    {
+        "mime.types",
+        "fastcgi_params",
+        "fastcgi.conf",
+        "scgi_params",
+        "uwsgi_params",
+        "koi-utf",
+        "koi-win",
+        "win-utf",
+        "proxy_params",
+    }
+)
+STOCK_SUFFIXES = ("snippets/fastcgi-php.conf", "snippets/snakeoil.conf", "modules-enabled/*.conf")
+# Where packaged nginx keeps its configuration: an absolute include below one of these is looked
+# up next to the main config too, since that is the folder the repository's config is deployed to.
+CONF_PREFIXES = ("/etc/nginx/", "/usr/local/nginx/conf/", "/usr/local/etc/nginx/", "/opt/nginx/conf/")
+
+# Context guessing for files that are not a whole config: tried in order, first without a context
+# error wins. Server context first for bare directives (a snippet of add_header lines is meant for
+# a server or location), http first when the file holds server/upstream blocks.
+_HTTP_LEVEL_BLOCKS = frozenset({"server", "upstream", "map", "geo", "split_clients", "types", "log_format"})
+_MAIN_BLOCKS = frozenset({"http", "events", "stream", "mail"})
+_ALL_CONTEXTS: tuple[Ctx, ...] = (
+    ("http", "server"),
+    ("http", "location"),
+    ("http",),
+    (),
+    ("stream", "server"),
+    ("stream",),
+    ("http", "upstream"),
+    ("stream", "upstream"),
+    ("events",),
+    ("http", "location", "if"),
+    ("http", "server", "if"),
+    ("http", "location", "limit_except"),
+    ("mail",),
+    ("mail", "server"),
+)
+
+
+class Token(NamedTuple):
+    text: str
+    line: int
+    quoted: bool
+    col: int | None
+
+
+@dataclass
+class Stmt:
+    """One directive; ``unit`` is the file it is written in (an included file, or the source)."""
+
+    name: str
+    args: list[str]
+    unit: SourceFile
+    line: int
+    col: int | None
+    block: list[Stmt] | None = None
+    end_line: int | None = None
+    includes: list[str] = field(default_factory=list)  # for `include`: files it brought in
+
+
+@dataclass
+class Problem:
+    rule_id: str
+    message: str
+    unit: SourceFile
+    line: int | None
+    col: int | None = None
+
+
+@dataclass
+class Comment:
+    unit: SourceFile
+    line: int
+    text: str
+
+
+class NginxSyntaxError(Exception):
+    def __init__(self, message: str, line: int | None, col: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+_SENTINEL = "\x00"  # cannot occur in decoded text (NUL bytes are refused before parsing)
+
+
+def tokenize(text: str) -> list[Token]:
+    """crossplane's tokens with a column each; raises NginxSyntaxError for what the lexer glosses over.
+
+    A sentinel statement is appended: the lexer drops a token still open at the end of its input
+    (an unterminated quote swallows everything after it), so a missing sentinel means the text
+    ended inside a quoted string or a Lua block.
+    """
+    try:
+        raw = list(_lex_file_object([text, f"\n{_SENTINEL};\n"]))
+    except NgxParserBaseException as error:  # the Lua block lexer raises these
+        raise NginxSyntaxError(error.strerror, error.lineno) from None
+    if len(raw) >= 2 and raw[-2][0] == _SENTINEL and raw[-1][0] == ";" and not raw[-2][2]:
+        raw = raw[:-2]
+        complete = True
+    else:
+        complete = False
+    tokens = list(_with_columns(text, raw))
+    if not complete:
+        line, col = _open_quote_position(text, tokens)
+        raise NginxSyntaxError("unexpected end of file: unterminated quoted string or block", line, col)
+    return tokens
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    return starts
+
+
+_NON_SPACE = re.compile(r"\S")
+
+
+def _with_columns(text: str, raw: list[tuple[str, int, bool]]) -> Iterator[Token]:
+    """Walk the text beside the tokens to find where each starts (tokens are separated by
+    whitespace only, so the next token starts at the next non-space character)."""
+    starts = _line_starts(text)
+    size = len(text)
+    pos = 0
+    search = _NON_SPACE.search
+    make = tuple.__new__  # Token(...) without the namedtuple's Python-level __new__: 5 MB inputs
+    for value, line, quoted in raw:
+        line_start = starts[line - 1] if line <= len(starts) else size
+        if line_start > pos:
+            pos = line_start
+        found = search(text, pos)
+        if found is None:
+            yield Token(value, line, quoted, None)
+            continue
+        pos = found.start()
+        first = text[pos]
+        if quoted and first in "\"'":
+            end = _quoted_end(text, pos)
+            # nginx wants a space, ";", "{" or (in an if condition) ")" after a closing quote.
+            if end < size and not text[end].isspace() and text[end] not in ";{)":
+                line_of = _line_of(starts, end)
+                raise NginxSyntaxError(f'unexpected "{text[end]}"', line_of, end - starts[line_of - 1] + 1)
+        elif quoted and first == "{":  # a Lua block, handed over as one quoted token
+            end = _brace_end(text, pos)
+        elif value[:1] == first:
+            end = text.find("\n", pos) if first == "#" else pos + len(value)
+            end = size if end == -1 else end
+        else:  # a token the lexer made up (the ";" after a Lua block)
+            yield Token(value, line, quoted, None)
+            continue
+        yield make(Token, (value, line, quoted, pos - line_start + 1 if line_start <= pos else None))
+        pos = end
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    from bisect import bisect_right
+
+    return bisect_right(starts, offset)
+
+
+def _quoted_end(text: str, start: int) -> int:
+    quote = text[start]
+    pos = start + 1
+    size = len(text)
+    while pos < size:
+        char = text[pos]
+        if char == "\\":
+            pos += 2
+            continue
+        if char == quote:
+            return pos + 1
+        pos += 1
+    return size
+
+
+def _brace_end(text: str, start: int) -> int:
+    depth = 0
+    for pos in range(start, len(text)):
+        if text[pos] == "{":
+            depth += 1
+        elif text[pos] == "}":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+    return len(text)
+
+
+def _open_quote_position(text: str, tokens: list[Token]) -> tuple[int, int | None]:
+    """Where the text most likely went into an unterminated string: the first quote after the
+    last complete token."""
+    starts = _line_starts(text)
+    offset = 0
+    if tokens:
+        last = tokens[-1]
+        offset = starts[min(last.line, len(starts)) - 1] + (last.col or 1) - 1 + len(last.text)
+    quotes = [pos for pos in (text.find('"', offset), text.find("'", offset)) if pos != -1]
+    if not quotes:
+        return len(starts), None
+    first = min(quotes)
+    line = _line_of(starts, first)
+    return line, first - starts[line - 1] + 1
+
+
+# --- context guessing for fragments -----------------------------------------------------------
+
+
+def _top_level(tokens: list[Token], limit: int = 400) -> list[tuple[str, list[str], str, int]]:
+    """(name, args, terminator, line) of the statements at depth 0, for guessing a context."""
+    found: list[tuple[str, list[str], str, int]] = []
+    depth = 0
+    current: list[Token] = []
+    for token in tokens:
+        if not token.quoted and token.text.startswith("#"):
+            continue
+        if not token.quoted and token.text in ("{", ";", "}"):
+            if token.text == "}":
+                depth -= 1
+                current = []
+                continue
+            if depth == 0 and current:
+                found.append((current[0].text, [t.text for t in current[1:]], token.text, current[0].line))
+                if len(found) >= limit:
+                    break
+            if token.text == "{":
+                depth += 1
+            current = []
+            continue
+        if depth == 0:
+            current.append(token)
+    return found
+
+
+def guess_context(statements: list[tuple[str, list[str], str, int]]) -> Ctx:
+    """The context a file is written for: () for a whole config, else what its top-level
+    statements (those of files it includes at its top level counted in) fit."""
+    names = {name for name, _, term, _ in statements if term == "{"}
+    if names & _MAIN_BLOCKS:
+        return ()
+    if names & _HTTP_LEVEL_BLOCKS:
+        order: tuple[Ctx, ...] = (("http",), ("stream",), *_ALL_CONTEXTS)
+    elif "location" in names:
+        order = (("http", "server"), ("http", "location"), *_ALL_CONTEXTS)
+    else:
+        order = _ALL_CONTEXTS
+    best: tuple[int, Ctx] | None = None
+    for ctx in order:
+        errors = sum(1 for name, args, term, line in statements if _context_error(name, args, term, line, ctx))
+        if errors == 0:
+            return ctx
+        if best is None or errors < best[0]:
+            best = (errors, ctx)
+    return best[1] if best else ("http", "server")
+
+
+def _context_error(name: str, args: list[str], term: str, line: int, ctx: Ctx) -> bool:
+    try:
+        analyze("", {"directive": name, "args": args, "line": line}, term, ctx, check_args=False)
+    except NgxParserDirectiveContextError:
+        return True
+    except NgxParserDirectiveError:
+        return False
+    return False
+
+
+def context_name(ctx: Ctx) -> str:
+    return "/".join(ctx) if ctx else "main"
+
+
+# --- reading included files --------------------------------------------------------------------
+
+
+def inside(path: str, real_root: str) -> bool:
+    return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def read_text(real: str, real_root: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str | None, str, str]:
+    """Text of a file inside the root, or (None, rule id, why): the same guards discovery uses."""
+    from infralint.discover import decode
+
+    if not inside(real, real_root):
+        return None, "infralint-include-not-found", "outside the scan root: not read"
+    try:
+        info = os.stat(real)
+        if not stat.S_ISREG(info.st_mode):
+            return None, "infralint-include-not-found", "not a regular file"
+        if info.st_size > max_bytes:
+            return None, "infralint-file-too-large", f"{info.st_size / (1024 * 1024):.1f} MiB is over the size limit"
+        data = Path(real).read_bytes()
+    except OSError as error:
+        return None, "infralint-include-not-found", f"cannot read: {error.strerror or error}"
+    text, problem, _, _ = decode(data)
+    if text is None:
+        return None, "infralint-parse-error", problem.message if problem else "not text"
+    return text, "", ""
+
+
+# --- the statement loop ------------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    """A config read from its root file: statements (includes spliced in), the context it was
+    read in, what went wrong, and every file that includes brought in."""
+
+    context: Ctx
+    statements: list[Stmt]
+    problems: list[Problem]
+    comments: list[Comment]
+    included: list[str]  # relative paths, in the order first read
+    complete: bool  # False when a syntax error stopped the reading of the root file
+
+
+class Reader:
+    def __init__(self, source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.source = source
+        self.max_bytes = max_bytes
+        self.problems: list[Problem] = []
+        self.comments: list[Comment] = []
+        self.included: list[str] = []
+        self._included_set: set[str] = set()
+        self._tokens: dict[str, tuple[SourceFile, list[Token]] | NginxSyntaxError] = {}
+        self._stack: list[str] = []  # real paths of the files being read, for cycles
+        self.files_read = 0
+        self._reported_files: set[str] = set()
+        self.follow = source.embedded_in is None and bool(source.abspath)
+        root = source.root or (os.path.dirname(source.abspath) if source.abspath else "")
+        self.root = os.path.abspath(root) if root else ""
+        self.real_root = os.path.realpath(self.root) if root else ""
+        self.fragment = False
+        self.main_dir = os.path.dirname(os.path.abspath(source.abspath)) if source.abspath else ""
+
+    def read(self) -> Parsed:
+        try:
+            tokens = tokenize(self.source.text)
+        except NginxSyntaxError as error:
+            self._syntax_problem(self.source, error)
+            return Parsed((), [], self.problems, self.comments, self.included, False)
+        top = _top_level(tokens)
+        self.fragment = not any(name in _MAIN_BLOCKS and term == "{" for name, _, term, _ in top)
+        ctx = guess_context(self._with_included(top, self.source, 0)) if self.fragment else ()
+        self.fragment = ctx != ()
+        if self.source.abspath:
+            self._stack.append(os.path.realpath(self.source.abspath))
+        complete = True
+        try:
+            statements = self._block(tokens, 0, self.source, ctx, 0, None)[0]
+        except NginxSyntaxError as error:
+            self._syntax_problem(self.source, error)
+            statements = []
+            complete = False
+        return Parsed(ctx, statements, self.problems, self.comments, self.included, complete)
+
+    def _syntax_problem(self, unit: SourceFile, error: NginxSyntaxError) -> None:
+        line = error.line if error.line is not None else max(1, unit.text.count("\n"))
+        self.problems.append(Problem("infralint-parse-error", error.message, unit, line, error.col))
+
+    def _block(
+        self, tokens: list[Token], index: int, unit: SourceFile, ctx: Ctx, depth: int, opener: Stmt | None
+    ) -> tuple[list[Stmt], int, int | None]:
+        statements: list[Stmt] = []
+        count = len(tokens)
+        while index < count:
+            token = tokens[index]
+            if not token.quoted:
+                if token.text == "}":
+                    if opener is None:
+                        raise NginxSyntaxError('unexpected "}"', token.line, token.col)
+                    return statements, index + 1, token.line
+                if token.text in ("{", ";"):
+                    raise NginxSyntaxError(f'unexpected "{token.text}"', token.line, token.col)
+                if token.text.startswith("#"):
+                    self.comments.append(Comment(unit, token.line, token.text[1:]))
+                    index += 1
+                    continue
+            stmt, term, index = self._statement(tokens, index, unit)
+            if stmt.name == "if":
+                holder = {"args": stmt.args}
+                _prepare_if_args(holder)
+                stmt.args = holder["args"]
+            try:
+                analyze(unit.path, {"directive": stmt.name, "args": stmt.args, "line": stmt.line}, term.text, ctx)
+            except NgxParserDirectiveError as error:
+                self.problems.append(Problem("infralint-parse-error", error.strerror, unit, stmt.line, stmt.col))
+                if term.text == "{":
+                    index = _skip_block(tokens, index)
+                continue
+            if term.text == "{":
+                if depth >= MAX_BLOCK_DEPTH:
+                    raise NginxSyntaxError(f"blocks nested deeper than {MAX_BLOCK_DEPTH} levels", stmt.line, stmt.col)
+                inner = enter_block_ctx({"directive": stmt.name}, ctx)
+                stmt.block, index, stmt.end_line = self._block(tokens, index, unit, inner, depth + 1, stmt)
+            statements.append(stmt)
+            if stmt.name == "include" and stmt.block is None and len(stmt.args) == 1:
+                statements.extend(self._include(stmt, unit, ctx, depth))
+        if opener is not None:
+            last = tokens[-1].line if tokens else opener.line
+            raise NginxSyntaxError('unexpected end of file, expecting "}"', last)
+        return statements, index, None
+
+    def _statement(self, tokens: list[Token], index: int, unit: SourceFile) -> tuple[Stmt, Token, int]:
+        first = tokens[index]
+        stmt = Stmt(first.text, [], unit, first.line, first.col)
+        index += 1
+        count = len(tokens)
+        while index < count:
+            token = tokens[index]
+            if not token.quoted:
+                if token.text in ("{", ";"):
+                    return stmt, token, index + 1
+                if token.text == "}":
+                    raise NginxSyntaxError('unexpected "}"', token.line, token.col)
+                if token.text.startswith("#"):
+                    self.comments.append(Comment(unit, token.line, token.text[1:]))
+                    index += 1
+                    continue
+            stmt.args.append(token.text)
+            index += 1
+        last = tokens[-1].line if tokens else first.line
+        raise NginxSyntaxError('unexpected end of file, expecting ";" or "}"', last)
+
+    # --- include ---
+
+    def _include(self, stmt: Stmt, unit: SourceFile, ctx: Ctx, depth: int) -> list[Stmt]:
+        if not self.follow:
+            return []  # embedded text: the targets live in the image or another ConfigMap
+        pattern = stmt.args[0]
+        targets, problem = self._resolve(pattern, unit)
+        if problem:
+            if not _is_stock(pattern):
+                self.problems.append(
+                    Problem("infralint-include-not-found", f"include {pattern}: {problem}", unit, stmt.line, stmt.col)
+                )
+            return []
+        statements: list[Stmt] = []
+        for absolute in targets:
+            statements.extend(self._read_included(absolute, stmt, unit, ctx, depth))
+        return statements
+
+    def _bases(self, unit: SourceFile) -> list[str]:
+        """Folders a relative include is resolved against: nginx uses the main config's folder;
+        the including file's folder is the fallback. For a fragment (no main config in hand)
+        every folder from the including file up to the scan root is a candidate prefix."""
+        including = os.path.dirname(os.path.abspath(unit.abspath))
+        bases = [self.main_dir, including]
+        if self.fragment:
+            folder = including
+            while inside(os.path.realpath(folder), self.real_root) and folder != os.path.dirname(folder):
+                bases.append(folder)
+                if os.path.realpath(folder) == self.real_root:
+                    break
+                folder = os.path.dirname(folder)
+        unique: list[str] = []
+        for base in bases:
+            if base and base not in unique:
+                unique.append(base)
+        return unique
+
+    def _resolve(self, pattern: str, unit: SourceFile) -> tuple[list[str], str]:
+        """Absolute paths of the include's targets inside the root, or why there are none."""
+        if os.path.isabs(pattern):
+            candidates = [pattern] + [
+                os.path.join(self.main_dir, pattern[len(prefix) :])
+                for prefix in CONF_PREFIXES
+                if pattern.startswith(prefix)
+            ]
+        else:
+            candidates = [os.path.join(base, pattern) for base in self._bases(unit)]
+        outside = False
+        for candidate in candidates:
+            full = os.path.normpath(candidate)
+            if glob.has_magic(full):
+                fixed = _fixed_prefix(full)
+                if not inside(os.path.realpath(fixed), self.real_root):
+                    outside = True
+                    continue
+                matches = sorted(m for m in glob.glob(full) if os.path.isfile(m))
+                inside_matches = [m for m in matches if inside(os.path.realpath(m), self.real_root)]
+                outside = outside or len(inside_matches) < len(matches)
+                if inside_matches:
+                    return inside_matches, ""
+                continue
+            real = os.path.realpath(full)
+            if not inside(real, self.real_root):
+                outside = True
+                continue
+            if os.path.exists(real):
+                return [full], ""
+        if glob.has_magic(pattern) and not outside:
+            return [], ""  # a pattern that matches nothing is fine for nginx
+        if outside:
+            return [], "the target is outside the scan root: not read"
+        return [], "no such file in the scan"
+
+    def _read_included(self, absolute: str, stmt: Stmt, unit: SourceFile, ctx: Ctx, depth: int) -> list[Stmt]:
+        real = os.path.realpath(absolute)
+        relative = os.path.relpath(absolute, self.root).replace(os.sep, "/")
+        if real in self._stack:
+            self.problems.append(
+                Problem(
+                    "infralint-parse-error",
+                    f"include cycle: {relative} is already being included (nginx would crash)",
+                    unit,
+                    stmt.line,
+                    stmt.col,
+                )
+            )
+            return []
+        if len(self._stack) > MAX_INCLUDE_DEPTH:
+            self.problems.append(
+                Problem(
+                    "infralint-parse-error",
+                    f"includes nested deeper than {MAX_INCLUDE_DEPTH}",
+                    unit,
+                    stmt.line,
+                    stmt.col,
+                )
+            )
+            return []
+        if self.files_read >= MAX_INCLUDED_FILES:
+            self.problems.append(
+                Problem(
+                    "infralint-include-not-found",
+                    f"include {stmt.args[0]}: more than {MAX_INCLUDED_FILES} included files: not read",
+                    unit,
+                    stmt.line,
+                    stmt.col,
+                )
+            )
+            return []
+        included = self._load(real, relative, stmt, unit)
+        if included is None:
+            return []
+        target, tokens = included
+        stmt.includes.append(relative)
+        if relative not in self._included_set:
+            self._included_set.add(relative)
+            self.included.append(relative)
+        self._stack.append(real)
+        try:
+            return self._block(tokens, 0, target, ctx, depth, None)[0]
+        except NginxSyntaxError as error:
+            self._syntax_problem(target, error)
+            return []
+        finally:
+            self._stack.pop()
+
+    def _load(self, real: str, relative: str, stmt: Stmt, unit: SourceFile) -> tuple[SourceFile, list[Token]] | None:
+        self.files_read += 1
+        loaded = self._tokens.get(real)
+        if loaded is None:
+            text, rule_id, why = read_text(real, self.real_root, self.max_bytes)
+            if text is None:
+                self.problems.append(Problem(rule_id, f"include {relative}: {why}", unit, stmt.line, stmt.col))
+                return None
+            loaded = self._tokenize_file(real, relative, text)
+        if isinstance(loaded, NginxSyntaxError):
+            if relative not in self._reported_files:
+                self._reported_files.add(relative)
+                target = SourceFile(relative, os.path.join(self.root, relative), "", "nginx", root=self.root)
+                self._syntax_problem(target, loaded)
+            return None
+        return loaded
+
+    def _tokenize_file(self, real: str, relative: str, text: str) -> tuple[SourceFile, list[Token]] | NginxSyntaxError:
+        target = SourceFile(relative, os.path.join(self.root, relative), text, "nginx", root=self.root)
+        loaded: tuple[SourceFile, list[Token]] | NginxSyntaxError
+        try:
+            loaded = (target, tokenize(text))
+        except NginxSyntaxError as error:
+            if error.line is None:
+                error.line = max(1, text.count("\n"))
+            loaded = error
+        self._tokens[real] = loaded
+        return loaded
+
+    def _with_included(
+        self, statements: list[tuple[str, list[str], str, int]], unit: SourceFile, depth: int
+    ) -> list[tuple[str, list[str], str, int]]:
+        """Top-level statements with those of the files included at the top level in their place,
+        so that a file of `include` lines gets the context of what it includes."""
+        pool: list[tuple[str, list[str], str, int]] = []
+        for statement in statements:
+            name, args, term, _ = statement
+            if not (name == "include" and term == ";" and len(args) == 1 and self.follow and depth < 3):
+                pool.append(statement)
+                continue
+            targets, _ = self._resolve(args[0], unit)
+            for absolute in targets[:32]:
+                real = os.path.realpath(absolute)
+                loaded = self._tokens.get(real)
+                if loaded is None:
+                    text = read_text(real, self.real_root, self.max_bytes)[0]
+                    if text is None:
+                        continue
+                    relative = os.path.relpath(absolute, self.root).replace(os.sep, "/")
+                    loaded = self._tokenize_file(real, relative, text)
+                if not isinstance(loaded, NginxSyntaxError):
+                    pool.extend(self._with_included(_top_level(loaded[1]), loaded[0], depth + 1))
+        return pool
+
+
+def _skip_block(tokens: list[Token], index: int) -> int:
+    """Index after the block whose "{" was just read (a block directive nginx would refuse)."""
+    depth = 1
+    count = len(tokens)
+    while index < count:
+        token = tokens[index]
+        index += 1
+        if token.quoted:
+            continue
+        if token.text == "{":
+            depth += 1
+        elif token.text == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+    last = tokens[-1].line if tokens else None
+    raise NginxSyntaxError('unexpected end of file, expecting "}"', last)
+
+
+def _fixed_prefix(pattern: str) -> str:
+    """The folder part of a glob pattern before its first wildcard."""
+    parts = pattern.split(os.sep)
+    fixed = []
+    for part in parts:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    return os.sep.join(fixed) or os.sep
+
+
+def _is_stock(pattern: str) -> bool:
+    posix = pattern.replace("\\", "/")
+    return posix.rsplit("/", 1)[-1] in STOCK_FILES or posix.endswith(STOCK_SUFFIXES)
+
+
+__all__ = ["CONTEXTS", "Comment", "Parsed", "Problem", "Reader", "Stmt", "context_name", "tokenize"]
