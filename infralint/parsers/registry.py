@@ -13,6 +13,7 @@ PARSER_MODULES = {
     "nginx": "infralint.parsers.nginx",
     "haproxy": "infralint.parsers.haproxy",
     "redis": "infralint.parsers.redis",
+    "compose": "infralint.parsers.compose",
 }
 
 

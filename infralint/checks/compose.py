@@ -1,0 +1,499 @@
+"""Python rules over Docker Compose services and projects.
+
+Service attrs hold the effective, merged values (override files, `extends`, `x-` anchors and
+interpolation applied); facts hold them read into plain shapes with the path each came from
+(infralint/parsers/compose_facts.py). Rules about something missing skip a fragment's service
+that the project file beside it also defines: that service is judged there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from infralint.checks import compose_project as projects
+from infralint.graph.model import Node
+from infralint.parsers.compose_facts import path_key
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.source import Span
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _where(node: Node) -> str:
+    return f"service '{node.facts['service']}'"
+
+
+def _judged_for_absence(node: Node) -> bool:
+    """Rules about a missing attribute judge complete container services only: not a fragment
+    meant to be merged onto a definition elsewhere, not a provider service (run by a plugin)."""
+    return not node.facts.get("fragment") and not node.facts.get("provider")
+
+
+def _interpolation(node: Node, path: tuple[Any, ...]) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = node.facts.get("interpolated", {}).get(path_key(path))
+    return found
+
+
+def _lookup(ctx: RuleContext, node: Node, name: str) -> Node | None:
+    project = projects.project_of(ctx.graph, node)
+    return projects.visible_services(ctx.graph, project).get(name) if project else None
+
+
+# compose-no-healthcheck
+
+
+def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Depended on (to start, or to be healthy) without a healthcheck: dependents start early."""
+    if not _judged_for_absence(node):
+        return
+    health = node.facts["healthcheck"]
+    if health["has"] is True:
+        return
+    waiting = [(other, condition) for other, condition in projects.dependents(ctx.graph, node)]
+    waiting = [(other, condition) for other, condition in waiting if condition != "service_completed_successfully"]
+    if not waiting:
+        return
+    names = ", ".join(sorted(f"'{other.facts['service']}'" for other, _ in waiting))
+    verb, subject = ("depends", "it") if len(waiting) == 1 else ("depend", "they")
+    state = "has its healthcheck disabled" if health["disabled"] else "has no healthcheck"
+    related = tuple(
+        ctx.related(
+            other, f"service '{other.facts['service']}' depends on it here", ("depends_on", node.facts["service"])
+        )
+        for other, _ in waiting
+    )
+    yield Hit(
+        f"{_where(node)} {state}, yet {names} {verb} on it: {subject} can only wait for its container to start, "
+        "not for it to be ready",
+        health["path"] if health["disabled"] else (),
+        related=related,
+    )
+
+
+# compose-depends-on-not-healthy
+
+
+def depends_on_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for name, condition in node.facts["depends_on"].items():
+        if condition != "service_started":
+            continue
+        target = _lookup(ctx, node, name)
+        if target is None or target.facts["healthcheck"]["has"] is not True:
+            continue
+        yield Hit(
+            f"{_where(node)} waits only for '{name}' to start, though '{name}' has a healthcheck: "
+            "use `condition: service_healthy`",
+            node.facts["depends_on_paths"][name],
+            related=(ctx.related(target, f"service '{name}' defined here"),),
+        )
+
+
+# compose-healthy-without-healthcheck
+
+
+def healthy_without_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    depends = _dict(node.attrs.get("depends_on"))
+    for name, condition in node.facts["depends_on"].items():
+        if condition != "service_healthy" or _dict(depends.get(name)).get("required") is False:
+            continue
+        target = _lookup(ctx, node, name)
+        if target is None or not _judged_for_absence(target):
+            continue  # undefined (compose-undefined-reference says so), or defined elsewhere
+        health = target.facts["healthcheck"]
+        if health["has"] is True:
+            continue
+        if health["disabled"]:
+            why = f"'{name}' has its healthcheck disabled"
+        elif target.facts.get("build"):
+            why = f"'{name}' has no healthcheck and its Dockerfile declares none"
+        else:
+            image = target.facts.get("image") or "?"
+            why = f"'{name}' has no healthcheck and its image {image} is not known to declare one"
+        path = (*node.facts["depends_on_paths"][name], "condition")
+        yield Hit(
+            f"{_where(node)} waits for '{name}' to be healthy, but {why}: `docker compose up` fails",
+            path,
+            related=(ctx.related(target, f"service '{name}' defined here", health["path"] or ()),),
+        )
+
+
+# compose-undefined-reference
+
+
+def _service_references(node: Node) -> Iterator[tuple[str, str, tuple[Any, ...]]]:
+    """(what, service name, path) for every place a service names another service."""
+    for name, path in node.facts["depends_on_paths"].items():
+        yield "depends_on", name, path
+    for index, link in enumerate(_list(node.attrs.get("links"))):
+        if isinstance(link, str):
+            yield "links", link.split(":", 1)[0], ("links", index)
+    for index, entry in enumerate(_list(node.attrs.get("volumes_from"))):
+        if isinstance(entry, str) and not entry.startswith("container:"):
+            yield "volumes_from", entry.split(":", 1)[0], ("volumes_from", index)
+    for key in ("network_mode", "ipc", "pid"):
+        value = node.attrs.get(key)
+        if isinstance(value, str) and value.startswith("service:"):
+            yield key, value[len("service:") :], (key,)
+
+
+def undefined_reference(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    project = projects.project_of(ctx.graph, node)
+    if project is None:
+        return
+    defined = {
+        key: projects.defined_names(ctx.graph, project, key)
+        for key in ("services", "networks", "volumes", "secrets", "configs")
+    }
+    service_names = defined["services"]
+    if service_names is not None:
+        for what, name, path in _service_references(node):
+            if name not in service_names and _interpolation(node, path) is None:
+                yield Hit(f"{_where(node)} names service '{name}' in {what}, but no such service is defined", path)
+    extends = node.facts.get("extends")
+    if extends and not extends["found"]:
+        where = f" in {extends['file']}" if extends["file"] else ""
+        yield Hit(f"{_where(node)} extends service '{extends['service']}'{where}, which is not defined", ("extends",))
+    yield from _resource_references(node, defined)
+
+
+def _resource_references(node: Node, defined: dict[str, set[str] | None]) -> Iterator[Hit]:
+    networks = defined["networks"]
+    if networks is not None and node.attrs.get("network_mode") is None:
+        for name in _dict(node.attrs.get("networks")):
+            if name != "default" and name not in networks:
+                yield Hit(
+                    f"{_where(node)} joins network '{name}', which is not declared under top-level `networks`",
+                    ("networks", name),
+                )
+    volumes = defined["volumes"]
+    if volumes is not None:
+        for mount in node.facts["volume_mounts"]:
+            source = mount["source"]
+            if source and source not in volumes and _interpolation(node, mount["path"]) is None:
+                yield Hit(
+                    f"{_where(node)} mounts volume '{source}', which is not declared under top-level `volumes`",
+                    mount["path"],
+                )
+    for key in ("secrets", "configs"):
+        names = defined[key]
+        if names is None:
+            continue
+        for entry in node.facts[key]:
+            if entry["name"] not in names:
+                yield Hit(
+                    f"{_where(node)} uses {key[:-1]} '{entry['name']}', which is not declared under top-level `{key}`",
+                    entry["path"],
+                )
+
+
+# compose-no-restart-policy
+
+
+def no_restart_policy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged_for_absence(node) or facts["restart"] is not None or facts["restart_policy"] is not None:
+        return
+    if projects.is_one_shot(ctx.graph, node):
+        return
+    yield Hit(f"{_where(node)} has no restart policy: if it crashes or the host reboots, it stays down", ())
+
+
+# compose-no-resource-limits
+
+
+def no_resource_limits(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if not _judged_for_absence(node) or facts["memory_limit"] is not None:
+        return
+    if facts["memory_unlimited"]:
+        yield Hit(
+            f"{_where(node)} sets its memory limit to {facts['memory_limit_raw']}, which means no limit",
+            facts["memory_limit_path"],
+        )
+        return
+    if facts["memory_limit_path"] is not None:
+        return  # a value that is not a size: Compose rejects it, nothing to judge here
+    limits = ("deploy", "resources", "limits")
+    path = limits if limits in node.spans.table else ()
+    yield Hit(f"{_where(node)} has no memory limit (`deploy.resources.limits.memory` or `mem_limit`)", path)
+
+
+# compose-image-latest-tag
+
+
+def image_latest_tag(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    image = facts["image"]
+    if image is None or facts["build"] or facts["image_digest"]:
+        return
+    interpolation = _interpolation(node, ("image",))
+    # A variable the scan cannot see: judge only a name and tag written literally.
+    if (
+        interpolation is not None
+        and interpolation["missing"]
+        and "$" in (interpolation["raw"] or "").rsplit("/", 1)[-1]
+    ):
+        return
+    tag = facts["image_tag"]
+    if tag is None or tag == "latest":
+        what = "no tag (so latest)" if tag is None else "the latest tag"
+        yield Hit(f"{_where(node)} runs image '{image}' with {what}: pin a version or a digest", ("image",))
+
+
+# compose-privileged
+
+
+def privileged(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if node.attrs.get("privileged") is True:
+        yield Hit(f"{_where(node)} runs privileged: it has every capability and all host devices", ("privileged",))
+
+
+# compose-docker-socket
+
+_RUNTIME_SOCKET = re.compile(
+    r"^/+(var/+)?run(/+(k3s/+)?(docker|containerd|crio|podman|cri-dockerd|dockershim)(\.sock)?(/.*)?)?/*$"
+    r"|/(docker|podman|containerd|crio)\.sock$"
+)
+_WINDOWS_PIPE = re.compile(r"^[/\\]{2}\.[/\\]pipe[/\\]docker_engine$", re.IGNORECASE)
+
+
+def docker_socket(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for mount in node.facts["bind_mounts"]:
+        source = mount["source"]
+        if mount["inside_root"] or not isinstance(source, str):
+            continue
+        if _RUNTIME_SOCKET.search(source.replace("\\", "/")) or _WINDOWS_PIPE.match(mount["raw_source"] or ""):
+            mode = "read-only " if mount["read_only"] else ""
+            yield Hit(
+                f"{_where(node)} {mode}mounts the container runtime socket {mount['raw_source']}: "
+                "whoever controls it controls the host",
+                mount["source_path"],
+            )
+    for index, item in enumerate(_list(node.attrs.get("volumes"))):
+        if isinstance(item, dict) and item.get("type") == "npipe" and _WINDOWS_PIPE.match(str(item.get("source", ""))):
+            yield Hit(
+                f"{_where(node)} mounts the Docker engine pipe: whoever controls it controls the host",
+                ("volumes", index),
+            )
+
+
+# compose-host-network
+
+
+def host_network(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if node.attrs.get("network_mode") == "host":
+        yield Hit(
+            f"{_where(node)} uses the host's network stack: every port it listens on is open on the host",
+            ("network_mode",),
+        )
+
+
+# compose-dangerous-capabilities
+
+
+def _capability(name: str) -> str:
+    name = name.strip().upper()
+    return name[4:] if name.startswith("CAP_") else name
+
+
+def dangerous_capabilities(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    dangerous = {_capability(str(name)) for name in ctx.options.get("capabilities", ())}
+    for index, name in enumerate(_list(node.attrs.get("cap_add"))):
+        if isinstance(name, str) and _capability(name) in dangerous:
+            yield Hit(f"{_where(node)} adds capability {name}", ("cap_add", index))
+
+
+# compose-secret-in-environment
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+_NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null"})
+
+
+@cache
+def _pattern(source: str) -> re.Pattern[str]:
+    return re.compile(source.strip(), re.IGNORECASE)
+
+
+def _looks_secret(name: str, options: dict[str, Any]) -> bool:
+    normalized = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
+    if not _pattern(options["secret_name_pattern"]).search(normalized):
+        return False
+    reference = options.get("reference_name_pattern")
+    return not (reference and _pattern(reference).search(normalized))
+
+
+def _literal_secret(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if not text or text.lower() in _NOT_SECRET_VALUES:
+        return False
+    return not text.startswith("/")  # a file path: where the secret is, not what it is
+
+
+def secret_in_environment(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for name, entry in node.facts["environment"].items():
+        if entry["literal"] and _looks_secret(name, ctx.options) and _literal_secret(entry["value"]):
+            yield Hit(f"{_where(node)} sets a literal value for secret-looking variable {name}", entry["path"])
+
+
+# compose-datastore-port-public
+
+
+def _datastore(node: Node, patterns: list[str]) -> str | None:
+    name = node.facts.get("image_name")
+    if not isinstance(name, str):
+        return None
+    short = name.rsplit("/", 1)[-1].lower()
+    for pattern in patterns:
+        if re.fullmatch(pattern, short):
+            return short
+    return None
+
+
+def datastore_port_public(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if node.attrs.get("network_mode") == "host":
+        return
+    store = _datastore(node, list(ctx.options.get("images", ())))
+    if store is None:
+        return
+    for port in node.facts["ports"]:
+        if not port["all_interfaces"]:
+            continue
+        host = f"host port {port['published']}" if port["published"] is not None else "a random host port"
+        yield Hit(
+            f"{_where(node)} ({store}) publishes port {port['target']} on {host} on all interfaces: "
+            "bind it to 127.0.0.1 or drop the mapping and use the compose network",
+            port["path"],
+        )
+
+
+# compose-duplicate-host-port
+
+
+def _interfaces_overlap(a: str | None, b: str | None) -> bool:
+    everywhere = ("", "0.0.0.0", "::", "[::]")
+    return (a or "") in everywhere or (b or "") in everywhere or a == b
+
+
+def _ports_clash(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a["published"] is None or b["published"] is None or a["protocol"] != b["protocol"]:
+        return False
+    if not _interfaces_overlap(a["host_ip"], b["host_ip"]):
+        return False
+    return a["published"] <= b["published_end"] and b["published"] <= a["published_end"]
+
+
+def _can_run_together(a: Node, b: Node) -> bool:
+    """Services in profiles that share none are never started together."""
+    pa, pb = set(a.facts.get("profiles", ())), set(b.facts.get("profiles", ()))
+    return not (pa and pb and not pa & pb)
+
+
+def _order(node: Node) -> tuple[str, int]:
+    span = node.span
+    return (span.path, span.line or 0)
+
+
+def duplicate_host_port(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    project = projects.project_of(ctx.graph, node)
+    if project is None or node.facts.get("network_mode") == "host":
+        return
+    earlier = [
+        other
+        for other in projects.visible_services(ctx.graph, project).values()
+        if other is not node and _order(other) < _order(node) and _can_run_together(node, other)
+    ]
+    for port in node.facts["ports"]:
+        for other in earlier:
+            clash = next((p for p in other.facts["ports"] if _ports_clash(port, p)), None)
+            if clash is None:
+                continue
+            yield Hit(
+                f"{_where(node)} publishes host port {port['published']}/{port['protocol']}, "
+                f"already published by service '{other.facts['service']}': the second container cannot start",
+                port["path"],
+                related=(ctx.related(other, f"service '{other.facts['service']}' publishes it here", clash["path"]),),
+            )
+            break
+
+
+# compose-obsolete-version
+
+
+def obsolete_version(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for entry in node.facts.get("versions", ()):
+        yield Hit(
+            f"top-level `version: {entry['value']}` is obsolete: Compose ignores it and warns",
+            span=Span(entry["file"], entry["line"], entry["col"]),
+        )
+
+
+# compose-container-name-scaled
+
+
+def container_name_scaled(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    facts = node.facts
+    if facts["container_name"] is None or facts["replicas"] <= 1:
+        return
+    yield Hit(
+        f"{_where(node)} sets container_name '{facts['container_name']}' and asks for {facts['replicas']} replicas: "
+        "container names are unique, so only one can be created",
+        ("container_name",),
+    )
+
+
+# compose-mount-source-missing
+
+_FILE_NAME = re.compile(r"[^/]\.[A-Za-z0-9]{1,10}$|^\.[^/]+$|/\.[^/]+$")
+
+
+def mount_source_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for mount in node.facts["bind_mounts"]:
+        if not mount["inside_root"] or mount["exists"] is not False or mount["unresolved"]:
+            continue
+        source = mount["source"]
+        looks_like_file = bool(_FILE_NAME.search(source))
+        if not (looks_like_file or mount["read_only"] or not mount["create_host_path"]):
+            continue  # a data folder Docker creates on first start
+        if not mount["create_host_path"]:
+            effect = "`docker compose up` fails"
+        elif looks_like_file:
+            effect = "Docker creates an empty directory in its place and the container sees no file"
+        else:
+            effect = "Docker creates it empty, and the read-only mount can never fill it"
+        yield Hit(
+            f"{_where(node)} bind-mounts {mount['raw_source']}, which does not exist in the repository: {effect}",
+            mount["source_path"],
+        )
+
+
+CHECKS: dict[str, CheckFn] = {
+    "compose-no-healthcheck": no_healthcheck,
+    "compose-depends-on-not-healthy": depends_on_not_healthy,
+    "compose-healthy-without-healthcheck": healthy_without_healthcheck,
+    "compose-undefined-reference": undefined_reference,
+    "compose-no-restart-policy": no_restart_policy,
+    "compose-no-resource-limits": no_resource_limits,
+    "compose-image-latest-tag": image_latest_tag,
+    "compose-privileged": privileged,
+    "compose-docker-socket": docker_socket,
+    "compose-host-network": host_network,
+    "compose-dangerous-capabilities": dangerous_capabilities,
+    "compose-secret-in-environment": secret_in_environment,
+    "compose-datastore-port-public": datastore_port_public,
+    "compose-duplicate-host-port": duplicate_host_port,
+    "compose-obsolete-version": obsolete_version,
+    "compose-container-name-scaled": container_name_scaled,
+    "compose-mount-source-missing": mount_source_missing,
+}

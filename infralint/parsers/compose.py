@@ -1,0 +1,708 @@
+"""Docker Compose projects: one node per project, service, network, volume, secret and config.
+
+A project is built once, from its base file: `compose.yaml` (or `docker-compose.yml` ...) with
+the override file Compose loads beside it (`compose.override.yaml` ...) merged in, `extends`
+resolved (same file or another), variables interpolated from the `.env` beside the base, and
+the files named by top-level `include:` read for the names they define. When discovery hands
+over the override file itself, it yields no nodes (its base's parse holds them), so a project
+scanned as two files is reported once. Node ids come from the base file:
+
+    compose/<base>                      kinds ("compose/project",)
+    compose/<base>/service[<name>]      kinds ("compose/service",)
+    compose/<base>/network[<name>]      (volume, secret, config alike)
+
+Attributes are the effective, merged values in one notation (environment, labels, depends_on
+and networks as mappings); each keeps the file and line it was written at, so a finding about
+an attribute set in the override file points into the override file.
+
+Files are read only inside the scan root, with discovery's size cap and decoding.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import stat
+from pathlib import Path as FilePath
+from typing import Any
+
+from infralint import discover
+from infralint.findings import Finding
+from infralint.graph.model import Node, SpanMap
+from infralint.parsers import compose_yaml
+from infralint.parsers.compose_facts import FactContext, service_facts
+from infralint.parsers.compose_interpolate import parse_env_file
+from infralint.parsers.compose_model import (
+    Located,
+    Origin,
+    Origins,
+    group,
+    interpolate_located,
+    merge,
+    normalize_service,
+    prune,
+    ungroup,
+    with_own_origin,
+)
+from infralint.parsers.result import ParseResult, input_finding
+from infralint.parsers.yamlpos import Path, YamlInputError
+from infralint.source import SourceFile, Span
+
+# The names `docker compose` looks for, in its order of preference.
+DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+DEFAULT_OVERRIDES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
+_OVERRIDE_NAME = re.compile(r"^(?P<stem>.+)\.override\.ya?ml$")
+_YAML_NAME = re.compile(r"^(?P<stem>.+)\.ya?ml$")
+# `docker-compose.prod.yml` beside `docker-compose.yml`: a fragment used with `-f base -f this`.
+_OVERLAY_NAME = re.compile(r"^(docker-)?compose\.[\w.-]+\.ya?ml$")
+_PLAIN_TOKEN = re.compile(r"[^\s,\]\}#]+")
+RESOURCE_KINDS = (("networks", "network"), ("volumes", "volume"), ("secrets", "secret"), ("configs", "config"))
+MAX_INCLUDED_FILES = 200
+MAX_EXTENDS_DEPTH = 50
+
+
+class ComposeSpans(SpanMap):
+    """Positions of a node whose attributes come from several files (base, override, extends).
+
+    ``file`` is the node's home (where its first line is); paths written elsewhere remember
+    their own file, so findings on them point into that file."""
+
+    __slots__ = ("files",)
+
+    def __init__(self, file: str, origins: Origins) -> None:
+        table = {path: (o.line, o.col, o.end_line) for path, o in origins.items()}
+        super().__init__(file, table)
+        self.files = {path: o.file for path, o in origins.items() if o.file != file}
+
+    def file_of(self, path: Path) -> str:
+        path = tuple(path)
+        while path and path not in self.table:
+            path = path[:-1]
+        return self.files.get(path, self.file)
+
+    def span(self, path: Path = ()) -> Span:
+        path = tuple(path)
+        while True:
+            pos = self.extra.get(path) or self.table.get(path)
+            if pos is not None:
+                return Span(self.files.get(path, self.file), pos[0], pos[1])
+            if not path:
+                return Span(self.file)
+            path = path[:-1]
+
+
+def parse(source: SourceFile) -> ParseResult:
+    result = ParseResult()
+    if source.embedded_in is not None:  # a compose file inside a ConfigMap is only data
+        return result
+    _Project(source, result).build()
+    return result
+
+
+def project_id(relative_path: str) -> str:
+    return f"compose/{relative_path}"
+
+
+def service_id(project: str, name: str) -> str:
+    return f"{project}/service[{name}]"
+
+
+# Which files make a project
+
+
+def _exists(folder: str, name: str) -> bool:
+    return os.path.isfile(os.path.join(folder, name))
+
+
+def _first_existing(folder: str, names: tuple[str, ...]) -> str | None:
+    return next((name for name in names if _exists(folder, name)), None)
+
+
+def overrides_for(folder: str, name: str) -> list[str]:
+    """The override file `docker compose` merges into this base file, if any."""
+    if name in DEFAULT_FILES:
+        if _first_existing(folder, DEFAULT_FILES) != name:
+            return []  # compose only loads an override beside the file it picks
+        found = _first_existing(folder, DEFAULT_OVERRIDES)
+        return [found] if found else []
+    match = _YAML_NAME.match(name)
+    if match is None or _OVERRIDE_NAME.match(name):
+        return []
+    stem = match.group("stem")
+    found = _first_existing(folder, (f"{stem}.override.yml", f"{stem}.override.yaml"))
+    return [found] if found else []
+
+
+def base_for(folder: str, name: str) -> str | None:
+    """The base file an override file applies to, when it exists beside it."""
+    if name in DEFAULT_OVERRIDES:
+        base = _first_existing(folder, DEFAULT_FILES)
+        return base if base and _first_existing(folder, DEFAULT_OVERRIDES) == name else None
+    match = _OVERRIDE_NAME.match(name)
+    if match is None:
+        return None
+    stem = match.group("stem")
+    for candidate in (f"{stem}.yml", f"{stem}.yaml"):
+        if _exists(folder, candidate) and name in overrides_for(folder, candidate):
+            return candidate
+    return None
+
+
+def sibling_base(folder: str, name: str) -> str | None:
+    """For a fragment (`docker-compose.prod.yml`, an override without its base): the project
+    file beside it, whose definitions it is meant to be combined with."""
+    if name in DEFAULT_FILES:
+        return None
+    if _OVERRIDE_NAME.match(name) or _OVERLAY_NAME.match(name):
+        return _first_existing(folder, DEFAULT_FILES)
+    return None
+
+
+# Reading other files safely
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def read_inside_root(absolute: str, root: str, max_bytes: int = discover.DEFAULT_MAX_BYTES) -> tuple[str | None, str]:
+    """The text of a file inside the scan root, or None and why not. Nothing outside the root
+    is opened or even looked at: the path is checked before any file system access."""
+    absolute = os.path.normpath(absolute)
+    root = os.path.normpath(os.path.abspath(root))
+    if not _inside(absolute, root):
+        return None, "is outside the scan root: not read"
+    try:
+        real = os.path.realpath(absolute, strict=True)
+    except OSError:
+        return None, "was not found"
+    if not _inside(real, os.path.realpath(root)):
+        return None, "is a symlink to a file outside the scan root: not read"
+    try:
+        info = os.stat(real)
+        if not stat.S_ISREG(info.st_mode):
+            return None, "is not a regular file"
+        if info.st_size > max_bytes:
+            return None, "is over the size limit: not read"
+        data = FilePath(real).read_bytes()
+    except OSError as error:
+        return None, f"cannot be read: {error.strerror or error}"
+    text, problem, _line, _col = discover.decode(data)
+    if problem is not None or text is None:
+        return None, f"cannot be read: {problem.message if problem else 'not text'}"
+    return text, ""
+
+
+class _Project:
+    def __init__(self, source: SourceFile, result: ParseResult) -> None:
+        self.source = source
+        self.result = result
+        self.root = os.path.abspath(source.root or os.path.dirname(source.abspath))
+        self.folder = os.path.dirname(os.path.abspath(source.abspath))
+        self.name = os.path.basename(source.abspath)
+        self.texts: dict[str, str] = {}
+        self.sources: dict[str, SourceFile] = {}
+        self.partial = False  # a fragment, or a file of the project failed to parse
+        self.env: dict[str, str] = {}
+        self.file_models: dict[str, Located | None] = {}
+        self.extends_errors: dict[str, dict[str, Any]] = {}
+
+    # files
+
+    def relative(self, absolute: str) -> str:
+        return os.path.relpath(absolute, self.root).replace(os.sep, "/")
+
+    def absolute(self, relative: str) -> str:
+        return os.path.join(self.root, *relative.split("/"))
+
+    def read(self, absolute: str) -> str | None:
+        return read_inside_root(absolute, self.root)[0]
+
+    def build(self) -> None:
+        base = base_for(self.folder, self.name)
+        if base is not None:
+            # The base file's parse builds the project; report this file's own YAML problems
+            # (the base's parse reports the same finding, and the engine keeps one).
+            self.load_env()
+            self.load_file(self.source)
+            return
+        self.load_env()
+        model = self.load_file(self.source)
+        if model is None:
+            return
+        files = [self.source.path]
+        for override in overrides_for(self.folder, self.name):
+            other = self.other_source(os.path.join(self.folder, override))
+            if other is None:
+                continue
+            files.append(other.path)
+            override_model = self.load_file(other)
+            if override_model is not None:
+                model = merge(model, override_model)
+        fragment_of = sibling_base(self.folder, self.name)
+        if fragment_of is not None or _OVERRIDE_NAME.match(self.name):
+            self.partial = True
+        self.emit(model, files, fragment_of)
+
+    def load_env(self) -> None:
+        self.env = {"PWD": "."}  # `${PWD}/x` means the project folder in practice
+        text = self.read(os.path.join(self.folder, ".env"))
+        if text is not None:
+            self.env.update(parse_env_file(text))
+
+    def other_source(self, absolute: str) -> SourceFile | None:
+        text = self.read(absolute)
+        if text is None:
+            return None
+        relative = self.relative(absolute)
+        return SourceFile(relative, absolute, text, "compose", root=self.root)
+
+    def load_file(self, source: SourceFile) -> Located | None:
+        """One file's model: documents merged in order, checked, interpolated, normalised."""
+        if source.path in self.file_models:
+            return self.file_models[source.path]
+        self.file_models[source.path] = None
+        self.texts[source.path] = source.text
+        self.sources[source.path] = source
+        try:
+            documents = compose_yaml.load(source.text)
+        except YamlInputError as error:
+            self.partial = True
+            self.result.findings.append(self.yaml_error(source, error))
+            return None
+        if "{{" in source.text and any(doc.complex_keys for doc in documents):
+            self.result.findings.append(_template_finding(source))
+            self.partial = True
+            return None
+        model: Located | None = None
+        for document in documents:
+            self.result.documents += 1
+            origins = {
+                path: Origin(source.path, *source.position(*pos), tag=document.tags.get(path))
+                for path, pos in document.positions.items()
+            }
+            located = Located(document.data, prune(document.data, origins))
+            checked = self.check_structure(located, source)
+            if checked is None:
+                continue
+            checked = _normalize_services(interpolate_located(_written_ports(checked, source.text), self.env))
+            model = checked if model is None else merge(model, checked)
+        self.file_models[source.path] = model
+        return model
+
+    def yaml_error(self, source: SourceFile, error: YamlInputError) -> Finding:
+        if "{{" in source.text:
+            return _template_finding(source)
+        line, col = error.line, error.col
+        if line is None and error.offset is not None:
+            line, col = source.line_col(min(error.offset, len(source.text)))
+        return input_finding("infralint-parse-error", f"not valid YAML: {error.message}", source.span(line, col))
+
+    def structure_error(self, origin: Origin | None, message: str) -> None:
+        self.partial = True
+        span = Span(origin.file, origin.line, origin.col) if origin else Span(self.source.path, 1)
+        self.result.findings.append(
+            input_finding("infralint-parse-error", f"not a valid compose file: {message}", span)
+        )
+
+    def check_structure(self, located: Located, source: SourceFile) -> Located | None:
+        """Keep what Compose would accept the shape of; report the rest (never crash on it)."""
+        data = located.value
+        if not isinstance(data, dict):
+            shape = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+            self.structure_error(located.origin, f"the top level is {shape}, not a mapping of services, networks ...")
+            return None
+        own, groups = group(located.origins)
+        value = dict(data)
+        services = value.get("services")
+        if services is not None and not isinstance(services, dict):
+            self.structure_error(groups.get("services", {}).get(()), "`services` must be a mapping of service names")
+            value.pop("services")
+        elif isinstance(services, dict):
+            kept = {}
+            service_groups = group(groups.get("services", {}))[1]
+            for name, service in services.items():
+                if isinstance(service, dict):
+                    kept[str(name)] = service
+                else:
+                    origin = service_groups.get(name, {}).get(())
+                    self.structure_error(origin, f"service {name!r} must be a mapping, not {_shape(service)}")
+            value["services"] = kept
+            groups["services"] = {
+                (str(path[0]), *path[1:]) if path else path: o for path, o in groups.get("services", {}).items()
+            }
+        for key, _kind in RESOURCE_KINDS:
+            entries = value.get(key)
+            if entries is not None and not isinstance(entries, dict):
+                self.structure_error(groups.get(key, {}).get(()), f"`{key}` must be a mapping of names")
+                value.pop(key)
+        include = value.get("include")
+        if include is not None and not isinstance(include, list):
+            self.structure_error(groups.get("include", {}).get(()), "`include` must be a list")
+            value.pop("include")
+        return Located(value, prune(value, ungroup(own, groups)))
+
+    # the project
+
+    def emit(self, model: Located, files: list[str], fragment_of: str | None) -> None:
+        project = project_id(self.source.id_path)
+        services_loc = model.child("services") if isinstance(model.value.get("services"), dict) else Located({}, {})
+        services = {name: services_loc.child(name) for name in services_loc.value}
+        resolved = {name: self.resolve_extends(name, services, self.source.path, []) for name in services}
+        includes, included_names = self.includes(model)
+        base_names = self.fragment_base_names(fragment_of)
+        name = _project_name(model.value.get("name"), self.folder)
+        facts = {
+            "id": project,
+            "name": name,
+            "project": project,
+            "project_name": name,
+            "files": files,
+            "directory": posixpath.dirname(self.source.path),
+            "partial": self.partial,
+            "fragment_of": posixpath.join(posixpath.dirname(self.source.path), fragment_of) if fragment_of else None,
+            "defined": {
+                "services": sorted(services),
+                **{key: sorted(str(k) for k in _dict(model.value.get(key))) for key, _ in RESOURCE_KINDS},
+            },
+            "included": included_names,
+            "base_defined": base_names,
+            "includes": includes,
+            "versions": self.versions(files),
+        }
+        top = {k: v for k, v in model.value.items() if k != "services"}
+        top_origins = {p: o for p, o in model.origins.items() if not p or p[0] != "services"}
+        self.result.nodes.append(
+            Node(project, ("compose/project",), top, ComposeSpans(self.source.path, top_origins), facts)
+        )
+        context = FactContext(self.root, self.texts, self.read)
+        for service_name, service in resolved.items():
+            self.result.nodes.append(self.service_node(project, service_name, service, facts, context, base_names))
+        for key, kind in RESOURCE_KINDS:
+            entries = model.value.get(key)
+            if isinstance(entries, dict):
+                for entry_name in entries:
+                    self.result.nodes.append(self.resource_node(project, model, key, kind, entry_name, facts))
+
+    def service_node(
+        self,
+        project: str,
+        name: str,
+        service: Located,
+        project_facts: dict[str, Any],
+        context: FactContext,
+        base_names: dict[str, list[str]] | None,
+    ) -> Node:
+        attrs = dict(service.value)
+        attrs.pop("extends", None)
+        facts = service_facts(name, Located(attrs, service.origins), project_facts, context)
+        facts["extends"] = self.extends_errors.get(name)
+        # A provider service is run by a plugin, not as a container.
+        facts["provider"] = "provider" in attrs
+        # A fragment: a service that the project file beside this one also defines (judged
+        # there), or one with nothing to run (no image, build or provider), which only makes
+        # sense merged onto a definition elsewhere (`docker compose -f base.yml -f this.yml`).
+        in_base = bool(base_names and name in base_names.get("services", ()))
+        runnable = any(key in attrs for key in ("image", "build", "provider"))
+        facts["fragment"] = in_base or not runnable
+        origin = service.origin
+        home = origin.file if origin else self.source.path
+        return Node(
+            service_id(project, name),
+            ("compose/service",),
+            attrs,
+            ComposeSpans(home, service.origins),
+            facts,
+            parent=project,
+            end_line=origin.end_line if origin and origin.file == home else None,
+        )
+
+    def resource_node(
+        self, project: str, model: Located, key: str, kind: str, name: str, project_facts: dict[str, Any]
+    ) -> Node:
+        located = model.child(key).child(name)
+        attrs = located.value if isinstance(located.value, dict) else {}
+        origin = located.origin
+        facts = {
+            "project": project,
+            "project_name": project_facts["name"],
+            "name": str(name),
+            "object": f"{kind} '{name}'",
+            "external": bool(attrs.get("external")),
+            "driver": attrs.get("driver"),
+            "real_name": attrs.get("name") or f"{project_facts['name']}_{name}",
+        }
+        if key in ("secrets", "configs"):
+            facts["file"] = attrs.get("file")
+            facts["environment"] = attrs.get("environment")
+        return Node(
+            f"{project}/{kind}[{name}]",
+            (f"compose/{kind}",),
+            attrs,
+            ComposeSpans(origin.file if origin else self.source.path, located.origins),
+            facts,
+            parent=project,
+            end_line=origin.end_line if origin else None,
+        )
+
+    def versions(self, files: list[str]) -> list[dict[str, Any]]:
+        """Each file's top-level `version:` (every file that has one is at fault)."""
+        found = []
+        for file in files:
+            model = self.file_models.get(file)
+            if model is None or "version" not in model.value:
+                continue
+            origin = model.origins.get(("version",))
+            if origin is not None:
+                found.append({"file": file, "line": origin.line, "col": origin.col, "value": model.value["version"]})
+        return found
+
+    # extends
+
+    def resolve_extends(
+        self, name: str, services: dict[str, Located], file: str, chain: list[tuple[str, str]]
+    ) -> Located:
+        service = services[name]
+        extends = service.value.get("extends")
+        if extends is None or len(chain) > MAX_EXTENDS_DEPTH:
+            return service
+        reference, other_file = _extends_target(extends)
+        if reference is None:
+            return service
+        # Compose drops `extends` once applied; its position stays for findings about it.
+        local = Located(
+            {k: v for k, v in service.value.items() if k != "extends"},
+            {p: o for p, o in service.origins.items() if p[:1] != ("extends",)},
+        )
+        unresolved = Located(local.value, service.origins)
+        target_services, target_file = services, file
+        if other_file is not None:
+            loaded = self.extended_file(other_file, service.origins.get(("extends",)))
+            if loaded is None:
+                return unresolved
+            target_services, target_file = loaded
+        if not chain:
+            self.extends_errors[name] = {
+                "service": reference,
+                "file": other_file,
+                "found": reference in target_services,
+            }
+        looped = (target_file, reference) in chain or (target_file, reference) == (file, name)
+        if reference not in target_services or looped:
+            return unresolved
+        base = self.resolve_extends(reference, target_services, target_file, [*chain, (file, name)])
+        merged = merge(base, local, ("services", name))
+        merged = with_own_origin(merged, service.origin)
+        merged.origins.update({p: o for p, o in service.origins.items() if p[:1] == ("extends",)})
+        return merged
+
+    def extended_file(self, reference: str, origin: Origin | None) -> tuple[dict[str, Located], str] | None:
+        folder = posixpath.dirname(origin.file) if origin else posixpath.dirname(self.source.path)
+        absolute = os.path.normpath(os.path.join(self.absolute(folder) if folder else self.root, reference))
+        text, problem = read_inside_root(absolute, self.root)
+        if text is None:
+            self.partial = True
+            span = Span(origin.file, origin.line, origin.col) if origin else Span(self.source.path, 1)
+            message = f"extends file {reference!r} {problem}"
+            self.result.findings.append(input_finding("infralint-include-not-found", message, span))
+            return None
+        other = SourceFile(self.relative(absolute), absolute, text, "compose", root=self.root)
+        model = self.load_file(other)
+        if model is None or not isinstance(model.value.get("services"), dict):
+            return None
+        services_loc = model.child("services")
+        return {name: services_loc.child(name) for name in services_loc.value}, other.path
+
+    # include
+
+    def includes(self, model: Located) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+        """The files `include:` names: reported when missing or outside the root, read for the
+        names they define (their own parse builds their nodes)."""
+        entries = model.value.get("include")
+        included: list[dict[str, Any]] = []
+        names: dict[str, set[str]] = {"services": set(), **{key: set() for key, _ in RESOURCE_KINDS}}
+        if not isinstance(entries, list):
+            return included, {}
+        for index, entry in enumerate(entries):
+            for path, origin in self.include_paths(model, index, entry):
+                if "://" in path or path.startswith(("git@", "oci:")):
+                    continue  # remote: not part of the repository
+                base_folder = posixpath.dirname(origin.file) if origin else posixpath.dirname(self.source.path)
+                absolute = os.path.normpath(os.path.join(self.absolute(base_folder), path))
+                text, problem = read_inside_root(absolute, self.root)
+                span = Span(origin.file, origin.line, origin.col) if origin else Span(self.source.path, 1)
+                if text is None:
+                    self.partial = True
+                    message = f"included file {path!r} {problem}"
+                    self.result.findings.append(input_finding("infralint-include-not-found", message, span))
+                    continue
+                relative = self.relative(absolute)
+                start = self.absolute(self.source.path)
+                cycle = self.collect_names(absolute, text, [os.path.normpath(start)], names, [0])
+                if cycle:
+                    chain = " -> ".join(self.relative(p) for p in cycle)
+                    message = f"not a valid compose file: include cycle {chain}"
+                    self.result.findings.append(input_finding("infralint-parse-error", message, span))
+                included.append(
+                    {
+                        "path": relative,
+                        "project": project_id(relative),
+                        "origin": (origin.file, origin.line) if origin else None,
+                    }
+                )
+        return included, {key: sorted(value) for key, value in names.items()}
+
+    @staticmethod
+    def include_paths(model: Located, index: int, entry: Any) -> list[tuple[str, Origin | None]]:
+        origins = model.origins
+        if isinstance(entry, str):
+            return [(entry, origins.get(("include", index)))]
+        if not isinstance(entry, dict):
+            return []
+        path = entry.get("path")
+        if isinstance(path, str):
+            return [(path, origins.get(("include", index, "path")) or origins.get(("include", index)))]
+        if isinstance(path, list):
+            return [
+                (item, origins.get(("include", index, "path", i)) or origins.get(("include", index)))
+                for i, item in enumerate(path)
+                if isinstance(item, str)
+            ]
+        return []
+
+    def collect_names(
+        self, absolute: str, text: str, chain: list[str], names: dict[str, set[str]], budget: list[int]
+    ) -> list[str] | None:
+        """Names defined by an included file and the files it includes; the cycle, if any."""
+        absolute = os.path.normpath(absolute)
+        if absolute in chain:
+            return [*chain, absolute]
+        budget[0] += 1
+        if budget[0] > MAX_INCLUDED_FILES:
+            return None
+        try:
+            documents = compose_yaml.load(text)
+        except YamlInputError:
+            return None  # the file's own parse reports it
+        for document in documents:
+            data = document.data if isinstance(document.data, dict) else {}
+            for key in names:
+                names[key].update(str(k) for k in _dict(data.get(key)))
+            include = data.get("include")
+            for entry in include if isinstance(include, list) else []:
+                paths = [entry] if isinstance(entry, str) else _dict(entry).get("path")
+                for path in paths if isinstance(paths, list) else [paths]:
+                    if not isinstance(path, str) or "://" in path:
+                        continue
+                    target = os.path.normpath(os.path.join(os.path.dirname(absolute), path))
+                    target_text = read_inside_root(target, self.root)[0]
+                    if target_text is None:
+                        continue
+                    cycle = self.collect_names(target, target_text, [*chain, absolute], names, budget)
+                    if cycle:
+                        return cycle
+        return None
+
+    def fragment_base_names(self, fragment_of: str | None) -> dict[str, list[str]] | None:
+        if fragment_of is None:
+            return None
+        text = self.read(os.path.join(self.folder, fragment_of))
+        if text is None:
+            return None
+        names: dict[str, set[str]] = {"services": set(), **{key: set() for key, _ in RESOURCE_KINDS}}
+        start = os.path.join(self.folder, fragment_of)
+        self.collect_names(start, text, [], names, [0])
+        return {key: sorted(value) for key, value in names.items()}
+
+
+def _normalize_services(model: Located) -> Located:
+    services = model.value.get("services")
+    if not isinstance(services, dict):
+        return model
+    own, groups = group(model.origins)
+    services_own, service_groups = group(groups.get("services", {}))
+    normalized = {}
+    for name in services:
+        service = normalize_service(Located(services[name], service_groups.get(name, {})))
+        normalized[name] = service.value
+        service_groups[name] = service.origins
+    groups["services"] = ungroup(services_own, service_groups)
+    return Located({**model.value, "services": normalized}, ungroup(own, groups))
+
+
+def _written_ports(model: Located, text: str) -> Located:
+    """Ports as Compose reads them: YAML 1.1 turns an unquoted `22:22` into the base-60 number
+    1342, where Compose (YAML 1.2) keeps the string "22:22". The text tells them apart."""
+    services = model.value.get("services")
+    if not isinstance(services, dict) or ":" not in text:
+        return model
+    lines: list[str] | None = None
+    for name, service in services.items():
+        for field in ("ports", "expose"):
+            items = service.get(field) if isinstance(service, dict) else None
+            if not isinstance(items, list):
+                continue
+            for index, item in enumerate(items):
+                if not isinstance(item, int) or isinstance(item, bool):
+                    continue
+                origin = model.origins.get(("services", name, field, index))
+                if origin is None:
+                    continue
+                lines = lines if lines is not None else text.splitlines()
+                written = _written_scalar(lines, origin)
+                if written is not None and ":" in written:
+                    items[index] = written
+    return model
+
+
+def _written_scalar(lines: list[str], origin: Origin) -> str | None:
+    if not 0 < origin.line <= len(lines):
+        return None
+    # An unquoted plain scalar (a quoted one was never read as a number): up to a separator.
+    match = _PLAIN_TOKEN.match(lines[origin.line - 1], origin.col - 1)
+    return match.group() if match else None
+
+
+def _extends_target(extends: Any) -> tuple[str | None, str | None]:
+    if isinstance(extends, str):
+        return extends, None
+    if isinstance(extends, dict):
+        service = extends.get("service")
+        file = extends.get("file")
+        return (service if isinstance(service, str) else None), (file if isinstance(file, str) else None)
+    return None, None
+
+
+def _project_name(declared: Any, folder: str) -> str:
+    """`name:` or, as Compose does, the folder name lowercased to [a-z0-9_-]."""
+    if isinstance(declared, str) and declared.strip():
+        return declared.strip()
+    normalized = re.sub(r"[^a-z0-9_-]", "", os.path.basename(folder).lower())
+    return normalized.lstrip("_-") or "default"
+
+
+def _dict(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _shape(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _template_finding(source: SourceFile) -> Finding:
+    line = source.text.count("\n", 0, source.text.index("{{")) + 1
+    return input_finding(
+        "infralint-unsupported-template",
+        "template syntax ({{ }}): render the template, then scan the output",
+        source.span(line),
+    )

@@ -1,0 +1,352 @@
+"""Facts of a Compose service: its effective attributes read once into plain shapes, each with
+the attribute path it came from, for rules and for the cross-format graph.
+
+Every fact that names a place carries `path`, an attribute path of the service node, so a rule
+or a linker can point a finding (or a related location) at the exact line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from collections.abc import Callable
+from typing import Any
+
+from infralint.parsers import compose_syntax as syntax
+from infralint.parsers.compose_model import Located, Origin
+from infralint.units import UNLIMITED, compose_bytes
+
+# Images whose own Dockerfile declares a HEALTHCHECK, so `condition: service_healthy` works
+# without one in the compose file. Names as written in `image:` without tag or registry.
+IMAGES_WITH_HEALTHCHECK = frozenset(
+    {
+        "gitlab/gitlab-ce",
+        "gitlab/gitlab-ee",
+        "vaultwarden/server",
+        "pihole/pihole",
+        "authelia/authelia",
+        "syncthing/syncthing",
+        "jellyfin/jellyfin",
+    }
+)
+_HEALTHCHECK_INSTRUCTION = re.compile(r"^\s*HEALTHCHECK\s+(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def path_key(path: tuple[Any, ...]) -> str:
+    """A JSON-friendly, unambiguous key for an attribute path (facts are JSON-like data)."""
+    return json.dumps(list(path))
+
+
+class FactContext:
+    """What computing facts needs from the project: the scan root, file texts, a safe reader."""
+
+    def __init__(self, root: str, texts: dict[str, str], read: Callable[[str], str | None]) -> None:
+        self.root = root
+        self.texts = texts
+        self.read = read  # absolute path -> text, or None (missing, outside the root, too big)
+
+
+def service_facts(name: str, service: Located, project: dict[str, Any], context: FactContext) -> dict[str, Any]:
+    attrs = service.value
+    origins = service.origins
+    facts: dict[str, Any] = {
+        "project": project["id"],
+        "project_name": project["name"],
+        "service": name,
+        "name": name,
+        "object": f"service '{name}'",
+        "files": sorted({o.file for o in origins.values()}),
+        "container_name": _text(attrs.get("container_name")),
+        "restart": _text(attrs.get("restart")),
+        "restart_policy": _restart_policy(attrs),
+        "network_mode": _text(attrs.get("network_mode")),
+        "replicas": _replicas(attrs),
+        "command": syntax.command_list(attrs.get("command")),
+        "entrypoint": syntax.command_list(attrs.get("entrypoint")),
+        "build": isinstance(attrs.get("build"), dict),
+        "profiles": [str(p) for p in _list(attrs.get("profiles"))],
+    }
+    facts.update(_image_facts(attrs))
+    facts["ports"] = _ports(attrs, origins, context)
+    facts["expose"] = _expose(attrs)
+    facts["networks"] = _networks(attrs)
+    facts.update(_memory(attrs))
+    facts["depends_on"], facts["depends_on_paths"] = _depends_on(attrs)
+    facts["bind_mounts"], facts["volume_mounts"] = _mounts(attrs, origins, context)
+    facts["environment"] = _environment(attrs, origins)
+    facts["healthcheck"] = _healthcheck(attrs, origins, facts, context)
+    facts["secrets"] = _names(attrs, "secrets")
+    facts["configs"] = _names(attrs, "configs")
+    facts["interpolated"] = {
+        path_key(path): {"raw": o.raw, "references": o.references, "missing": o.missing}
+        for path, o in origins.items()
+        if o.raw is not None
+    }
+    return facts
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _restart_policy(attrs: dict[str, Any]) -> str | None:
+    policy = _dict(attrs.get("deploy")).get("restart_policy")
+    if not isinstance(policy, dict):
+        return None
+    return _text(policy.get("condition")) or "any"
+
+
+def _replicas(attrs: dict[str, Any]) -> int:
+    replicas = _int(_dict(attrs.get("deploy")).get("replicas"))
+    if replicas is None:
+        replicas = _int(attrs.get("scale"))
+    return 1 if replicas is None else replicas
+
+
+def _image_facts(attrs: dict[str, Any]) -> dict[str, Any]:
+    image = attrs.get("image")
+    if not isinstance(image, str) or not image.strip():
+        return {"image": None, "image_name": None, "image_tag": None, "image_digest": None}
+    parsed = syntax.parse_image(image)
+    return {"image": image, "image_name": parsed.name, "image_tag": parsed.tag, "image_digest": parsed.digest}
+
+
+def _ports(attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin], context: FactContext) -> list[dict[str, Any]]:
+    ports = []
+    for index, item in enumerate(_list(attrs.get("ports"))):
+        port = syntax.parse_port(item)
+        if port is None:
+            continue
+        ports.append({**port.as_fact(), "path": ("ports", index), "all_interfaces": _all_interfaces(port)})
+    return ports
+
+
+def _all_interfaces(port: syntax.Port) -> bool:
+    return (port.host_ip or "") in syntax.ALL_INTERFACES
+
+
+def _expose(attrs: dict[str, Any]) -> list[dict[str, Any]]:
+    exposed = []
+    for index, item in enumerate(_list(attrs.get("expose"))):
+        entry = syntax.parse_expose(item)
+        if entry is not None:
+            exposed.append({**entry, "path": ("expose", index)})
+    return exposed
+
+
+def _networks(attrs: dict[str, Any]) -> dict[str, Any]:
+    networks = attrs.get("networks")
+    if not isinstance(networks, dict) or not networks:
+        if attrs.get("network_mode") is not None:
+            return {}
+        return {"default": {"aliases": [], "path": None}}
+    result = {}
+    for name, entry in networks.items():
+        entry = _dict(entry)
+        aliases = [str(a) for a in _list(entry.get("aliases"))]
+        result[str(name)] = {
+            "aliases": aliases,
+            "ipv4_address": _text(entry.get("ipv4_address")),
+            "path": ("networks", name),
+        }
+    return result
+
+
+def _memory(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The memory limit in bytes; deploy.resources.limits.memory wins over mem_limit."""
+    candidates = (
+        ("deploy", "resources", "limits", "memory"),
+        ("mem_limit",),
+    )
+    for path in candidates:
+        value: Any = attrs
+        for key in path:
+            value = _dict(value).get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        amount = compose_bytes(value)
+        unlimited = amount == UNLIMITED or amount == 0
+        return {
+            "memory_limit": None if amount is None or unlimited else amount,
+            "memory_limit_path": path,
+            "memory_limit_raw": str(value),
+            "memory_unlimited": unlimited,
+        }
+    return {"memory_limit": None, "memory_limit_path": None, "memory_limit_raw": None, "memory_unlimited": False}
+
+
+def _depends_on(attrs: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[Any, ...]]]:
+    conditions = {}
+    paths = {}
+    for name, entry in _dict(attrs.get("depends_on")).items():
+        entry = _dict(entry)
+        conditions[str(name)] = str(entry.get("condition") or "service_started")
+        paths[str(name)] = ("depends_on", name)
+    return conditions, paths
+
+
+def _mounts(
+    attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin], context: FactContext
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    binds = []
+    volumes = []
+    for index, item in enumerate(_list(attrs.get("volumes"))):
+        mount = syntax.parse_volume(item)
+        if mount is None:
+            continue
+        path = ("volumes", index)
+        origin = origins.get(path)
+        if mount.type == "bind" and mount.source:
+            binds.append({**_bind_source(mount.source, origin, origins, path, context), **_mount_common(mount, path)})
+            binds[-1]["create_host_path"] = mount.create_host_path
+        elif mount.type == "volume":
+            volumes.append({"source": mount.source, **_mount_common(mount, path)})
+    return binds, volumes
+
+
+def _mount_common(mount: syntax.Mount, path: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "target": mount.target,
+        "read_only": mount.read_only,
+        "path": path,
+        # Where the source is written: the `source:` key of the long syntax, else the item.
+        "source_path": (*path, "source") if mount.long_syntax else path,
+        "long_syntax": mount.long_syntax,
+    }
+
+
+def _bind_source(
+    source: str,
+    origin: Origin | None,
+    origins: dict[tuple[Any, ...], Origin],
+    path: tuple[Any, ...],
+    context: FactContext,
+) -> dict[str, Any]:
+    """Where a bind mount's source is: relative to the scan root (posix) when it is inside it.
+
+    Relative sources are resolved against the folder of the file that wrote them (an extended
+    service from another file keeps its own folder, as Compose does)."""
+    written = origin.raw if origin is not None and origin.raw is not None else source
+    unresolved = any(o.missing for p, o in origins.items() if p[: len(path)] == path)
+    info: dict[str, Any] = {"raw_source": written, "unresolved": unresolved}
+    normalized = source.replace("\\", "/")
+    if normalized.startswith("~") or (len(normalized) > 1 and normalized[1] == ":"):
+        return {**info, "source": source, "inside_root": False, "exists": None}
+    if normalized.startswith("/"):
+        host = posixpath.normpath("/" + normalized.lstrip("/"))
+        root = context.root.replace(os.sep, "/").rstrip("/")
+        if host == root or host.startswith(root + "/"):
+            relative = posixpath.relpath(host, root)
+            return {**info, "source": relative, "inside_root": True, "exists": _exists(context, relative)}
+        return {**info, "source": host, "inside_root": False, "exists": None}
+    folder = posixpath.dirname(origin.file) if origin is not None else ""
+    relative = posixpath.normpath(posixpath.join(folder, normalized))
+    if relative == ".." or relative.startswith("../"):
+        return {**info, "source": relative, "inside_root": False, "exists": None}
+    return {**info, "source": relative, "inside_root": True, "exists": _exists(context, relative)}
+
+
+def _exists(context: FactContext, relative: str) -> bool:
+    return os.path.lexists(os.path.join(context.root, *relative.split("/")))
+
+
+def _environment(attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin]) -> dict[str, Any]:
+    result = {}
+    for name, value in _dict(attrs.get("environment")).items():
+        path = ("environment", name)
+        origin = origins.get(path)
+        raw = origin.raw if origin is not None else None
+        references = origin.references if origin is not None else 0
+        result[str(name)] = {"value": value, "raw": raw, "literal": references == 0, "path": path}
+    return result
+
+
+def _names(attrs: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """The secrets or configs a service mounts (short `- name` or long `- source: name`)."""
+    names = []
+    for index, entry in enumerate(_list(attrs.get(field))):
+        source = entry if isinstance(entry, str) else _dict(entry).get("source")
+        if isinstance(source, str):
+            names.append({"name": source, "path": (field, index)})
+    return names
+
+
+def _healthcheck(
+    attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin], facts: dict[str, Any], context: FactContext
+) -> dict[str, Any]:
+    """Whether the container will have a healthcheck: from the compose file, else the image.
+
+    `has` is True, False, or None when only the image could tell and the scan cannot see it."""
+    check = attrs.get("healthcheck")
+    in_image = _image_healthcheck(attrs, origins, facts, context)
+    if not isinstance(check, dict):
+        return {"defined": False, "disabled": False, "in_image": in_image, "has": in_image, "path": None}
+    test = check.get("test")
+    disabled = check.get("disable") is True or test == ["NONE"] or test == "NONE"
+    has: bool | None
+    if disabled:
+        has = False
+    elif test is not None:
+        has = True
+    else:  # only timings: the test comes from the image
+        has = in_image
+    return {"defined": True, "disabled": disabled, "in_image": in_image, "has": has, "path": ("healthcheck",)}
+
+
+def _image_healthcheck(
+    attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin], facts: dict[str, Any], context: FactContext
+) -> bool | None:
+    build = attrs.get("build")
+    if isinstance(build, dict):
+        return _dockerfile_healthcheck(build, origins, context)
+    name = facts.get("image_name")
+    if isinstance(name, str):
+        short = name.split("/", 1)[1] if name.count("/") >= 2 or name.startswith("docker.io/") else name
+        if short in IMAGES_WITH_HEALTHCHECK:
+            return True
+    return None
+
+
+def _dockerfile_healthcheck(
+    build: dict[str, Any], origins: dict[tuple[Any, ...], Origin], context: FactContext
+) -> bool | None:
+    inline = build.get("dockerfile_inline")
+    if isinstance(inline, str):
+        return _declares_healthcheck(inline)
+    build_context = build.get("context", ".")
+    if not isinstance(build_context, str) or "://" in build_context or build_context.startswith("git@"):
+        return None
+    origin = origins.get(("build", "context")) or origins.get(("build",))
+    folder = posixpath.dirname(origin.file) if origin is not None else ""
+    dockerfile = build.get("dockerfile", "Dockerfile")
+    if not isinstance(dockerfile, str):
+        return None
+    relative = posixpath.normpath(posixpath.join(folder, build_context, dockerfile))
+    text = context.read(os.path.join(context.root, *relative.split("/")))
+    return None if text is None else _declares_healthcheck(text)
+
+
+def _declares_healthcheck(dockerfile: str) -> bool:
+    """The last HEALTHCHECK instruction counts; `HEALTHCHECK NONE` turns it off."""
+    found = _HEALTHCHECK_INSTRUCTION.findall(dockerfile)
+    return bool(found) and found[-1].upper() != "NONE"
