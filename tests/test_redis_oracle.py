@@ -56,13 +56,13 @@ def _run(binary: str, args: list[str], timeout: float = TIMEOUT) -> str:
     return output
 
 
-def load(binary: str, text: str, folder: Path) -> tuple[bool, str]:
-    """(accepted, output) of redis-server loading TEXT as its config."""
+def load(binary: str, text: str, folder: Path, sentinel: bool = False) -> tuple[bool, str]:
+    """(accepted, output) of redis-server loading TEXT as its config (listening nowhere)."""
     config = folder / "oracle.conf"
     config.write_text(text, encoding="utf-8")
-    output = _run(
-        binary, [binary, str(config), "--port", "0", "--daemonize", "no", "--dir", str(folder), "--logfile", ""]
-    )
+    mode = ["--sentinel"] if sentinel else []
+    quiet = ["--port", "0", "--tls-port", "0", "--unixsocket", "", "--daemonize", "no", "--dir", str(folder)]
+    output = _run(binary, [binary, str(config), *mode, *quiet, "--logfile", ""])
     accepted = "Configuration loaded" in output and "FATAL CONFIG FILE ERROR" not in output
     return accepted, output
 
@@ -134,6 +134,39 @@ def test_newer_directives_are_real_version_skew(
         accepted, output = load(redis_server, sample_line(directive, tmp_path) + "\n", tmp_path)
         assert not accepted and "Bad directive" in output, f"{directive.name} is marked {directive.since}"
         assert ours(sample_line(directive, tmp_path) + "\n", tmp_path) == []
+
+
+def test_sentinel_rows_load_in_sentinel_mode(
+    redis_server: str, installed_version: tuple[int, ...], tmp_path: Path
+) -> None:
+    _, _, sentinel = _server_rows(installed_version)
+    text = "".join(sample_line(directive, tmp_path) + "\n" for directive in sentinel)
+    accepted, output = load(redis_server, text, tmp_path, sentinel=True)
+    assert accepted, output
+    assert parse(SourceFile("s.conf", str(tmp_path / "s.conf"), text, "redis")).nodes[0].kinds == ("redis/sentinel",)
+
+
+REJECTING_MARKERS = re.compile(r"#\s*expect(?:@\d+)?:.*\b(redis-unknown-directive|infralint-parse-error)\b")
+
+
+def test_fixtures_agree_with_redis_server(
+    redis_server: str, installed_version: tuple[int, ...], tmp_path: Path
+) -> None:
+    """A fixture loads in redis-server exactly when it expects no unknown directive or parse error
+    (lines newer than the installed server are left out: version skew)."""
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    disagreements = []
+    for path in sorted(fixtures.glob("redis-*/**/*.conf")):
+        text = path.read_text(encoding="utf-8")
+        kept = []
+        for line in text.splitlines():
+            directive = DIRECTIVES.get(line.split(None, 1)[0].lower()) if line.strip() else None
+            if directive is None or directive.version <= installed_version:
+                kept.append(line)
+        accepted, output = load(redis_server, "\n".join(kept) + "\n", tmp_path, sentinel=path.name == "sentinel.conf")
+        if accepted == bool(REJECTING_MARKERS.search(text)):
+            disagreements.append(f"{path.relative_to(fixtures)}: {'accepted' if accepted else output[-300:]}")
+    assert disagreements == []
 
 
 @pytest.mark.parametrize(

@@ -143,10 +143,13 @@ def no_maxmemory(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # set, or a value Redis refuses (a parse error already)
     explicit = _effective(node, "maxmemory")
     what = "maxmemory 0 (no limit)" if explicit else "no maxmemory"
-    message = (
-        f"{_name(node)}{what}: Redis grows until the kernel or the container's memory limit kills it, "
-        "and the eviction policy never applies"
+    limit = facts.get("memory_limit")  # set by the cross-format linkers when a container runs this config
+    killer = (
+        f"the memory limit of {facts.get('memory_limit_of') or 'its container'} ({limit} bytes)"
+        if limit
+        else "the kernel or the container's memory limit"
     )
+    message = f"{_name(node)}{what}: Redis grows until {killer} kills it, and the eviction policy never applies"
     yield Hit(message, span=_anchor(node, "maxmemory", "maxmemory-policy"))
 
 

@@ -489,6 +489,10 @@ def _facts(
         ],
         "module_configs": sorted({line.name for line in lines if line.module_config}),
         # Set by the cross-format linkers (compose ports, k8s Services): who can reach this
-        # server. None until then: rules judge exposure by the bind addresses alone.
+        # server (see graph/redis_links.py). None until then: rules judge by the bind addresses.
         "exposure": None,
+        # Set by the linkers when a container runs this config: its memory limit in bytes, and
+        # which container that is ("container redis of StatefulSet/cache"), for messages.
+        "memory_limit": None,
+        "memory_limit_of": None,
     }
