@@ -88,3 +88,14 @@ def test_embedded_configs_do_not_follow_includes(tmp_path: Path) -> None:
     )
     report = scan_tree(tmp_path)
     assert found(report, "infralint") == set()
+
+
+def test_fifty_thousand_typos_are_bounded(tmp_path: Path) -> None:
+    lines = "".join(f"maxmemory {i}mb\nmaxmemroy-{i} 1\n" for i in range(50_000))
+    write(tmp_path, "redis.conf", lines)
+    started = time.perf_counter()
+    report = scan_tree(tmp_path, select=["redis-unknown-directive"])
+    assert time.perf_counter() - started < 20
+    unknown = [f for f in report.findings if f.rule_id == "redis-unknown-directive"]
+    assert len(unknown) == 50_000
+    assert sum("did you mean" in f.message for f in unknown) <= 100

@@ -207,15 +207,20 @@ def _last_save(node: Node) -> Span | None:
     return _span(saves[-1]) if saves else None
 
 
+MAX_SUGGESTIONS = 100  # did-you-mean costs a fuzzy match; a hostile file may hold 100k typos
+
+
 def unknown_directive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if not _judged(node, ctx):
         return
+    suggested = 0
     for entry in node.attrs["directives"]:
         if entry["known"] or entry["module_config"]:
             continue
         name = entry["name"]
         shown = name if len(name) <= 60 else name[:57] + "..."
-        guess = suggestion(name)
+        suggested += 1
+        guess = suggestion(name) if suggested <= MAX_SUGGESTIONS else None
         hint = f" (did you mean '{guess}'?)" if guess else ""
         message = f"{_name(node)}unknown directive '{shown}'{hint}: redis-server refuses to start"
         yield Hit(message, span=_span(entry))

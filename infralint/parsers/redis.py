@@ -293,9 +293,15 @@ def _value_problem(directive: Directive, args: list[str]) -> tuple[int, str] | N
         return _save_problem(args)
     if directive.setting == "client-output-buffer-limit":
         return _buffer_limit_problem(args)
-    if directive.setting == "replicaof" and args[0].lower() != "no" and not args[1].isdigit():
-        return 1, "needs a port number after the host (or 'no one')"
+    if directive.setting == "replicaof":
+        return _replicaof_problem(args)
     return value_problem(directive, args)
+
+
+def _replicaof_problem(args: list[str]) -> tuple[int, str] | None:
+    if [arg.lower() for arg in args] == ["no", "one"] or (args[1].isdigit() and int(args[1]) <= 65535):
+        return None
+    return 1, "needs a port number after the host (or 'no one')"
 
 
 def _save_problem(args: list[str]) -> tuple[int, str] | None:
