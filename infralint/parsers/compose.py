@@ -483,7 +483,8 @@ class _Project:
         unresolved = Located(local.value, service.origins)
         target_services, target_file = services, file
         if other_file is not None:
-            loaded = self.extended_file(other_file, service.origins.get(("extends",)))
+            origin = service.origins.get(("extends", "file")) or service.origins.get(("extends",))
+            loaded = self.extended_file(other_file, origin)
             if loaded is None:
                 return unresolved
             target_services, target_file = loaded
