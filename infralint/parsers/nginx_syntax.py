@@ -431,10 +431,9 @@ class Reader:
                 holder = {"args": stmt.args}
                 _prepare_if_args(holder)
                 stmt.args = holder["args"]
-            try:
-                analyze(unit.path, {"directive": stmt.name, "args": stmt.args, "line": stmt.line}, term.text, ctx)
-            except NgxParserDirectiveError as error:
-                self.problems.append(Problem("infralint-parse-error", error.strerror, unit, stmt.line, stmt.col))
+            reason = _analysis_error(stmt, term.text, ctx)
+            if reason is not None:
+                self.problems.append(Problem("infralint-parse-error", reason, unit, stmt.line, stmt.col))
                 if term.text == "{":
                     index = _skip_block(tokens, index)
                 continue
@@ -651,6 +650,27 @@ class Reader:
                 if not isinstance(loaded, NginxSyntaxError):
                     pool.extend(self._with_included(_top_level(loaded[1]), loaded[0], depth + 1))
         return pool
+
+
+_ANALYSIS_CACHE: dict[tuple[str, Ctx, str, int, str], str | None] = {}
+
+
+def _analysis_error(stmt: Stmt, term: str, ctx: Ctx) -> str | None:
+    """crossplane's verdict on a statement (None when fine). It depends on the directive, the
+    context, the terminator, the argument count and, for flags, the value: cached on those, as
+    a generated config repeats the same statement thousands of times."""
+    args = stmt.args
+    key = (stmt.name, ctx, term, len(args), args[0].lower() if len(args) == 1 else "")
+    if key in _ANALYSIS_CACHE:
+        return _ANALYSIS_CACHE[key]
+    try:
+        analyze("", {"directive": stmt.name, "args": args, "line": stmt.line}, term, ctx)
+        reason = None
+    except NgxParserDirectiveError as error:
+        reason = error.strerror
+    if len(_ANALYSIS_CACHE) < 10_000:
+        _ANALYSIS_CACHE[key] = reason
+    return reason
 
 
 def _skip_block(tokens: list[Token], index: int) -> int:

@@ -1,0 +1,149 @@
+"""The real nginx as an oracle: every complete config among the rule fixtures and tests/data/nginx is
+checked with `nginx -t` in a temporary prefix. A config nginx accepts must parse without
+infralint-parse-error; one it rejects for syntax must produce one, at the line nginx names.
+
+Rejections that are not about syntax (a module the Debian build lacks, such as stream; a name
+that does not resolve; semantic checks such as a TLS listener without certificate) say nothing
+about the parser and are skipped with nginx's reason. Dummy certificates are made with openssl
+for every relative ssl_certificate path, and stock files (mime.types ...) are copied from the
+installed nginx, so that most fixtures get a real verdict.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, REPO, require_binary
+
+from infralint.parsers import nginx
+from infralint.source import SourceFile
+
+DATA = REPO / "tests" / "data" / "nginx"
+STOCK = Path("/etc/nginx")
+
+# nginx messages that mean the text itself is wrong.
+SYNTAX = re.compile(
+    r'unexpected "|unexpected end of file|is not terminated by ";"|has no opening "\{"'
+    r"|directive is not allowed here|invalid number of arguments in|it must be \"on\" or \"off\""
+)
+EMERG = re.compile(r"\[emerg\] (?:\d+#\d+: )?(?P<reason>.*?)(?: in (?P<file>\S+):(?P<line>\d+))?$", re.MULTILINE)
+_TLS_FILE = re.compile(r"^\s*(ssl_certificate|ssl_certificate_key|ssl_trusted_certificate)\s+([^;\s$]+)\s*;", re.M)
+_INCLUDE = re.compile(r"^\s*include\s+([^;\s]+)\s*;", re.MULTILINE)
+
+
+def _complete(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return re.search(r"^\s*events\s*\{", text, re.MULTILINE) is not None
+
+
+def _cases() -> list[tuple[str, Path]]:
+    cases: list[tuple[str, Path]] = []
+    candidates = sorted(FIXTURES.glob("nginx-*/*")) + sorted(DATA.iterdir())
+    for case in candidates:
+        main = case / "nginx.conf" if case.is_dir() else case
+        if main.suffix == ".conf" and main.exists() and _complete(main):
+            cases.append((f"{case.parent.name}/{case.name}", case))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def nginx_binary() -> str:
+    return require_binary("nginx")
+
+
+@pytest.fixture(scope="module")
+def dummy_tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path] | None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    folder = tmp_path_factory.mktemp("tls")
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=infralint.test"]
+    subprocess.run(
+        [openssl, *request, "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def _prepare(case: Path, prefix: Path, tls: tuple[Path, Path] | None) -> Path:
+    """Copy the case into the prefix with the files nginx -t opens: certificates, stock includes."""
+    if case.is_dir():
+        shutil.copytree(case, prefix, dirs_exist_ok=True)
+        main = prefix / "nginx.conf"
+    else:
+        main = prefix / case.name
+        shutil.copy(case, main)
+    (prefix / "logs").mkdir(exist_ok=True)
+    for path in prefix.rglob("*.conf"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for directive, target in _TLS_FILE.findall(text):
+            if tls is not None and not target.startswith("/"):
+                (prefix / target).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(tls[1] if directive.endswith("_key") else tls[0], prefix / target)
+        for target in _INCLUDE.findall(text):
+            stock = STOCK / Path(target).name
+            if not target.startswith("/") and not (prefix / target).exists() and stock.is_file():
+                shutil.copy(stock, prefix / target)
+    return main
+
+
+def _nginx_verdict(binary: str, main: Path, prefix: Path) -> tuple[bool, str, str | None, int | None]:
+    """(accepted, reason, file, line) of `nginx -t`."""
+    completed = subprocess.run(
+        [binary, "-t", "-q", "-c", str(main), "-p", str(prefix) + "/", "-e", str(prefix / "logs" / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if completed.returncode == 0:
+        return True, "", None, None
+    match = EMERG.search(completed.stderr)
+    if match is None:
+        return False, completed.stderr.strip() or f"exit {completed.returncode}", None, None
+    line = int(match.group("line")) if match.group("line") else None
+    return False, match.group("reason"), match.group("file"), line
+
+
+def _parse_errors(main: Path, prefix: Path) -> list[tuple[str, int | None, str]]:
+    relative = main.relative_to(prefix).as_posix()
+    source = SourceFile(relative, str(main), main.read_text(encoding="utf-8"), "nginx", root=str(prefix))
+    result = nginx.parse(source)
+    return [(f.span.path, f.span.line, f.message) for f in result.findings if f.rule_id == "infralint-parse-error"]
+
+
+CASES = _cases()
+
+
+def test_the_oracle_set_has_both_verdicts() -> None:
+    names = [name for name, _ in CASES]
+    assert sum("broken-" in name for name in names) >= 10
+    assert sum("fixtures" not in str(case) or "good" in name for name, case in CASES) >= 10
+
+
+@pytest.mark.parametrize("case", [case for _, case in CASES], ids=[name for name, _ in CASES])
+def test_nginx_and_infralint_agree(
+    case: Path, nginx_binary: str, dummy_tls: tuple[Path, Path] | None, tmp_path: Path
+) -> None:
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    main = _prepare(case, prefix, dummy_tls)
+    accepted, reason, file, line = _nginx_verdict(nginx_binary, main, prefix)
+    errors = _parse_errors(main, prefix)
+    if accepted:
+        assert errors == [], f"nginx accepts {case.name}"
+        assert not case.name.startswith("broken-"), "a broken-* oracle case must be one nginx rejects"
+        return
+    if not SYNTAX.search(reason):
+        assert not case.name.startswith(("broken-", "ok-")), f"nginx rejects {case.name} for: {reason}"
+        pytest.skip(f"nginx rejects it for a reason that is not syntax: {reason}")
+    assert errors, f"nginx rejects {case.name} ({reason} at {file}:{line}) and infralint found no parse error"
+    assert not case.name.startswith("ok-")
+    if file is not None and line is not None and "end of file" not in reason:
+        expected = (Path(file).resolve().relative_to(prefix.resolve()).as_posix(), line)
+        assert expected in {(path, found_line) for path, found_line, _ in errors}, (reason, errors)
