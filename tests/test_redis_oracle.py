@@ -323,3 +323,65 @@ def test_effective_values_match_the_running_server(redis_server: str, tmp_path: 
         assert (get("protected-mode") == "yes") is facts["protected_mode"] is True
         assert (get("appendonly") == "yes") is facts["appendonly"] is False
     assert facts["rename_commands"] == {"flushall": "disabled"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bind 127.0.0.1\n",
+        "requirepass foo\n",
+        "requirepass foo\nuser default on nopass ~* +@all\n",  # an explicit nopass beats requirepass
+        "user default on nopass ~* +@all\nrequirepass foo\n",
+        "user default on ~* +@all\nrequirepass foo\n",  # requirepass gives the declared user its password
+        "user default on ~* +@all\n",  # no password and no nopass: nobody logs in as default
+        "user alice on >x ~* +@all\n",  # other users leave the default user open
+        "user default off\n",
+        "user default reset on nopass\n",
+    ],
+)
+def test_default_user_openness_matches_the_running_server(redis_server: str, tmp_path: Path, text: str) -> None:
+    config = tmp_path / "acl.conf"
+    config.write_text(text, encoding="utf-8")
+    facts = parse(SourceFile("acl.conf", str(config), text, "redis")).nodes[0].facts
+    we_say_open = facts["default_user"]["enabled"] and facts["default_user"]["nopass"]
+    with running(redis_server, config, tmp_path) as sock:
+        sock.sendall(b"PING\r\n")
+        reply = sock.recv(200)
+    # Open means no AUTH needed (a NOPERM reply still came from a logged-in client).
+    assert (not reply.startswith(b"-NOAUTH")) is we_say_open, reply
+
+
+DRYRUN = {
+    "flushall": ["FLUSHALL"],
+    "flushdb": ["FLUSHDB"],
+    "config": ["CONFIG", "SET", "maxmemory", "1"],
+    "debug": ["DEBUG", "OBJECT", "k"],
+    "keys": ["KEYS", "*"],
+}
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        "on nopass ~* &* +@all",
+        "on nopass ~* &* +@all -@dangerous",
+        "on nopass ~* &* +@all -flushall -config|set",
+        "on nopass ~* &* -@all +@read +@write",
+        "on nopass ~* &* allcommands -@admin",
+        "on nopass ~* &* nocommands +keys +flushdb",
+        "on nopass ~* &* +@all -@keyspace +flushdb",
+    ],
+)
+def test_command_permissions_match_acl_dryrun(redis_server: str, tmp_path: Path, rules: str) -> None:
+    text = f"user default {rules}\nuser admin on >admin-pw ~* &* +@all\n"
+    config = tmp_path / "acl.conf"
+    config.write_text(text, encoding="utf-8")
+    may_run = parse(SourceFile("acl.conf", str(config), text, "redis")).nodes[0].facts["default_user_may_run"]
+    with running(redis_server, config, tmp_path) as sock:
+        sock.sendall(b"AUTH admin admin-pw\r\n")
+        assert sock.recv(100).startswith(b"+OK")
+        for command, args in DRYRUN.items():
+            payload = "".join(f"${len(a)}\r\n{a}\r\n" for a in ["ACL", "DRYRUN", "default", *args])
+            sock.sendall(f"*{len(args) + 3}\r\n{payload}".encode())
+            reply = sock.recv(500)
+            assert reply.startswith(b"+OK") is may_run[command], (command, reply)

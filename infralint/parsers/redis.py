@@ -444,8 +444,8 @@ def acl_users(lines: list[Line], requirepass: str) -> tuple[AclUser, list[AclUse
     users = [parse_user(line.args) for line in lines if line.setting == "user" and line.counts]
     declared_default = [user for user in users if user.name == "default"]
     default = declared_default[-1] if declared_default else implicit_default_user(requirepass)
-    if declared_default and requirepass and not default.has_password:
-        default.passwords, default.nopass = 1, False  # requirepass still sets its password
+    if declared_default and requirepass and not default.has_password and not default.nopass:
+        default.passwords = 1  # requirepass still sets its password, but an explicit nopass wins
     return default, users
 
 
