@@ -395,6 +395,7 @@ services:
     assert mounts["/db"]["unresolved"] is False
     assert mounts["/x"]["unresolved"] is True
     assert mounts["/conf"]["source"] == "conf"
+    assert by_id(parse_file(tmp_path, "compose.yaml"))["compose/compose.yaml"].facts["env_file"] == ".env"
     assert web.facts["interpolated"]['["image"]'] == {"raw": "example/web:${TAG:-dev}", "references": 1, "missing": 0}
 
 
@@ -480,6 +481,7 @@ volumes:
     ]
     assert [e["port"] for e in facts["expose"]] == [9000, 9100]
     assert facts["networks"]["front"]["aliases"] == ["www"]
+    assert facts["dns_names"] == ["shop-web", "web", "www"]
     assert set(facts["networks"]) == {"front", "back"}
     assert facts["memory_limit"] == 512 * 2**20  # deploy wins over mem_limit
     assert facts["memory_limit_path"] == ("deploy", "resources", "limits", "memory")

@@ -34,8 +34,10 @@ def _where(node: Node) -> str:
 
 def _judged_for_absence(node: Node) -> bool:
     """Rules about a missing attribute judge complete container services only: not a fragment
-    meant to be merged onto a definition elsewhere, not a provider service (run by a plugin)."""
-    return not node.facts.get("fragment") and not node.facts.get("provider")
+    meant to be merged onto a definition elsewhere, not a provider service (run by a plugin),
+    not a service scaled to 0 replicas."""
+    facts = node.facts
+    return not facts.get("fragment") and not facts.get("provider") and facts.get("replicas") != 0
 
 
 def _interpolation(node: Node, path: tuple[Any, ...]) -> dict[str, Any] | None:

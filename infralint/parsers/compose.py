@@ -212,6 +212,7 @@ class _Project:
         self.env: dict[str, str] = {}
         self.file_models: dict[str, Located | None] = {}
         self.extends_errors: dict[str, dict[str, Any]] = {}
+        self.env_file: str | None = None  # the .env read for interpolation, if any
 
     # files
 
@@ -252,9 +253,11 @@ class _Project:
 
     def load_env(self) -> None:
         self.env = {"PWD": "."}  # `${PWD}/x` means the project folder in practice
-        text = self.read(os.path.join(self.folder, ".env"))
+        path = os.path.join(self.folder, ".env")
+        text = self.read(path)
         if text is not None:
             self.env.update(parse_env_file(text))
+            self.env_file = self.relative(path)
 
     def other_source(self, absolute: str) -> SourceFile | None:
         text = self.read(absolute)
@@ -352,8 +355,7 @@ class _Project:
 
     def emit(self, model: Located, files: list[str], fragment_of: str | None) -> None:
         project = project_id(self.source.id_path)
-        services_loc = model.child("services") if isinstance(model.value.get("services"), dict) else Located({}, {})
-        services = {name: services_loc.child(name) for name in services_loc.value}
+        services = _entries(model, "services")
         resolved = {name: self.resolve_extends(name, services, self.source.path, []) for name in services}
         includes, included_names = self.includes(model)
         base_names = self.fragment_base_names(fragment_of)
@@ -375,6 +377,7 @@ class _Project:
             "base_defined": base_names,
             "includes": includes,
             "versions": self.versions(files),
+            "env_file": self.env_file,
         }
         top = {k: v for k, v in model.value.items() if k != "services"}
         top_origins = {p: o for p, o in model.origins.items() if not p or p[0] != "services"}
@@ -385,10 +388,8 @@ class _Project:
         for service_name, service in resolved.items():
             self.result.nodes.append(self.service_node(project, service_name, service, facts, context, base_names))
         for key, kind in RESOURCE_KINDS:
-            entries = model.value.get(key)
-            if isinstance(entries, dict):
-                for entry_name in entries:
-                    self.result.nodes.append(self.resource_node(project, model, key, kind, entry_name, facts))
+            for entry_name, entry in _entries(model, key).items():
+                self.result.nodes.append(self.resource_node(project, entry, kind, entry_name, facts))
 
     def service_node(
         self,
@@ -424,9 +425,9 @@ class _Project:
         )
 
     def resource_node(
-        self, project: str, model: Located, key: str, kind: str, name: str, project_facts: dict[str, Any]
+        self, project: str, located: Located, kind: str, name: str, project_facts: dict[str, Any]
     ) -> Node:
-        located = model.child(key).child(name)
+        key = f"{kind}s"
         attrs = located.value if isinstance(located.value, dict) else {}
         origin = located.origin
         facts = {
@@ -517,8 +518,7 @@ class _Project:
         model = self.load_file(other)
         if model is None or not isinstance(model.value.get("services"), dict):
             return None
-        services_loc = model.child("services")
-        return {name: services_loc.child(name) for name in services_loc.value}, other.path
+        return _entries(model, "services"), other.path
 
     # include
 
@@ -620,6 +620,17 @@ class _Project:
         start = os.path.join(self.folder, fragment_of)
         self.collect_names(start, text, [], names, [0])
         return {key: sorted(value) for key, value in names.items()}
+
+
+def _entries(model: Located, key: str) -> dict[str, Located]:
+    """The named entries of a top-level mapping (services, networks ...), each with its origins;
+    one pass over the origins, however many entries there are."""
+    entries = model.value.get(key)
+    if not isinstance(entries, dict):
+        return {}
+    _, groups = group(model.origins)
+    _, by_name = group(groups.get(key, {}))
+    return {name: Located(value, by_name.get(name, {})) for name, value in entries.items()}
 
 
 def _normalize_services(model: Located) -> Located:

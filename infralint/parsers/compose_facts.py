@@ -72,6 +72,7 @@ def service_facts(name: str, service: Located, project: dict[str, Any], context:
     facts["ports"] = _ports(attrs, origins, context)
     facts["expose"] = _expose(attrs)
     facts["networks"] = _networks(attrs)
+    facts["dns_names"] = _dns_names(name, attrs, facts["networks"])
     facts.update(_memory(attrs))
     facts["depends_on"], facts["depends_on_paths"] = _depends_on(attrs)
     facts["bind_mounts"], facts["volume_mounts"] = _mounts(attrs, origins, context)
@@ -170,6 +171,18 @@ def _networks(attrs: dict[str, Any]) -> dict[str, Any]:
             "path": ("networks", name),
         }
     return result
+
+
+def _dns_names(name: str, attrs: dict[str, Any], networks: dict[str, Any]) -> list[str]:
+    """Names other containers of the project reach this service by: the service name, its
+    container_name and its network aliases (per network in `networks`)."""
+    names = {name}
+    container_name = _text(attrs.get("container_name"))
+    if container_name:
+        names.add(container_name)
+    for entry in networks.values():
+        names.update(entry["aliases"])
+    return sorted(names)
 
 
 def _memory(attrs: dict[str, Any]) -> dict[str, Any]:
