@@ -506,6 +506,8 @@ volumes:
     assert api.facts["networks"] == {}
     db = service(result, "db")
     assert db.facts["healthcheck"]["disabled"] is True
+    assert (db.facts["healthcheck"]["present"], db.facts["healthcheck"]["has"]) == (False, False)
+    assert web.facts["healthcheck"]["present"] is False
     assert db.facts["networks"] == {"default": {"aliases": [], "path": None}}
     assert {n.id for n in result.nodes if n.kind == "compose/network"} == {
         "compose/compose.yaml/network[front]",

@@ -309,11 +309,20 @@ def _healthcheck(
 ) -> dict[str, Any]:
     """Whether the container will have a healthcheck: from the compose file, else the image.
 
-    `has` is True, False, or None when only the image could tell and the scan cannot see it."""
+    `present`: the compose file defines one that is not disabled; `disabled`: it turns the
+    check off; `has` (what the container will run): True, False, or None when only the image
+    could tell and the scan cannot see it."""
     check = attrs.get("healthcheck")
     in_image = _image_healthcheck(attrs, origins, facts, context)
     if not isinstance(check, dict):
-        return {"defined": False, "disabled": False, "in_image": in_image, "has": in_image, "path": None}
+        return {
+            "defined": False,
+            "present": False,
+            "disabled": False,
+            "in_image": in_image,
+            "has": in_image,
+            "path": None,
+        }
     test = check.get("test")
     disabled = check.get("disable") is True or test == ["NONE"] or test == "NONE"
     has: bool | None
@@ -323,7 +332,14 @@ def _healthcheck(
         has = True
     else:  # only timings: the test comes from the image
         has = in_image
-    return {"defined": True, "disabled": disabled, "in_image": in_image, "has": has, "path": ("healthcheck",)}
+    return {
+        "defined": True,
+        "present": not disabled,
+        "disabled": disabled,
+        "in_image": in_image,
+        "has": has,
+        "path": ("healthcheck",),
+    }
 
 
 def _image_healthcheck(
