@@ -20,6 +20,7 @@ CHECK_MODULES = (
     "infralint.checks.nginx",
     "infralint.checks.haproxy",
     "infralint.checks.redis",
+    "infralint.checks.compose",
 )
 
 

@@ -32,7 +32,7 @@ def run(
 def to_finding(rule: Rule, node: Node, hit: Hit) -> Finding:
     span = hit.span or node.spans.span(hit.path)
     locator = ".".join(str(part) for part in hit.path) if hit.span is None else f"@{span.path}:{hit.message}"
-    return Finding(rule.id, rule.meta.severity, hit.message, span, node.id, hit.related, locator)
+    return Finding(rule.id, hit.severity or rule.meta.severity, hit.message, span, node.id, hit.related, locator)
 
 
 def _rule_error(rule: Rule, node: Node, error: Exception, debug: bool) -> Finding:

@@ -51,6 +51,7 @@ class YamlDocument:
     line: int  # first line of the document's content
     complex_keys: int = 0
     blocks: dict[Path, tuple[str, int]] = field(default_factory=dict)
+    tags: dict[Path, str] = field(default_factory=dict)
 
 
 def _pos(node: Node) -> Pos:
@@ -64,12 +65,13 @@ def _pos(node: Node) -> Pos:
 
 
 class _Converter:
-    __slots__ = ("alias_nodes", "blocks", "complex_keys", "positions", "seen")
+    __slots__ = ("alias_nodes", "blocks", "complex_keys", "positions", "seen", "tags")
 
     def __init__(self) -> None:
         self.complex_keys = 0  # `key: {{ x }}` composes a mapping as a key: a template sign
         # Multi-line string values: path -> (style, line of the `|`/`>` indicator or opening quote).
         self.blocks: dict[Path, tuple[str, int]] = {}
+        self.tags: dict[Path, str] = {}  # local tags (`!reset`, `!override`, `!Ref` ...) by path
         self.positions: dict[Path, Pos] = {}
         self.alias_nodes = 0
         self.seen: set[int] = set()
@@ -93,6 +95,8 @@ class _Converter:
                     mark.line + 1,
                     mark.column + 1,
                 )
+        if node.tag.startswith("!"):
+            self.tags[path] = node.tag
         if isinstance(node, ScalarNode):
             return _scalar(node)
         if isinstance(node, MappingNode):
@@ -132,11 +136,29 @@ class _Converter:
         for merge in merges:
             sources = merge.value if isinstance(merge, SequenceNode) else [merge]
             for source in sources:
-                merged = self.convert(source, path, depth + 1, True)
-                if isinstance(merged, dict):
-                    for key, value in merged.items():
-                        result.setdefault(key, value)
+                self._merge(source, path, depth, result)
         return result
+
+    def _merge(self, source: Node, path: Path, depth: int, result: dict[Any, Any]) -> None:
+        """`<<: *anchor`: keys the mapping does not set come from the anchor, with its positions.
+
+        The first source of `<<: [*a, *b]` wins over later ones, and local keys over all.
+        """
+        own_positions = self.positions
+        self.positions = {}
+        try:
+            merged = self.convert(source, path, depth + 1, True)
+        finally:
+            merged_positions, self.positions = self.positions, own_positions
+        if not isinstance(merged, dict):
+            return
+        taken = set(result)
+        for key, value in merged.items():
+            result.setdefault(key, value)
+        depth_of_key = len(path)
+        for merged_path, pos in merged_positions.items():
+            if len(merged_path) > depth_of_key and merged_path[depth_of_key] not in taken:
+                own_positions.setdefault(merged_path, pos)
 
 
 def _scalar(node: ScalarNode) -> Any:
@@ -162,7 +184,9 @@ def load_documents(text: str) -> Iterator[YamlDocument]:
             data = converter.convert(root, (), 0, False)
             line, col, end = _pos(root)
             converter.positions[()] = (line, col, end)
-            yield YamlDocument(data, converter.positions, line, converter.complex_keys, converter.blocks)
+            yield YamlDocument(
+                data, converter.positions, line, converter.complex_keys, converter.blocks, converter.tags
+            )
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"

@@ -49,6 +49,8 @@ class Hit:
     path: tuple[Any, ...] = ()
     span: Span | None = None
     related: tuple[Related, ...] = ()
+    # Exposure-aware rules lower or raise their severity for this finding (None: the rule's own).
+    severity: Severity | None = None
 
 
 @dataclass
