@@ -91,7 +91,8 @@ REDIRECT_CODES = frozenset({"301", "302", "303", "307", "308"})
 
 def parse(source: SourceFile) -> ParseResult:
     result = ParseResult()
-    if os.path.basename(source.path).lower() in AMBIGUOUS_NAMES and source.embedded_in is None:
+    name = source.embedded_key or os.path.basename(source.path)
+    if name.lower() in AMBIGUOUS_NAMES:
         from infralint.sniff.nginx import sniff
 
         if not sniff(source.path, source.text):
@@ -102,6 +103,11 @@ def parse(source: SourceFile) -> ParseResult:
         span = problem.unit.span(problem.line, problem.col)
         result.findings.append(input_finding(problem.rule_id, problem.message, span))
     result.nodes.extend(_Builder(source, parsed).build())
+    # Suppression comments live in the included files too; the scan reads them from here once
+    # ParseResult has a place for other files' texts (until then, only files the scan finds).
+    extra_texts = getattr(result, "extra_texts", None)
+    if isinstance(extra_texts, dict):
+        extra_texts.update(parsed.texts)
     return result
 
 
@@ -159,10 +165,11 @@ class _Builder:
         }
         config = self._node(f"nginx/{source.id_path}", "config", source, 1, None, last_line, None, facts)
         config.facts["config"] = config.id
-        config.attrs["comments"] = [
-            {"path": c.unit.span(c.line).path, "line": c.unit.span(c.line).line, "text": c.text}
-            for c in parsed.comments
-        ]
+        comments: dict[tuple[str, int | None], str] = {}
+        for comment in parsed.comments:  # a file included twice has its comments read twice
+            span = comment.unit.span(comment.line)
+            comments.setdefault((span.path, span.line), comment.text)
+        config.attrs["comments"] = [{"path": p, "line": line, "text": text} for (p, line), text in comments.items()]
         if not parsed.complete:
             return self.nodes  # a config nginx would refuse to load: no rules on half of it
         self._fill(config, parsed.statements, level)

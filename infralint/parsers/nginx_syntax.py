@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import crossplane  # noqa: F401  (importing it registers the Lua block lexer)
-from crossplane.analyzer import CONTEXTS, analyze, enter_block_ctx
+from crossplane.analyzer import analyze, enter_block_ctx
 from crossplane.errors import NgxParserBaseException, NgxParserDirectiveContextError, NgxParserDirectiveError
 from crossplane.lexer import _lex_file_object
 from crossplane.parser import _prepare_if_args
@@ -362,6 +362,7 @@ class Parsed:
     comments: list[Comment]
     included: list[str]  # relative paths, in the order first read
     complete: bool  # False when a syntax error stopped the reading of the root file
+    texts: dict[str, str] = field(default_factory=dict)  # text of each included file read
 
 
 class Reader:
@@ -376,6 +377,7 @@ class Reader:
         self._stack: list[str] = []  # real paths of the files being read, for cycles
         self.files_read = 0
         self._reported_files: set[str] = set()
+        self.texts: dict[str, str] = {}  # included files read, for their suppression comments
         self.follow = source.embedded_in is None and bool(source.abspath)
         root = source.root or (os.path.dirname(source.abspath) if source.abspath else "")
         self.root = os.path.abspath(root) if root else ""
@@ -388,7 +390,7 @@ class Reader:
             tokens = tokenize(self.source.text)
         except NginxSyntaxError as error:
             self._syntax_problem(self.source, error)
-            return Parsed((), [], self.problems, self.comments, self.included, False)
+            return Parsed((), [], self.problems, self.comments, self.included, False, self.texts)
         top = _top_level(tokens)
         self.fragment = not any(name in _MAIN_BLOCKS and term == "{" for name, _, term, _ in top)
         ctx = guess_context(self._with_included(top, self.source, 0)) if self.fragment else ()
@@ -402,7 +404,7 @@ class Reader:
             self._syntax_problem(self.source, error)
             statements = []
             complete = False
-        return Parsed(ctx, statements, self.problems, self.comments, self.included, complete)
+        return Parsed(ctx, statements, self.problems, self.comments, self.included, complete, self.texts)
 
     def _syntax_problem(self, unit: SourceFile, error: NginxSyntaxError) -> None:
         line = error.line if error.line is not None else max(1, unit.text.count("\n"))
@@ -616,6 +618,7 @@ class Reader:
 
     def _tokenize_file(self, real: str, relative: str, text: str) -> tuple[SourceFile, list[Token]] | NginxSyntaxError:
         target = SourceFile(relative, os.path.join(self.root, relative), text, "nginx", root=self.root)
+        self.texts.setdefault(relative, text)
         loaded: tuple[SourceFile, list[Token]] | NginxSyntaxError
         try:
             loaded = (target, tokenize(text))
@@ -706,6 +709,3 @@ def _fixed_prefix(pattern: str) -> str:
 def _is_stock(pattern: str) -> bool:
     posix = pattern.replace("\\", "/")
     return posix.rsplit("/", 1)[-1] in STOCK_FILES or posix.endswith(STOCK_SUFFIXES)
-
-
-__all__ = ["CONTEXTS", "Comment", "Parsed", "Problem", "Reader", "Stmt", "context_name", "tokenize"]
