@@ -205,6 +205,20 @@ def test_absolute_include_under_etc_nginx_maps_next_to_the_main_config(tmp_path:
     assert [n.id for n in result.nodes if n.kind == "nginx/server"] == ["nginx/nginx.conf/server[site:80]"]
 
 
+def test_globs_through_links_that_leave_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    write(tmp_path, "outside/site", "server { listen 81; }\n")
+    write(root, "nginx.conf", "events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n  include sites-enabled/*;\n}\n")
+    (root / "conf.d").mkdir()  # deployed to /etc/nginx/conf.d, empty here: nothing to report
+    write(root, "sites-enabled/local", "server { listen 82; }\n")
+    os.symlink(tmp_path / "outside" / "site", root / "sites-enabled" / "linked")
+    result = parse_file(root, "nginx.conf")
+    assert [(f.span.line, f.message) for f in result.findings] == [
+        (4, "include sites-enabled/*: some targets are outside the scan root: not read")
+    ]
+    assert [n.id for n in result.nodes if n.kind == "nginx/server"] == ["nginx/nginx.conf/server[:82]"]
+
+
 def test_fragment_includes_search_the_folders_above(tmp_path: Path) -> None:
     """A fragment has no main config to resolve against: its folder and those above it count."""
     write(tmp_path, "h5bp/tls/policy.conf", "ssl_protocols TLSv1.2 TLSv1.3;\n")

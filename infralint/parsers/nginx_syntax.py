@@ -480,12 +480,10 @@ class Reader:
             return []  # embedded text: the targets live in the image or another ConfigMap
         pattern = stmt.args[0]
         targets, problem = self._resolve(pattern, unit)
-        if problem:
-            if not _is_stock(pattern):
-                self.problems.append(
-                    Problem("infralint-include-not-found", f"include {pattern}: {problem}", unit, stmt.line, stmt.col)
-                )
-            return []
+        if problem and not _is_stock(pattern):
+            self.problems.append(
+                Problem("infralint-include-not-found", f"include {pattern}: {problem}", unit, stmt.line, stmt.col)
+            )
         statements: list[Stmt] = []
         for absolute in targets:
             statements.extend(self._read_included(absolute, stmt, unit, ctx, depth))
@@ -521,6 +519,7 @@ class Reader:
         else:
             candidates = [os.path.join(base, pattern) for base in self._bases(unit)]
         outside = False
+        folder_in_root = False  # a glob whose folder is in the scan: matching nothing is fine
         for candidate in candidates:
             full = os.path.normpath(candidate)
             if glob.has_magic(full):
@@ -528,9 +527,11 @@ class Reader:
                 if not inside(os.path.realpath(fixed), self.real_root):
                     outside = True
                     continue
+                folder_in_root = folder_in_root or os.path.isdir(fixed)
                 matches = sorted(m for m in glob.glob(full) if os.path.isfile(m))
                 inside_matches = [m for m in matches if inside(os.path.realpath(m), self.real_root)]
-                outside = outside or len(inside_matches) < len(matches)
+                if len(inside_matches) < len(matches):  # links leaving the root
+                    return inside_matches, "some targets are outside the scan root: not read"
                 if inside_matches:
                     return inside_matches, ""
                 continue
@@ -540,7 +541,7 @@ class Reader:
                 continue
             if os.path.exists(real):
                 return [full], ""
-        if glob.has_magic(pattern) and not outside:
+        if glob.has_magic(pattern) and (folder_in_root or not outside):
             return [], ""  # a pattern that matches nothing is fine for nginx
         if outside:
             return [], "the target is outside the scan root: not read"
