@@ -421,7 +421,7 @@ def test_node_ids_spans_and_facts(tmp_path: Path) -> None:
         "nginx/nginx.conf/server[api.example.com:8443]/location[~ \\.php$]",
         "nginx/nginx.conf/server[_:80]",
         "nginx/nginx.conf/stream",
-        "nginx/nginx.conf/upstream[db]",
+        "nginx/nginx.conf/stream/upstream[db]",
         "nginx/nginx.conf/stream/server[:5432]",
     ]
     server = node(result, "nginx/nginx.conf/server[api.example.com:8443]")
@@ -461,7 +461,7 @@ def test_node_ids_spans_and_facts(tmp_path: Path) -> None:
         ("unix:/run/api.sock", None, None, False, True),
     ]
     assert upstream.facts["keepalive"] == 16 and upstream.facts["protocol"] == "http"
-    db = node(result, "nginx/nginx.conf/upstream[db]")
+    db = node(result, "nginx/nginx.conf/stream/upstream[db]")
     assert db.facts["protocol"] == "stream" and db.facts["servers"][0]["port"] == 5432
     stream_server = node(result, "nginx/nginx.conf/stream/server[:5432]")
     assert stream_server.facts["proxy_targets"][0]["host"] == "db"
@@ -474,7 +474,7 @@ def test_proxy_pass_links_to_its_upstream(tmp_path: Path) -> None:
     location = graph.nodes["nginx/nginx.conf/server[api.example.com:8443]/location[/v1/]"]
     assert [n.id for n in graph.outgoing(location, "proxies_to")] == ["nginx/nginx.conf/upstream[api]"]
     stream_server = graph.nodes["nginx/nginx.conf/stream/server[:5432]"]
-    assert [n.id for n in graph.outgoing(stream_server, "proxies_to")] == ["nginx/nginx.conf/upstream[db]"]
+    assert [n.id for n in graph.outgoing(stream_server, "proxies_to")] == ["nginx/nginx.conf/stream/upstream[db]"]
 
 
 def test_comments_are_kept(tmp_path: Path) -> None:

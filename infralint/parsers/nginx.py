@@ -228,23 +228,23 @@ class _Builder:
 
     def _child(self, parent: Node, stmt: Stmt, level: str) -> Node:
         label = _label(stmt, level)
-        facts: dict[str, Any] = {"level": level}
+        in_stream = self.levels.get(parent.id) == "stream"
+        facts: dict[str, Any] = {"level": level, "label": label.replace("[", " ").rstrip("]")}
         if level == "location":
             facts.update(_location_match(stmt.args))
         elif level == "upstream":
             facts["name"] = stmt.args[0] if stmt.args else ""
-            facts["protocol"] = "stream" if self.levels.get(parent.id) == "stream" else "http"
-        node_id = f"{parent.id}/{label}" if level in ("location", "http", "stream") else f"{self._top(parent)}/{label}"
-        if level == "stream-server":
-            node_id = f"{self._top(parent)}/stream/{label}"
-        facts["label"] = (
-            f"{'upstream ' + facts['name'] if level == 'upstream' else label.replace('[', ' ').rstrip(']')}"
-        )
-        return self._node(node_id, level, stmt.unit, stmt.line, stmt.col, stmt.end_line, parent, facts)
+            facts["protocol"] = "stream" if in_stream else "http"
+        return self._node(self._child_id(parent, label, level, in_stream), level, stmt.unit, stmt.line, stmt.col,
+                          stmt.end_line, parent, facts)  # fmt: skip
 
-    def _top(self, node: Node) -> str:
-        """The config's id: servers and upstreams are named under the file, not under http."""
-        return str(node.facts["config"])
+    def _child_id(self, parent: Node, label: str, level: str, in_stream: bool) -> str:
+        """Locations nest under their block; servers and upstreams are named under the file (not
+        under http), stream ones under the file's stream."""
+        if level in ("location", "http", "stream"):
+            return f"{parent.id}/{label}"
+        config = str(parent.facts["config"])
+        return f"{config}/stream/{label}" if in_stream else f"{config}/{label}"
 
     def _resolve_effective(self) -> None:
         by_id = {node.id: node for node in self.nodes}
