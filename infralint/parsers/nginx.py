@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers.nginx_syntax import Parsed, Reader, Stmt, context_name
 from infralint.parsers.result import ParseResult, input_finding
 from infralint.source import SourceFile
+
+if TYPE_CHECKING:  # crossplane is imported when a file is parsed, not when rules load this module
+    from infralint.parsers.nginx_syntax import Parsed, Stmt
 
 Record = dict[str, Any]
 
@@ -97,6 +99,8 @@ def parse(source: SourceFile) -> ParseResult:
 
         if not sniff(source.path, source.text):
             return result
+    from infralint.parsers.nginx_syntax import Reader
+
     parsed = Reader(source).read()
     result.documents = 1
     for problem in parsed.problems:
@@ -148,12 +152,13 @@ class _Builder:
 
     def build(self) -> list[Node]:
         source, parsed = self.source, self.parsed
-        level = LEVEL_OF_CONTEXT.get(parsed.context, context_name(parsed.context))
+        context = "/".join(parsed.context) or "main"
+        level = LEVEL_OF_CONTEXT.get(parsed.context, context)
         last_line = max(1, source.text.count("\n") + (0 if source.text.endswith("\n") else 1))
         facts: dict[str, Any] = {
             "name": source.id_path,
             "file": source.id_path,
-            "context": context_name(parsed.context),
+            "context": context,
             "fragment": parsed.context != (),
             "complete": parsed.complete,
             "includes": list(parsed.included),

@@ -316,10 +316,6 @@ def _context_error(name: str, args: list[str], term: str, line: int, ctx: Ctx) -
     return False
 
 
-def context_name(ctx: Ctx) -> str:
-    return "/".join(ctx) if ctx else "main"
-
-
 # --- reading included files --------------------------------------------------------------------
 
 
