@@ -66,6 +66,9 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         nodes.extend(result.nodes)
         input_findings.extend(result.findings)
         comments[source.path] = suppress.parse_comments(source.path, source.text)
+        for path, text in result.extra_texts.items():
+            if path not in comments:
+                comments[path] = suppress.parse_comments(path, text)
 
     graph = build(nodes)
     rules = [rule for rule in catalog.all_rules() if rule.id in enabled_ids]

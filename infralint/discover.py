@@ -60,7 +60,7 @@ def classify_name(name: str) -> str | None:
     by_name = sniff.kind_by_name(lower)
     if by_name is not None:
         return by_name
-    if lower.endswith(CONF_SUFFIXES):
+    if lower.endswith(CONF_SUFFIXES) or sniff.is_candidate_name(lower):
         return "conf"
     return None
 

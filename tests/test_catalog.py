@@ -69,10 +69,16 @@ def _catalog_ids(domain: str) -> list[str]:
     return re.findall(rf"^\| ({domain}-[a-z0-9-]+) \|", CATALOG.read_text(), flags=re.MULTILINE)
 
 
-@pytest.mark.parametrize("domain", ["k8s", "infralint"])
-def test_every_catalog_rule_of_a_finished_domain_exists(domain: str) -> None:
+@pytest.mark.parametrize("domain", ["k8s", "infralint", "nginx", "haproxy", "redis", "compose"])
+def test_every_catalog_rule_of_a_domain_exists(domain: str) -> None:
     ids = {meta.id for meta in catalog.all_metas()}
-    assert [rule_id for rule_id in _catalog_ids(domain) if rule_id not in ids] == []
+    missing = [rule_id for rule_id in _catalog_ids(domain) if rule_id not in ids]
+    # Rules that need the cross-format graph arrive with it; the rest of each domain is complete.
+    assert [rule_id for rule_id in missing if rule_id not in _graph_rows(domain)] == []
+
+
+def _graph_rows(domain: str) -> set[str]:
+    return set(re.findall(rf"^\| ({domain}-[a-z0-9-]+) \|[^\n]*\(graph\)", CATALOG.read_text(), flags=re.MULTILINE))
 
 
 def test_generated_docs_are_current() -> None:

@@ -265,9 +265,6 @@ def test_suppression_in_an_included_file(tmp_path: Path) -> None:
     assert found(scan_tree(tmp_path, select=["nginx-autoindex"])) == set()
 
 
-@pytest.mark.skipif(
-    not hasattr(ParseResult(), "extra_texts"), reason="the scan does not read suppressions of files parsers include"
-)
 def test_suppression_in_an_included_file_the_scan_does_not_find(tmp_path: Path) -> None:
     write(
         tmp_path, "nginx.conf", "events {}\nhttp {\n  server_tokens off;\n  server {\n    include site.inc;\n  }\n}\n"

@@ -109,9 +109,7 @@ def parse(source: SourceFile) -> ParseResult:
     result.nodes.extend(_Builder(source, parsed).build())
     # Suppression comments live in the included files too; the scan reads them from here once
     # ParseResult has a place for other files' texts (until then, only files the scan finds).
-    extra_texts = getattr(result, "extra_texts", None)
-    if isinstance(extra_texts, dict):
-        extra_texts.update(parsed.texts)
+    result.extra_texts.update(parsed.texts)
     return result
 
 

@@ -14,6 +14,9 @@ class ParseResult:
     nodes: list[Node] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     documents: int = 0
+    # Texts of other files the parser read (includes), by relative path: their suppression
+    # comments count even when discovery does not scan those files on their own.
+    extra_texts: dict[str, str] = field(default_factory=dict)
 
 
 def input_finding(rule_id: str, message: str, span: Span) -> Finding:

@@ -17,6 +17,12 @@ def kind_by_name(name: str) -> str | None:
     return None
 
 
+def is_candidate_name(name: str) -> bool:
+    """A name that does not settle the kind but is worth reading to let the content decide."""
+    lower = name.lower()
+    return any(lower in getattr(module, "CANDIDATE_NAMES", ()) for _, module in SNIFFERS)
+
+
 def kind_by_content(relative_path: str, text: str) -> str | None:
     for kind, module in SNIFFERS:
         if module.sniff(relative_path, text):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
-# Exact names that are nginx files (stock files nginx ships, and an extensionless `conf` seen in
-# real repositories, which the parser gives up on quietly when it does not look like nginx).
-NAMES = frozenset({"nginx.conf", "mime.types", "fastcgi_params", "proxy_params", "uwsgi_params", "scgi_params", "conf"})
+# Exact names that are nginx files (stock files nginx ships).
+NAMES = frozenset({"nginx.conf", "mime.types", "fastcgi_params", "proxy_params", "uwsgi_params", "scgi_params"})
+# Names worth reading although their content must decide (an extensionless `conf` seen in real
+# repositories may hold any server format).
+CANDIDATE_NAMES = frozenset({"conf"})
 _BLOCK = re.compile(
     r"^[ \t]*(?:http|server|events|stream|types|upstream[ \t]+\S+|location[ \t]+[^{\n]*"
     r"|map[ \t]+\S+[ \t]+\S+|if[ \t]*\(.*\)|limit_except[ \t]+[^{\n]+)[ \t]*\{",
