@@ -12,6 +12,11 @@ LINKERS = (
     "infralint.graph.nginx_links",
     "infralint.graph.haproxy_links",
     "infralint.graph.redis_links",
+    "infralint.graph.compose_links",
+    # Cross-format joins run last: they read what the format linkers built.
+    "infralint.graph.mounts",
+    "infralint.graph.exposure",
+    "infralint.graph.upstreams",
 )
 
 

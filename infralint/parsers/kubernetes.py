@@ -373,5 +373,6 @@ def _parse_embedded(embedded: SourceFile, holder: Node, result: ParseResult) -> 
             node.parent = holder.id  # the ConfigMap contains the config: suppressions reach it
         node.ignored_rules = node.ignored_rules | holder.ignored_rules
         node.facts.setdefault("embedded_in", holder.id)
+        node.facts.setdefault("embedded_key", embedded.embedded_key)
     result.nodes.extend(inner.nodes)
     result.findings.extend(inner.findings)
