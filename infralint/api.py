@@ -91,6 +91,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         files_by_kind=files_by_kind,
         seconds=time.perf_counter() - started,
         tool_version=__version__,
+        graph=graph,
     )
 
 

@@ -21,6 +21,8 @@ CHECK_MODULES = (
     "infralint.checks.haproxy",
     "infralint.checks.redis",
     "infralint.checks.compose",
+    "infralint.checks.upstreams",
+    "infralint.checks.exposure",
 )
 
 

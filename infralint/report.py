@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from infralint.findings import Finding, Severity
 from infralint.rules.meta import RuleMeta
+
+if TYPE_CHECKING:
+    from infralint.graph.model import Graph
 
 
 @dataclass
@@ -17,6 +21,7 @@ class Report:
     files_by_kind: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     tool_version: str = ""
+    graph: Graph | None = field(default=None, repr=False)  # what the scan found, for `infralint graph`
 
     def count_by_severity(self) -> Counter[Severity]:
         return Counter(finding.severity for finding in self.findings)
