@@ -22,6 +22,8 @@ class ScanOptions:
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     debug: bool = False
     progress: Callable[[int], None] | None = None  # called with the count of files read so far
+    # Paths (files or folders) to report on; the other paths scanned are only context (pre-commit).
+    report_only: Sequence[str] | None = None
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
@@ -84,6 +86,10 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
     findings.extend(f for f in input_findings if f.rule_id in enabled_ids or f.rule_id not in severities)
     findings = suppress.apply(findings, comments, graph)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
+    if options.report_only is not None:
+        from infralint.context import touching
+
+        findings = touching(findings, options.report_only, root)
     return Report(
         root=root,
         findings=findings,

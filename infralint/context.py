@@ -1,0 +1,231 @@
+"""The project context of a few changed files, for scans that report on those files only.
+
+pre-commit hands a hook the files a commit changes, yet a changed nginx.conf is judged against the
+compose file that mounts it, and a changed Ingress against the Service it routes to. ``expand``
+adds the files that usually hold that context, so the graph is built as a full scan would build
+it, and ``touching`` keeps the findings that concern the changed files.
+
+The context of a changed file, inside its repository (the nearest folder above it that holds
+``.git``; without one, the working directory when it holds the file, else the file's own folder):
+
+- every file infralint reads in the file's own folder (not below it);
+- in each folder above it, up to the repository root, the YAML files (compose files, Kubernetes
+  manifests and kustomizations: the scan settles which by content) and the main nginx and HAProxy
+  configs (``nginx.conf``, ``haproxy.cfg``), which may include the changed file;
+- for a kustomization among those, the files and folders it lists (resources, components, patches),
+  followed through the kustomizations it reaches;
+- for a changed compose file, the bind-mounted files and folders inside the repository.
+
+Files that .gitignore excludes are not context. Nothing else is searched, so a run costs a
+few folder listings more than a scan of the changed files alone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from infralint import discover
+from infralint.findings import Finding
+from infralint.source import SourceFile
+
+ANCESTOR_CONFIG_NAMES = frozenset({"nginx.conf", "haproxy.cfg"})
+KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml"})
+# Kustomization keys that list local files or folders (remote URLs are skipped).
+_KUSTOMIZE_LISTS = ("resources", "bases", "components", "patchesStrategicMerge", "crds")
+_KUSTOMIZE_PATCH_LISTS = ("patches", "patchesJson6902")
+
+
+def expand(paths: Sequence[str]) -> list[str]:
+    """Absolute paths of the files to read: PATHS (folders walked) plus their context, each once."""
+    finder = _ContextFinder()
+    chosen: dict[str, None] = {}
+    for given in paths:
+        absolute = os.path.abspath(given)
+        for path in _walk([absolute]):
+            chosen[path] = None
+        for path in finder.context_of(absolute):
+            chosen[path] = None
+    return sorted(chosen)
+
+
+def touching(findings: Iterable[Finding], paths: Iterable[str], root: str) -> list[Finding]:
+    """The findings located in PATHS, or pointing there through a related location.
+
+    A Service in a context file whose targetPort no longer matches the changed Deployment is
+    reported with the Deployment's file as its related location: the change caused it.
+    """
+    wanted = [_relative(path, root) for path in paths]
+    if "." in wanted:
+        return list(findings)
+
+    def inside(path: str) -> bool:
+        return any(path == w or path.startswith(w + "/") for w in wanted)
+
+    return [f for f in findings if inside(f.span.path) or any(inside(r.span.path) for r in f.related)]
+
+
+def _relative(path: str, root: str) -> str:
+    return os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+
+
+def _walk(paths: list[str]) -> Iterator[str]:
+    """discover's walk (sorted, .gitignore honoured), which ignores its root argument."""
+    yield from discover.walk(paths, "")
+
+
+def repository_root(folder: str) -> str:
+    """The nearest folder at or above FOLDER holding .git; else the working directory or FOLDER."""
+    current = folder
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    cwd = os.getcwd()
+    return cwd if folder == cwd or folder.startswith(cwd.rstrip(os.sep) + os.sep) else folder
+
+
+class _ContextFinder:
+    """Folder listings and .gitignore rules, each read once per run."""
+
+    def __init__(self) -> None:
+        self._listings: dict[str, list[str]] = {}
+        self._ignores: dict[str, Any] = {}
+        self._loaded: set[str] = set()
+        self._kustomizations_seen: set[str] = set()
+
+    def context_of(self, absolute: str) -> Iterator[str]:
+        folder = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        top = repository_root(folder)
+        beside = self._files_in(folder, top)
+        above = [
+            path
+            for ancestor in _ancestors(folder, top)
+            for path in self._files_in(ancestor, top)
+            if _is_ancestor_context(os.path.basename(path))
+        ]
+        yield from beside
+        yield from above
+        for path in beside + above:
+            if os.path.basename(path).lower() in KUSTOMIZATION_NAMES:
+                yield from self._kustomize_closure(path, top)
+        if os.path.isfile(absolute):
+            yield from self._compose_mounts(absolute, top)
+
+    def _files_in(self, folder: str, top: str) -> list[str]:
+        """The files of FOLDER (not below) that infralint reads and .gitignore keeps."""
+        if folder not in self._listings:
+            ignores = self._ignores_for(folder, top)
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                names = []
+            self._listings[folder] = [
+                os.path.join(folder, name)
+                for name in names
+                if discover.classify_name(name) is not None
+                and os.path.isfile(os.path.join(folder, name))
+                and not ignores.ignored(os.path.join(folder, name), False)
+            ]
+        return self._listings[folder]
+
+    def _ignores_for(self, folder: str, top: str) -> Any:
+        """The .gitignore rules of TOP and every folder down to FOLDER."""
+        ignores = self._ignores.setdefault(top, discover._Ignores())
+        chain = [*reversed(list(_ancestors(folder, top))), folder]  # top first: deeper rules win
+        for step in chain:
+            if step not in self._loaded:
+                self._loaded.add(step)
+                ignores.load(step)
+        return ignores
+
+    def _kustomize_closure(self, kustomization: str, top: str) -> Iterator[str]:
+        if kustomization in self._kustomizations_seen:
+            return
+        self._kustomizations_seen.add(kustomization)
+        base = os.path.dirname(kustomization)
+        for reference in _kustomize_references(kustomization):
+            target = os.path.normpath(os.path.join(base, reference))
+            if not _inside(target, top):
+                continue
+            if os.path.isfile(target):
+                yield target
+            elif os.path.isdir(target):
+                for path in self._files_in(target, top):
+                    yield path
+                    if os.path.basename(path).lower() in KUSTOMIZATION_NAMES:
+                        yield from self._kustomize_closure(path, top)
+
+    def _compose_mounts(self, absolute: str, top: str) -> Iterator[str]:
+        """Bind-mounted sources of a compose file, inside the repository."""
+        source = discover.read(absolute, top, discover.DEFAULT_MAX_BYTES)
+        if not isinstance(source, SourceFile) or source.kind != "compose":
+            return
+        from infralint.parsers.compose import parse
+
+        try:
+            nodes = parse(source).nodes
+        except Exception:  # the scan itself reports the problem; context is best effort
+            return
+        for service in (node for node in nodes if "compose/service" in node.kinds):
+            for mount in service.facts.get("bind_mounts") or ():
+                target = os.path.join(top, *str(mount["source"]).split("/"))
+                if mount.get("inside_root") and os.path.exists(target):
+                    yield from _walk([target])
+
+
+def _ancestors(folder: str, top: str) -> Iterator[str]:
+    """The folders above FOLDER, nearest first, up to and including TOP (none when FOLDER is TOP)."""
+    if not _inside(folder, top) or folder == top:
+        return
+    current = os.path.dirname(folder)
+    while True:
+        yield current
+        if current == top:
+            return
+        current = os.path.dirname(current)
+
+
+def _inside(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _is_ancestor_context(name: str) -> bool:
+    lower = name.lower()
+    return discover.classify_name(lower) in ("compose", "yaml") or lower in ANCESTOR_CONFIG_NAMES
+
+
+def _kustomize_references(path: str) -> list[str]:
+    """Local paths a kustomization lists; an unreadable one lists none (the scan reports it)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    found: list[str] = []
+    for key in _KUSTOMIZE_LISTS:
+        found += [item for item in _list(data.get(key)) if isinstance(item, str)]
+    for key in _KUSTOMIZE_PATCH_LISTS:
+        found += [
+            item["path"]
+            for item in _list(data.get(key))
+            if isinstance(item, dict) and isinstance(item.get("path"), str)
+        ]
+    return [item for item in found if _is_local(item)]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _is_local(reference: str) -> bool:
+    return "://" not in reference and not reference.startswith(("git@", "github.com/", "gitlab.com/"))
