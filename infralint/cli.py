@@ -51,6 +51,12 @@ def _progress_printer() -> Any:
 @click.option("--sarif-category", default=None, help="SARIF automationDetails.id (one per analysis).")
 @click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
 @click.option("--debug", is_flag=True, help="Include tracebacks of internal rule errors.")
+@click.option(
+    "--with-context",
+    is_flag=True,
+    help="Report only on PATHS, judged with their project context (their folder, compose and k8s files "
+    "above them, what kustomizations and compose mounts reference): the pre-commit hook's mode.",
+)
 def scan(
     paths: tuple[str, ...],
     output_format: str,
@@ -62,6 +68,7 @@ def scan(
     sarif_category: str | None,
     max_file_size: int | None,
     debug: bool,
+    with_context: bool,
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     from infralint.api import ScanOptions
@@ -73,7 +80,12 @@ def scan(
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:
-        report = run_scan(list(paths) or ["."], options)
+        targets = list(paths) or ["."]
+        if with_context:
+            from infralint.context import expand
+
+            options.report_only, targets = targets, expand(targets)
+        report = run_scan(targets, options)
     except UnknownSelector as error:
         raise click.UsageError(str(error)) from None
     if options.progress is not None:
