@@ -3,7 +3,7 @@
 pre-commit hands a hook the files a commit changes, yet a changed nginx.conf is judged against the
 compose file that mounts it, and a changed Ingress against the Service it routes to. ``expand``
 adds the files that usually hold that context, so the graph is built as a full scan would build
-it, and ``touching`` keeps the findings that concern the changed files.
+it, and ``touching`` keeps the findings located in the changed files.
 
 The context of a changed file, inside its repository (the nearest folder above it that holds
 ``.git``; without one, the working directory when it holds the file, else the file's own folder):
@@ -51,19 +51,16 @@ def expand(paths: Sequence[str]) -> list[str]:
 
 
 def touching(findings: Iterable[Finding], paths: Iterable[str], root: str) -> list[Finding]:
-    """The findings located in PATHS, or pointing there through a related location.
+    """The findings located in PATHS (files, or folders holding them).
 
-    A Service in a context file whose targetPort no longer matches the changed Deployment is
-    reported with the Deployment's file as its related location: the change caused it.
+    A graph finding on a changed file whose other side is in a context file is kept; one located
+    in a context file is not, even when it points at a changed file: a commit is not blocked by a
+    file it did not touch (a full scan, in CI, reports those).
     """
     wanted = [_relative(path, root) for path in paths]
     if "." in wanted:
         return list(findings)
-
-    def inside(path: str) -> bool:
-        return any(path == w or path.startswith(w + "/") for w in wanted)
-
-    return [f for f in findings if inside(f.span.path) or any(inside(r.span.path) for r in f.related)]
+    return [f for f in findings if any(f.span.path == w or f.span.path.startswith(w + "/") for w in wanted)]
 
 
 def _relative(path: str, root: str) -> str:
