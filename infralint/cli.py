@@ -105,6 +105,59 @@ def scan(
     sys.exit(exit_code(report, fail_on))
 
 
+@main.command("graph")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["mermaid", "dot", "json"]),
+    default="mermaid",
+    show_default=True,
+    help="mermaid (GitHub renders it in Markdown), dot (Graphviz) or json.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the diagram to FILE.")
+@click.option("--select", multiple=True, help="Rule ids or prefixes whose findings count (repeat or comma-separate).")
+@click.option("--ignore", multiple=True, help="Rule ids or prefixes to leave out (repeat or comma-separate).")
+@click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
+def graph_command(
+    paths: tuple[str, ...],
+    output_format: str,
+    output: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    max_file_size: int | None,
+) -> None:
+    """Draw the infrastructure PATHS define: entry points, proxies, services, datastores, the
+    ports between them and each box's findings."""
+    import importlib
+
+    from infralint.api import ScanOptions
+    from infralint.api import scan as run_scan
+    from infralint.graph.model import Graph
+    from infralint.selection import UnknownSelector
+    from infralint.topology.model import extract
+
+    options = ScanOptions(select=_split(select), ignore=_split(ignore), progress=_progress_printer())
+    if max_file_size is not None:
+        options.max_bytes = max_file_size
+    try:
+        report = run_scan(list(paths) or ["."], options)
+    except UnknownSelector as error:
+        raise click.UsageError(str(error)) from None
+    if options.progress is not None:
+        sys.stderr.write("\r\033[K")
+    renderer = importlib.import_module(f"infralint.topology.{_GRAPH_RENDERERS[output_format]}")
+    text = renderer.render(extract(report.graph or Graph(), report.findings))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+_GRAPH_RENDERERS = {"mermaid": "mermaid", "dot": "dot", "json": "json_format"}
+
+
 def exit_code(report: Any, fail_on: str) -> int:
     if fail_on == "never":
         return EXIT_CLEAN
