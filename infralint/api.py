@@ -24,29 +24,40 @@ class ScanOptions:
     progress: Callable[[int], None] | None = None  # called with the count of files read so far
     # Paths (files or folders) to report on; the other paths scanned are only context (pre-commit).
     report_only: Sequence[str] | None = None
+    # Adoption: the project's config file (infralint.config.Config; the fields above win over it),
+    # a baseline file of accepted findings (else the config's), and what to report about both.
+    config: Any = None
+    baseline: str | None = None
+    report_unused_ignores: bool = False
+    report_stale_baseline: bool = False
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
-    from infralint import catalog, engine, suppress
+    from infralint import baseline, catalog, engine, suppress
+    from infralint import config as project_config
     from infralint.graph.build import build
     from infralint.parsers.registry import parser_for
     from infralint.selection import enabled_rules
 
     options = options or ScanOptions()
     started = time.perf_counter()
-    metas = enabled_rules(catalog.all_metas(), options.select, options.ignore)
+    settings = project_config.settings(options, catalog.all_metas())
+    accepted = baseline.load(settings.baseline) if settings.baseline else None
+    metas = settings.with_severities(enabled_rules(catalog.all_metas(), settings.select, settings.ignore))
     enabled_ids = {meta.id for meta in metas}
     root = discover.scan_root(list(paths) or ["."])
     input_findings: list[Finding] = []
     nodes = []
     comments = {}
     files_by_kind: Counter[str] = Counter()
-    for count, absolute in enumerate(discover.walk(list(paths) or ["."], root), 1):
+    scanned: set[str] = set()  # files read, for stale baseline entries
+    for count, absolute in enumerate(discover.walk(list(paths) or ["."], root, settings.excluded(root)), 1):
         if options.progress is not None:
             options.progress(count)
         source = discover.read(absolute, root, options.max_bytes)
         if source is None:
             continue
+        scanned.add(source.path)
         if isinstance(source, discover.InputProblem):
             files_by_kind["unreadable"] += 1
             span = Span(source.path, source.line, source.col)
@@ -74,7 +85,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
 
     graph = build(nodes)
     rules = [rule for rule in catalog.all_rules() if rule.id in enabled_ids]
-    findings = engine.run(graph, rules, options.rule_options, options.debug)
+    findings = engine.run(graph, rules, settings.rule_options, options.debug)
     severities = catalog.meta_by_id()
     for finding in input_findings:
         meta = severities.get(finding.rule_id)
@@ -83,13 +94,27 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
     from infralint.parsers.kubernetes import IGNORE_ANNOTATION
 
     input_findings += suppress.unknown_rule_findings(comments, graph, set(severities), IGNORE_ANNOTATION)
+    input_findings += settings.unknown_rule_findings(root)
     findings.extend(f for f in input_findings if f.rule_id in enabled_ids or f.rule_id not in severities)
-    findings = suppress.apply(findings, comments, graph)
+    used_annotations: set[tuple[str, str]] = set()
+    findings = suppress.apply(findings, comments, graph, used_annotations)
+    findings = settings.apply_path_ignores(findings, root)
+    if options.report_unused_ignores and "infralint-unused-ignore" in enabled_ids:
+        findings += suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
+        findings += settings.unused_path_ignore_findings(root, enabled_ids)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
     if options.report_only is not None:
         from infralint.context import touching
 
         findings = touching(findings, options.report_only, root)
+    outcome = None
+    if accepted is not None:
+        scopes = options.report_only if options.report_only is not None else list(paths) or ["."]
+        covered = baseline.covering(root, scopes, scanned, enabled_ids)
+        findings, outcome = baseline.apply(findings, accepted, covered, root)
+        if options.report_stale_baseline and baseline.STALE_RULE in enabled_ids:
+            findings = sorted(findings + baseline.stale_findings(accepted, outcome), key=Finding.sort_key)
+    settings.apply_severities(findings)
     return Report(
         root=root,
         findings=findings,
@@ -98,6 +123,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         seconds=time.perf_counter() - started,
         tool_version=__version__,
         graph=graph,
+        baseline=outcome,
     )
 
 

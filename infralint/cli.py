@@ -12,6 +12,7 @@ from infralint import __version__
 
 FAIL_ON = ("error", "warning", "note", "never")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+CONFIG_HELP = "Settings file (default: .infralint.yaml/.yml or pyproject.toml [tool.infralint], from the scan root up)."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,9 +44,8 @@ def _progress_printer() -> Any:
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
-    default="warning",
-    show_default=True,
-    help="Lowest severity that fails the run (exit 1).",
+    default=None,
+    help="Lowest severity that fails the run (exit 1). Default: the config's fail-on, else warning.",
 )
 @click.option("--no-color", is_flag=True, help="Plain text even on a terminal.")
 @click.option("--sarif-category", default=None, help="SARIF automationDetails.id (one per analysis).")
@@ -57,6 +57,11 @@ def _progress_printer() -> Any:
     help="Report only on PATHS, judged with their project context (their folder, compose and k8s files "
     "above them, what kustomizations and compose mounts reference): the pre-commit hook's mode.",
 )
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
+@click.option("--no-config", is_flag=True, help="Read no config file.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Hide the findings listed in FILE.")
+@click.option("--report-stale-baseline", is_flag=True, help="List baseline entries that match no finding any more.")
+@click.option("--report-unused-ignores", is_flag=True, help="Report suppressions that hid no finding.")
 def scan(
     paths: tuple[str, ...],
     output_format: str,
@@ -69,14 +74,22 @@ def scan(
     max_file_size: int | None,
     debug: bool,
     with_context: bool,
+    config_file: str | None,
+    no_config: bool,
+    baseline_file: str | None,
+    report_stale_baseline: bool,
+    report_unused_ignores: bool,
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     from infralint.api import ScanOptions
     from infralint.api import scan as run_scan
+    from infralint.baseline import BaselineError
     from infralint.reporters import reporter
     from infralint.selection import UnknownSelector
 
     options = ScanOptions(select=_split(select), ignore=_split(ignore), debug=debug, progress=_progress_printer())
+    options.config, options.baseline = _project_config(paths, config_file, no_config), baseline_file
+    options.report_stale_baseline, options.report_unused_ignores = report_stale_baseline, report_unused_ignores
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:
@@ -86,7 +99,7 @@ def scan(
 
             options.report_only, targets = targets, expand(targets)
         report = run_scan(targets, options)
-    except UnknownSelector as error:
+    except (UnknownSelector, BaselineError) as error:
         raise click.UsageError(str(error)) from None
     if options.progress is not None:
         sys.stderr.write("\r\033[K")
@@ -102,7 +115,7 @@ def scan(
             click.echo(summary(report), err=True)
     else:
         click.echo(text, nl=False)
-    sys.exit(exit_code(report, fail_on))
+    sys.exit(exit_code(report, fail_on or (options.config and options.config.get("fail-on")) or "warning"))
 
 
 @main.command("graph")
@@ -210,6 +223,66 @@ def explain(rule_id: str) -> None:
     if meta is None:
         raise click.UsageError(f"unknown rule {rule_id!r} (see `infralint rules`)")
     click.echo(explain_text(meta), nl=False)
+
+
+def _project_config(paths: tuple[str, ...], config_file: str | None, no_config: bool) -> Any:
+    """The config a scan of PATHS reads; a config that cannot be used is a usage error (exit 2)."""
+    from infralint.config import ConfigError, discover_and_load
+
+    if config_file and no_config:
+        raise click.UsageError("--config and --no-config exclude each other")
+    try:
+        return discover_and_load(list(paths) or ["."], config_file, no_config)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@main.group("baseline")
+def baseline_group() -> None:
+    """Accept the current findings, so that scans report only new ones."""
+
+
+@baseline_group.command("create")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: the config's baseline, else .infralint-baseline.json).",
+)
+@click.option("--select", multiple=True, help="Rule ids or prefixes to run (repeat or comma-separate).")
+@click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip (repeat or comma-separate).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
+@click.option("--no-config", is_flag=True, help="Read no config file.")
+@click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
+def baseline_create(
+    paths: tuple[str, ...],
+    output: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_file: str | None,
+    no_config: bool,
+    max_file_size: int | None,
+) -> None:
+    """Scan PATHS like `scan` does and write the fingerprints of every finding to a baseline file."""
+    from infralint import baseline
+    from infralint.api import ScanOptions
+    from infralint.api import scan as run_scan
+    from infralint.selection import UnknownSelector
+
+    config = _project_config(paths, config_file, no_config)
+    # baseline="": the scan must see every finding, not hide those of the current baseline.
+    options = ScanOptions(select=_split(select), ignore=_split(ignore), config=config, baseline="")
+    if max_file_size is not None:
+        options.max_bytes = max_file_size
+    try:
+        report = run_scan(list(paths) or ["."], options)
+    except UnknownSelector as error:
+        raise click.UsageError(str(error)) from None
+    if output is None:
+        output = config.resolve(config.get("baseline")) if config and config.get("baseline") else baseline.DEFAULT_FILE
+    count = baseline.write(output, report.findings)
+    click.echo(f"infralint: wrote {count} finding{'s' if count != 1 else ''} to {output}", err=True)
 
 
 def run() -> None:

@@ -6,7 +6,7 @@ import errno
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,8 +142,11 @@ def _is_virtualenv(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
 
 
-def walk(paths: list[str], root: str) -> Iterator[str]:
-    """Absolute paths of candidate files, in sorted order; given files are always candidates."""
+def walk(paths: list[str], root: str, exclude: Callable[[str, bool], bool] | None = None) -> Iterator[str]:
+    """Absolute paths of candidate files, in sorted order; given files are always candidates.
+
+    ``exclude(absolute path, is_dir)`` prunes more of the folders walked (the config's `exclude`).
+    """
     ignores = _Ignores()
     for given in sorted(set(paths)):
         absolute = os.path.abspath(given)
@@ -158,10 +161,11 @@ def walk(paths: list[str], root: str) -> Iterator[str]:
                 if d not in DEFAULT_EXCLUDES
                 and not _is_virtualenv(os.path.join(folder, d))
                 and not ignores.ignored(os.path.join(folder, d), True)
+                and not (exclude and exclude(os.path.join(folder, d), True))
             )
             for name in sorted(files):
                 full = os.path.join(folder, name)
-                if classify_name(name) is None or ignores.ignored(full, False):
+                if classify_name(name) is None or ignores.ignored(full, False) or (exclude and exclude(full, False)):
                     continue
                 yield full
 

@@ -10,6 +10,7 @@ from infralint.findings import Finding, Severity
 from infralint.rules.meta import RuleMeta
 
 if TYPE_CHECKING:
+    from infralint.baseline import Outcome
     from infralint.graph.model import Graph
 
 
@@ -22,6 +23,7 @@ class Report:
     seconds: float = 0.0
     tool_version: str = ""
     graph: Graph | None = field(default=None, repr=False)  # what the scan found, for `infralint graph`
+    baseline: Outcome | None = None  # what --baseline hid and which of its entries are stale
 
     def count_by_severity(self) -> Counter[Severity]:
         return Counter(finding.severity for finding in self.findings)

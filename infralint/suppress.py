@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from infralint.findings import Finding
+from infralint.findings import Finding, Severity
 from infralint.graph.model import Graph
+from infralint.source import Span
 
 _COMMENT = re.compile(r"#\s*infralint:\s*(ignore|ignore-file)\[([^\]]*)\]")
 _SKIP_LINE = re.compile(r"^\s*(?:#.*|---.*|\.\.\.)?$")
@@ -20,6 +21,12 @@ class Suppression:
     rule_ids: frozenset[str]
     own_line: bool = False  # an own-line comment also covers the object starting at target
     used: bool = False
+    used_ids: set[str] = field(default_factory=set)  # the rule ids it actually hid (--report-unused-ignores)
+
+    def use(self, rule_id: str) -> bool:
+        self.used = True
+        self.used_ids.add(rule_id)
+        return True
 
 
 @dataclass
@@ -62,19 +69,33 @@ def _matches(suppression: Suppression, rule_id: str) -> bool:
     return not suppression.rule_ids or rule_id in suppression.rule_ids
 
 
-def apply(findings: list[Finding], comments: dict[str, FileSuppressions], graph: Graph) -> list[Finding]:
-    """Drop findings covered by a comment or by the ignore annotation of their object."""
+def apply(
+    findings: list[Finding],
+    comments: dict[str, FileSuppressions],
+    graph: Graph,
+    used_annotations: set[tuple[str, str]] | None = None,
+) -> list[Finding]:
+    """Drop findings covered by a comment or by the ignore annotation of their object.
+
+    ``used_annotations`` collects (object node id, rule id) of the annotations that hid something.
+    """
     kept = []
     for finding in findings:
-        if _annotated(finding, graph) or _commented(finding, comments.get(finding.span.path), graph):
+        if _annotated(finding, graph, used_annotations) or _commented(finding, comments.get(finding.span.path), graph):
             continue
         kept.append(finding)
     return kept
 
 
-def _annotated(finding: Finding, graph: Graph) -> bool:
+def _annotated(finding: Finding, graph: Graph, used: set[tuple[str, str]] | None = None) -> bool:
     node = graph.nodes.get(finding.node_id) if finding.node_id else None
-    return node is not None and finding.rule_id in node.ignored_rules
+    if node is None or finding.rule_id not in node.ignored_rules:
+        return False
+    if used is not None:  # the annotation is on the outermost object that carries the rule
+        while node.parent and finding.rule_id in getattr(graph.nodes.get(node.parent), "ignored_rules", ()):
+            node = graph.nodes[node.parent]
+        used.add((node.id, finding.rule_id))
+    return True
 
 
 def _commented(finding: Finding, file: FileSuppressions | None, graph: Graph) -> bool:
@@ -82,22 +103,19 @@ def _commented(finding: Finding, file: FileSuppressions | None, graph: Graph) ->
         return False
     for suppression in file.whole_file:
         if _matches(suppression, finding.rule_id):
-            suppression.used = True
-            return True
+            return suppression.use(finding.rule_id)
     if not file.by_line:
         return False
     # The finding's own line, then the first line of each object that contains it.
     for suppression in file.by_line.get(finding.span.line or -1, ()):
         if _matches(suppression, finding.rule_id):
-            suppression.used = True
-            return True
+            return suppression.use(finding.rule_id)
     node = graph.nodes.get(finding.node_id) if finding.node_id else None
     while node is not None:
         if node.path == finding.span.path:
             for suppression in file.by_line.get(node.span.line or -1, ()):
                 if suppression.own_line and _matches(suppression, finding.rule_id):
-                    suppression.used = True
-                    return True
+                    return suppression.use(finding.rule_id)
         node = graph.nodes.get(node.parent) if node.parent else None
     return False
 
@@ -133,3 +151,42 @@ def unknown_rule_findings(
                     Finding("infralint-unknown-rule", Severity.WARNING, message, span, node.id, locator=rule_id)
                 )
     return findings
+
+
+def unused_findings(
+    comments: dict[str, FileSuppressions],
+    graph: Graph,
+    used_annotations: set[tuple[str, str]],
+    enabled: set[str],
+    annotation_key: str,
+) -> list[Finding]:
+    """Suppressions that hid nothing (--report-unused-ignores), at the line that writes them.
+
+    Only rules that ran are judged: with `--select` a suppression of another rule is not unused.
+    Unknown ids are left to `infralint-unknown-rule`.
+    """
+    findings = []
+    for path, file in comments.items():
+        entries = file.whole_file + [s for group in file.by_line.values() for s in group]
+        for suppression in sorted(entries, key=lambda s: s.line):
+            if not suppression.rule_ids:
+                if not suppression.used:
+                    message = "suppression of every rule matched no finding"
+                    findings.append(_unused(Span(path, suppression.line), message, f"{suppression.line}:*"))
+                continue
+            for rule_id in sorted((suppression.rule_ids & enabled) - suppression.used_ids):
+                message = f"suppression of {rule_id} matched no finding"
+                findings.append(_unused(Span(path, suppression.line), message, f"{suppression.line}:{rule_id}"))
+    for node in graph.nodes.values():
+        if node.parent is None and node.ignored_rules:
+            for rule_id in sorted((node.ignored_rules & enabled) - {r for n, r in used_annotations if n == node.id}):
+                span = node.spans.span(("metadata", "annotations", annotation_key))
+                message = (
+                    f"annotation {annotation_key} of {node.facts.get('object', node.id)}: {rule_id} matched no finding"
+                )
+                findings.append(_unused(span, message, rule_id, node.id))
+    return findings
+
+
+def _unused(span: Span, message: str, locator: str, node_id: str | None = None) -> Finding:
+    return Finding("infralint-unused-ignore", Severity.NOTE, message, span, node_id, locator=locator)

@@ -115,11 +115,20 @@ def _removals() -> dict[tuple[str, str], Removal]:
 REMOVED_APIS = _removals()
 
 
+def _release(text: str) -> tuple[int, ...] | None:
+    """(1, 29) from "1.29" or "v1.29"; None (no limit) for "latest" or anything unreadable."""
+    parts = str(text).strip().lstrip("v").split(".")
+    return tuple(int(part) for part in parts) if all(part.isdigit() for part in parts) else None
+
+
 def deprecated_api(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     api_version, kind = node.facts["apiVersion"], node.facts["kind"]
     removal = REMOVED_APIS.get((api_version, kind))
     if removal is None:
         return
+    target, removed = _release(ctx.options.get("kubernetes_version", "latest")), _release(removal.removed_in)
+    if target is not None and removed is not None and removed > target:
+        return  # still served by the cluster version the project targets
     yield Hit(
         f"{api_version} {kind} is no longer served since Kubernetes v{removal.removed_in}: {removal.advice}",
         path=("apiVersion",),

@@ -46,16 +46,23 @@ def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     declared = declared_replicas(node)
     if declared is None or declared == 0:
         return  # a template variable, or scaled to zero on purpose (nothing runs, nothing to lose)
+    minimum = int(ctx.options.get("min_replicas", 2))
     scalers = ctx.graph.incoming(node, "scales")
-    if declared >= 2 or any(min_replicas(scaler) >= 2 for scaler in scalers):
+    if declared >= minimum or any(min_replicas(scaler) >= minimum for scaler in scalers):
         return
     path = ("spec", "replicas") if "replicas" in _spec(node) else ()
+    # Above one replica the problem is only the project's own floor (the rule option).
+    below = f", fewer than the {minimum} set by the rule option min_replicas"
     if scalers:
         floor = max(min_replicas(scaler) for scaler in scalers)
-        message = f"{node.facts['object']} may run a single replica: the autoscaler that scales it allows a minimum of {floor}"
+        runs = "a single replica" if floor < 2 else f"only {floor} replicas"
+        message = f"{node.facts['object']} may run {runs}: the autoscaler that scales it allows a minimum of {floor}"
+        message += below if floor >= 2 else ""
     else:
         count = f"replicas: {declared}" if path else "no replicas field (so 1 replica)"
-        message = f"{node.facts['object']} has {count}: one node drain or crash takes it down"
+        message = f"{node.facts['object']} has {count}" + (
+            ": one node drain or crash takes it down" if declared < 2 else below
+        )
     related = tuple(
         ctx.related(
             scaler, f"{scaler.facts['object']} scales it with minimum {min_replicas(scaler)}", _min_path(scaler)

@@ -213,8 +213,16 @@ MAX_SUGGESTIONS = 100  # did-you-mean costs a fuzzy match; a hostile file may ho
 def unknown_directive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if not _judged(node, ctx):
         return
+    from infralint.parsers.redis_directives import too_new
+
     suggested = 0
+    target = _target_version(ctx)
     for entry in node.attrs["directives"]:
+        if target is not None and entry["known"] and too_new(entry["since"], target):
+            since, wanted = entry["since"], ".".join(map(str, target))
+            message = f"{_name(node)}directive '{entry['name']}' needs Redis {since} or later: redis-server {wanted} (the target version) refuses to start"
+            yield Hit(message, span=_span(entry))
+            continue
         if entry["known"] or entry["module_config"]:
             continue
         name = entry["name"]
@@ -224,6 +232,13 @@ def unknown_directive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         hint = f" (did you mean '{guess}'?)" if guess else ""
         message = f"{_name(node)}unknown directive '{shown}'{hint}: redis-server refuses to start"
         yield Hit(message, span=_span(entry))
+
+
+def _target_version(ctx: RuleContext) -> tuple[int, ...] | None:
+    """The Redis release the config is for (rule option redis_version); None: any release."""
+    text = str(ctx.options.get("redis_version", "latest")).strip()
+    parts = text.split(".")
+    return tuple(int(part) for part in parts) if all(part.isdigit() for part in parts) else None
 
 
 def no_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:

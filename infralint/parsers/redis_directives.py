@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 ORACLE_VERSION = (7, 0)  # the redis-server the tests run (Debian 12)
+# The oldest release the table describes: ``since="7.0"`` means "in 7.0, maybe long before".
+TABLE_FLOOR = (7, 0)
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,15 @@ CUMULATIVE = frozenset({"save", "rename-command", "user", "loadmodule", "include
 
 # Module configs are `<module>.<name>`: Redis queues them for the module to claim.
 MODULE_CONFIG = re.compile(r"^[^.\s]+\.[^\s]+$")
+
+
+def too_new(since: str | None, target: tuple[int, ...]) -> bool:
+    """Was the directive added after the TARGET release? Only additions after the table's
+    floor are known, so for a target before 7.0 the 7.0 rows are given the benefit of the doubt."""
+    if not since:
+        return False
+    added = tuple(int(part) for part in since.split("."))
+    return added > TABLE_FLOOR and added > target
 
 
 def lookup(name: str) -> Directive | None:

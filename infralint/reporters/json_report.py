@@ -30,6 +30,7 @@ def document(report: Report) -> dict[str, Any]:
             "files": dict(sorted(report.files_by_kind.items())),
             "findings": {severity.value: counts.get(severity, 0) for severity in Severity},
             "total": len(report.findings),
+            **_baseline(report),
         },
         "findings": [
             {
@@ -44,6 +45,13 @@ def document(report: Report) -> dict[str, Any]:
             for finding in report.findings
         ],
     }
+
+
+def _baseline(report: Report) -> dict[str, Any]:
+    outcome = report.baseline
+    if outcome is None:
+        return {}
+    return {"baseline": {"path": outcome.path, "hidden": outcome.hidden, "stale": len(outcome.stale)}}
 
 
 def render(report: Report, **_: Any) -> str:

@@ -96,10 +96,19 @@ def build(report: Report, category: str | None = None) -> om.SarifLog:
         ),
         original_uri_base_ids={ROOT: om.ArtifactLocation(uri=_root_uri(report.root))},
         results=[_result(finding, rule_index) for finding in report.findings],
+        properties=_baseline_properties(report),
         column_kind="unicodeCodePoints",
         automation_details=om.RunAutomationDetails(id=category) if category else None,
     )
     return om.SarifLog(version="2.1.0", schema_uri=SCHEMA, runs=[run])
+
+
+def _baseline_properties(report: Report) -> dict[str, Any] | None:
+    """Findings hidden by a baseline are left out of the results, not marked with `suppressions`:
+    code scanning ingests suppressed results as open alerts. The counts stay visible here."""
+    if report.baseline is None:
+        return None
+    return {"infralint/baseline": {"hidden": report.baseline.hidden, "stale": len(report.baseline.stale)}}
 
 
 def _root_uri(root: str) -> str:

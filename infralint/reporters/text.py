@@ -54,4 +54,16 @@ def summary(report: Report, timing: bool = True) -> str:
     text += f": {found}"
     if timing:
         text += f" in {report.seconds:.2f}s"
-    return text + "."
+    return text + "." + _baseline_summary(report)
+
+
+def _baseline_summary(report: Report) -> str:
+    outcome = report.baseline
+    if outcome is None:
+        return ""
+    text = f"\n{outcome.hidden} finding{'s' if outcome.hidden != 1 else ''} hidden by the baseline ({outcome.path})."
+    stale = len(outcome.stale)
+    if stale:
+        entries = f"{stale} baseline entr{'ies' if stale != 1 else 'y'}"
+        text += f"\n{entries} no longer match: --report-stale-baseline lists them, `infralint baseline create` rewrites the file."
+    return text
