@@ -81,6 +81,37 @@ spec:
                   number: 8080
 """
 INGRESS_BAD_LINE = 19
+# nginx in a subfolder of a compose project: the compose file above says what `app` exposes.
+COMPOSE = """\
+services:
+  proxy:
+    image: nginx:1.27.2
+    volumes:
+      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro
+  app:
+    image: ghcr.io/example/app:3.1.0
+    expose:
+      - "9000"
+"""
+NGINX = """\
+events {}
+http {
+    server_tokens off;
+    server {
+        listen 80;
+        location / {
+            proxy_pass http://app:9001;
+        }
+    }
+}
+"""
+NGINX_BAD_LINE = 7
+
+
+def has_rule(rule_id: str) -> bool:
+    from infralint.catalog import meta_by_id
+
+    return rule_id in meta_by_id()
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -191,6 +222,21 @@ def test_a_changed_example_gets_what_a_full_scan_reports_on_it(changed: str, in_
     assert {f.span.path for f in hook.findings} <= {changed}
 
 
+def test_a_changed_nginx_conf_is_judged_against_the_compose_file_above(tmp_path: Path, in_dir) -> None:
+    if not has_rule("nginx-upstream-port-mismatch"):
+        pytest.skip("nginx-upstream-port-mismatch is not in the catalog yet")
+    write(tmp_path, {"shop/compose.yaml": COMPOSE, "shop/nginx/nginx.conf": NGINX})
+    (tmp_path / ".git").mkdir()
+    in_dir(tmp_path)
+    changed = "shop/nginx/nginx.conf"
+    alone = scan([changed])
+    in_context = scan(expand([changed]), ScanOptions(report_only=[changed]))
+    assert "nginx-upstream-port-mismatch" not in {f.rule_id for f in alone.findings}  # no compose: not judged
+    (mismatch,) = [f for f in in_context.findings if f.rule_id == "nginx-upstream-port-mismatch"]
+    assert (mismatch.span.path, mismatch.span.line) == (changed, NGINX_BAD_LINE)
+    assert [r.span.path for r in mismatch.related] == ["shop/compose.yaml"]
+
+
 def test_report_only_keeps_findings_located_in_the_changed_files(tmp_path: Path, in_dir) -> None:
     write(tmp_path, {"k8s/deploy.yaml": DEPLOYMENT, "k8s/service.yaml": SERVICE, "k8s/ingress.yaml": INGRESS})
     (tmp_path / ".git").mkdir()
@@ -266,11 +312,20 @@ def test_pre_commit_try_repo_reports_changed_files_in_their_context(tmp_path: Pa
     env = clean_env(tmp_path)
     hook = hook_repository(tmp_path, env)
     project = tmp_path / "project"
-    write(project, {"k8s/deploy.yaml": DEPLOYMENT, "k8s/service.yaml": SERVICE, "k8s/ingress.yaml": INGRESS})
+    write(
+        project,
+        {
+            "k8s/deploy.yaml": DEPLOYMENT,
+            "k8s/service.yaml": SERVICE,
+            "k8s/ingress.yaml": INGRESS,
+            "shop/compose.yaml": COMPOSE,
+            "shop/nginx/nginx.conf": NGINX,
+        },
+    )
     git(project, "init", "-q", env=env)
     git(project, "add", ".", env=env)
 
-    bad = run_hook(command, hook, project, ["k8s/ingress.yaml"], env)
+    bad = run_hook(command, hook, project, ["k8s/ingress.yaml", "shop/nginx/nginx.conf"], env)
     output = bad.stdout + bad.stderr
     assert bad.returncode == 1, output
     assert "infralint" in output and "Failed" in output
@@ -278,7 +333,10 @@ def test_pre_commit_try_repo_reports_changed_files_in_their_context(tmp_path: Pa
     assert "has no such port" in output  # judged against service.yaml, which was not passed
     assert "k8s/service.yaml:8:3" in output  # the related location in the context file
     assert "deploy.yaml:" not in output.replace("k8s/deploy.yaml", "")  # context findings stay quiet
-    assert "Scanned 3 files (3 k8s)" in output
+    assert "Scanned 5 files (1 compose, 3 k8s, 1 nginx)" in output  # 2 passed, 3 read for context
+    if has_rule("nginx-upstream-port-mismatch"):  # judged against shop/compose.yaml, not passed
+        assert f"shop/nginx/nginx.conf:{NGINX_BAD_LINE}:13: error nginx-upstream-port-mismatch" in output
+        assert "shop/compose.yaml:" in output
 
     good = run_hook(command, hook, project, ["k8s/service.yaml"], env)
     assert good.returncode == 0, good.stdout + good.stderr
