@@ -461,3 +461,39 @@ def test_step_inputs_are_split_like_a_shell_but_never_run() -> None:
         github_action.Inputs.from_env({"INFRALINT_PATHS": '"unclosed'})
     with pytest.raises(github_action.InputError, match="INFRALINT_SUMMARY"):
         github_action.Inputs.from_env({"INFRALINT_SUMMARY": "yes"})
+
+
+# --- the documented workflow -----------------------------------------------------------------
+
+
+def documented_yaml_blocks() -> list[Any]:
+    import textwrap
+
+    text = (REPO / "docs" / "github-action.md").read_text(encoding="utf-8")
+    return [yaml.safe_load(textwrap.dedent(block)) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+def steps_of(document: Any) -> list[dict[str, Any]]:
+    if isinstance(document, list):
+        return document
+    return [step for job in document["jobs"].values() for step in job["steps"]]
+
+
+def test_documented_workflows_use_the_actions_real_inputs_and_outputs() -> None:
+    meta = action()
+    blocks = documented_yaml_blocks()
+    assert blocks and "jobs" in blocks[0]
+    uses_action = 0
+    for step in (s for block in blocks for s in steps_of(block)):
+        if str(step.get("uses", "")).startswith("infralint/infralint@"):
+            uses_action += 1
+            assert set(step.get("with") or {}) <= set(meta["inputs"]), step
+        text = json.dumps(step)
+        for output in re.findall(r"steps\.infralint\.outputs\.([\w-]+)", text):
+            assert output in meta["outputs"], output
+    assert uses_action == 2
+    workflow = blocks[0]
+    job = next(iter(workflow["jobs"].values()))
+    assert job["permissions"]["security-events"] == "write"
+    upload = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
+    assert "!cancelled()" in upload["if"]  # still uploads when the scan step failed on findings
