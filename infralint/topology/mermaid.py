@@ -17,26 +17,23 @@ SHAPES = {
 }
 ARROWS = {"exposes": "-->", "routes_to": "-->", "selects": "-->", "depends_on": "-.->"}
 
-# Mermaid entity codes for what would end a quoted label or be read as markup: '#' first, as
-# every code starts with it.
-_ESCAPES = (
-    ("#", "#35;"),
-    ('"', "#quot;"),
-    ("<", "#lt;"),
-    (">", "#gt;"),
-    ("&", "#amp;"),
-    ("|", "#124;"),
-    ("`", "#96;"),
-    (";", "#59;"),
-    ("%", "#37;"),
-)
+# Mermaid entity codes for what would end a quoted label or be read as markup; one pass, so a
+# code's own '#' and ';' are not escaped again.
+_ESCAPES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "|": "#124;",
+    "`": "#96;",
+    ";": "#59;",
+    "%": "#37;",
+}
 
 
 def escape(text: str) -> str:
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    for raw, code in _ESCAPES:
-        text = text.replace(raw, code)
-    return text
+    return "".join(_ESCAPES.get(ch, ch) if ch.isprintable() else " " for ch in text)
 
 
 def render(topology: Topology) -> str:

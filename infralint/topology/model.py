@@ -83,7 +83,8 @@ class TopoNode:
     def lines(self) -> list[str]:
         """What a box shows: its name, its details, then its findings."""
         counts = severity_text(self.severity)
-        return [self.label, *self.details, *([counts] if counts else [])]
+        lines = [self.label, *self.details, *([counts] if counts else [])]
+        return [part for line in lines for part in (line.splitlines() or [""])]
 
 
 @dataclass
@@ -326,9 +327,9 @@ class _Builder:
             self.own(service.id, workload.id)
             return
         else:
-            details = [_service_ports(ports)] if ports else []
+            details = ["Service", _service_ports(ports)] if ports else ["Service"]
             if service_type == "ExternalName":
-                details = [f"ExternalName {spec.get('externalName')}"]
+                details = ["Service", f"ExternalName {spec.get('externalName')}"]
             box = self.box(service.id, name, "service", "Service", group, details=details, exposure=_exposure(service))
         self.own(service.id, box.id)
         label = _join(sorted({_port_token(p.get("targetPort", p.get("port"))) for p in ports} - {""}, key=_port_key))
