@@ -132,6 +132,8 @@ def scan(
 @click.option("--select", multiple=True, help="Rule ids or prefixes whose findings count (repeat or comma-separate).")
 @click.option("--ignore", multiple=True, help="Rule ids or prefixes to leave out (repeat or comma-separate).")
 @click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
+@click.option("--no-config", is_flag=True, help="Read no config file.")
 def graph_command(
     paths: tuple[str, ...],
     output_format: str,
@@ -139,23 +141,28 @@ def graph_command(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     max_file_size: int | None,
+    config_file: str | None,
+    no_config: bool,
 ) -> None:
     """Draw the infrastructure PATHS define: entry points, proxies, services, datastores, the
-    ports between them and each box's findings."""
+    ports between them and each box's findings (counted as `scan` reports them: the project's
+    config and baseline apply)."""
     import importlib
 
     from infralint.api import ScanOptions
     from infralint.api import scan as run_scan
+    from infralint.baseline import BaselineError
     from infralint.graph.model import Graph
     from infralint.selection import UnknownSelector
     from infralint.topology.model import extract
 
     options = ScanOptions(select=_split(select), ignore=_split(ignore), progress=_progress_printer())
+    options.config = _project_config(paths, config_file, no_config)
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:
         report = run_scan(list(paths) or ["."], options)
-    except UnknownSelector as error:
+    except (UnknownSelector, BaselineError) as error:
         raise click.UsageError(str(error)) from None
     if options.progress is not None:
         sys.stderr.write("\r\033[K")

@@ -641,3 +641,12 @@ def test_cli_module_does_not_import_the_topology() -> None:
     code = "import sys, infralint.cli; print(any(m.startswith('infralint.topology') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_graph_command_counts_findings_as_the_project_config_says(compose_project: Path) -> None:
+    write(compose_project, ".infralint.yaml", "ignore: [compose]\n")
+    code, out = invoke("graph", ".", "--format", "json", cwd=compose_project)
+    assert code == 0
+    assert sum(next(n for n in json.loads(out)["nodes"] if n["id"] == API)["severity"].values()) == 0
+    code, out = invoke("graph", ".", "--format", "json", "--no-config", cwd=compose_project)
+    assert sum(next(n for n in json.loads(out)["nodes"] if n["id"] == API)["severity"].values()) > 0
