@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from infralint import __version__
+from infralint.reporters import REPORTERS
 
 FAIL_ON = ("error", "warning", "note", "never")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -36,7 +37,12 @@ def _progress_printer() -> Any:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=True, dir_okay=True))
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(list(REPORTERS)),
+    default="text",
+    show_default=True,
+    help="sarif: GitHub code scanning; github: Actions annotations; junit: CI test reports; gitlab: Code Quality.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
 @click.option("--select", multiple=True, help="Rule ids or prefixes to run (repeat or comma-separate).")
@@ -289,7 +295,9 @@ def baseline_create(
     if output is None:
         output = config.resolve(config.get("baseline")) if config and config.get("baseline") else baseline.DEFAULT_FILE
     count = baseline.write(output, report.findings)
-    click.echo(f"infralint: wrote {count} finding{'s' if count != 1 else ''} to {output}", err=True)
+    total = len(report.findings)
+    shared = f" for {total} findings (some share a fingerprint)" if total != count else ""
+    click.echo(f"infralint: wrote {count} baseline entr{'ies' if count != 1 else 'y'}{shared} to {output}", err=True)
 
 
 def run() -> None:
