@@ -13,7 +13,7 @@ It exits 0 when the verdict is known (the action's last step exits with it, afte
 SARIF upload) and 2 when infralint itself could not run.
 
 Inputs (environment): INFRALINT_PATHS (whitespace-separated, shell-quoted where needed),
-INFRALINT_FORMAT, INFRALINT_FAIL_ON, INFRALINT_CONFIG, INFRALINT_SARIF_FILE, INFRALINT_CATEGORY,
+INFRALINT_FORMAT, INFRALINT_FAIL_ON (empty: the config's, else warning), INFRALINT_CONFIG, INFRALINT_SARIF_FILE, INFRALINT_CATEGORY,
 INFRALINT_ARGS (extra scan arguments, shell-quoted), INFRALINT_SUMMARY (true/false).
 """
 
@@ -53,7 +53,7 @@ class Inputs:
         return cls(
             paths=_words(env, "INFRALINT_PATHS") or ["."],
             output_format=env.get("INFRALINT_FORMAT", "").strip() or "github",
-            fail_on=env.get("INFRALINT_FAIL_ON", "").strip() or "warning",
+            fail_on=env.get("INFRALINT_FAIL_ON", "").strip(),
             config=env.get("INFRALINT_CONFIG", "").strip(),
             sarif_file=env.get("INFRALINT_SARIF_FILE", "").strip() or "infralint.sarif",
             category=env.get("INFRALINT_CATEGORY", "").strip(),
@@ -98,13 +98,13 @@ def scan_commands(inputs: Inputs) -> tuple[list[str], list[str]]:
         *category,
         *common,
     )
-    verdict = infralint("scan", *inputs.paths, "--format", inputs.output_format, "--fail-on", inputs.fail_on, *common)
+    fail_on = ["--fail-on", inputs.fail_on] if inputs.fail_on else []  # else the config's, else warning
+    verdict = infralint("scan", *inputs.paths, "--format", inputs.output_format, *fail_on, *common)
     return to_sarif, verdict
 
 
 def graph_command(inputs: Inputs) -> list[str]:
-    config = ["--config", inputs.config] if inputs.config else []
-    return infralint("graph", *inputs.paths, "--format", "mermaid", *config)
+    return infralint("graph", *inputs.paths, "--format", "mermaid")
 
 
 def topology(inputs: Inputs) -> tuple[str | None, str | None]:
@@ -117,11 +117,14 @@ def topology(inputs: Inputs) -> tuple[str | None, str | None]:
 
 
 def verdict_line(code: int, fail_on: str) -> str:
+    threshold = f"`{fail_on}`" if fail_on else "`fail-on` (the configuration's, else `warning`)"
+    if code not in (0, 1):
+        return f"Result: **error**: infralint exited with {code} (see the log)."
     if fail_on == "never":
         return "Result: **passed** (`fail-on: never`)."
     if code == 0:
-        return f"Result: **passed**: no finding at or above `{fail_on}`."
-    return f"Result: **failed**: findings at or above `{fail_on}`."
+        return f"Result: **passed**: no finding at or above {threshold}."
+    return f"Result: **failed**: findings at or above {threshold}."
 
 
 def github_link(env: Mapping[str, str]) -> str | None:
