@@ -650,3 +650,21 @@ def test_graph_command_counts_findings_as_the_project_config_says(compose_projec
     assert sum(next(n for n in json.loads(out)["nodes"] if n["id"] == API)["severity"].values()) == 0
     code, out = invoke("graph", ".", "--format", "json", "--no-config", cwd=compose_project)
     assert sum(next(n for n in json.loads(out)["nodes"] if n["id"] == API)["severity"].values()) > 0
+
+
+def test_config_copied_into_a_built_image_folds_into_that_service(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "compose.yaml",
+        "services:\n  web:\n    build: {context: proxy}\n    ports: ['80:80']\n"
+        "  app:\n    build: .\n    expose: ['8000']\n",
+    )
+    write(tmp_path, "proxy/conf/nginx.conf", "events {}\nhttp {\n  server {\n    listen 80;\n  }\n}\n")
+    write(tmp_path, "other/nginx.conf", "events {}\nhttp {\n  server {\n    listen 81;\n  }\n}\n")
+    topology = extract(graph_of(tmp_path), [])
+    web = topology.node("compose/compose.yaml/service[web]")
+    assert (web.role, web.details) == ("proxy", ["built from proxy"])
+    assert "nginx/proxy/conf/nginx.conf" in web.sources
+    # `build: .` holds every file of the project: it claims none of them.
+    assert topology.node("compose/compose.yaml/service[app]").role == "service"
+    assert topology.node("nginx/other/nginx.conf").role == "config"

@@ -14,7 +14,8 @@ diagram folds them into the things that run:
   structure is the point;
 - entry points are boxes of their own: the host ports a compose project publishes (one box per
   host address), k8s Ingresses, and NodePort/LoadBalancer Services;
-- a server config that nothing in the scan runs is a ``config`` box; upstream hosts the scan
+- a server config that nothing in the scan mounts folds into the compose service whose build
+  context holds it (its Dockerfile copies it in), else it is a ``config`` box; upstream hosts the scan
   cannot place (public names, IP addresses) are ``external`` boxes.
 
 Findings count on the box their node folds into; findings on objects that are not drawn
@@ -23,6 +24,8 @@ Findings count on the box their node folds into; findings on objects that are no
 
 from __future__ import annotations
 
+import ipaddress
+import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -221,7 +224,7 @@ class _Builder:
             if facts.get("fragment") or facts.get("patch"):
                 continue  # an override's partial service: drawn where its base defines it
             group = self._compose_group(service)
-            details = [str(facts.get("image") or ("built from source" if facts.get("build") else "no image"))]
+            details = [str(facts.get("image") or _build_text(service.attrs.get("build")))]
             replicas = facts.get("replicas")
             if isinstance(replicas, int) and replicas != 1:
                 details.append(f"{TIMES}{replicas}")
@@ -376,6 +379,11 @@ class _Builder:
             holder = self.graph.nodes.get(str(config.facts.get("embedded_in") or ""))
             if holder is not None:
                 group = self._k8s_group(holder)
+            else:
+                builder = self._built_into(config)
+                if builder is not None:
+                    self._fold_built_config(config, builder)
+                    continue
             label = str(config.facts.get("file") or config.facts.get("config") or config.path)
             box = self.box(config.id, label, "config", CONFIG_NAMES[config.kind], group, exposure=_exposure(config))
             self.own(config.id, box.id)
@@ -386,6 +394,37 @@ class _Builder:
                 if root is not None and root.id in self.owners:
                     for owner in self.owners[root.id]:
                         self.own(config.id, owner)
+
+    def _built_into(self, config: Node) -> str | None:
+        """The compose service whose build context holds this config file (a Dockerfile that
+        COPYs `proxy/nginx.conf` into the image): the deepest such context, when only one
+        service builds from it. A context that is the project's own folder holds every file,
+        and says nothing."""
+        candidates: list[tuple[int, str]] = []
+        for service in self.graph.of_kind("compose/service"):
+            if service.id not in self.boxes:
+                continue
+            build = service.attrs.get("build")
+            context = build.get("context") if isinstance(build, dict) else build
+            if not isinstance(context, str) or "$" in context or "://" in context or context.startswith("git@"):
+                continue
+            home = posixpath.dirname(service.path)
+            folder = posixpath.normpath(posixpath.join(home, context))
+            if folder in (posixpath.normpath(home or "."), ".") or folder.startswith("../"):
+                continue
+            if config.path.startswith(folder + "/"):
+                candidates.append((folder.count("/"), service.id))
+        if not candidates:
+            return None
+        deepest = max(depth for depth, _ in candidates)
+        services = [service for depth, service in candidates if depth == deepest]
+        return services[0] if len(services) == 1 else None
+
+    def _fold_built_config(self, config: Node, service: str) -> None:
+        self.own(config.id, service)
+        box = self.boxes[service]
+        if box.role == "service":
+            box.role = "datastore" if config.kind.startswith("redis/") else "proxy"
 
     def _runner_boxes(self, config: Node, seen: set[str]) -> list[str]:
         if config.id in seen:
@@ -495,7 +534,7 @@ class _Builder:
             if not isinstance(entry, dict) or entry.get("unix") or entry.get("is_variable") or entry.get("variable"):
                 continue
             host = str(entry.get("host") or "").lower()
-            if not host or "$" in host or host in routed or host in upstreams or _is_loopback(host):
+            if not host or "$" in host or host in routed or host in upstreams or _is_local(host):
                 continue
             port = entry.get("port")
             if port is None:
@@ -521,7 +560,10 @@ class _Builder:
         for box in list(self.boxes.values()):
             if box.role in ("entry", "external") or box.exposure != "public" or box.id in reached:
                 continue
-            reasons = sorted({str(self.graph.nodes[s].facts.get("exposure_reason") or "") for s in box.sources} - {""})
+            public = [
+                self.graph.nodes[s].facts for s in box.sources if self.graph.nodes[s].facts.get("exposure") == "public"
+            ]
+            reasons = sorted({str(facts.get("exposure_reason") or "") for facts in public} - {""})
             entry = self.box(f"entry:{box.id}", "public", "entry", "exposure", box.group, exposure="public")
             entry.details = reasons[:2]
             self.edge(entry.id, box.id, "exposes")
@@ -665,6 +707,13 @@ def _service_ports(ports: list[dict[str, Any]]) -> str:
     return _join(sorted(set(tokens), key=_port_key))
 
 
+def _build_text(build: Any) -> str:
+    context = build.get("context") if isinstance(build, dict) else build
+    if isinstance(context, str) and context:
+        return f"built from {context}"
+    return "built from source" if build else "no image"
+
+
 def _spec(node: Node) -> dict[str, Any]:
     spec = node.attrs.get("spec")
     return spec if isinstance(spec, dict) else {}
@@ -706,3 +755,14 @@ def _image_name(image: str) -> str:
 def _is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     return host in LOOPBACK_HOSTS or host == "::1" or host.startswith("127.")
+
+
+def _is_local(host: str) -> bool:
+    """A loopback or wildcard address: the proxy's own container or pod, not another box."""
+    if _is_loopback(host) or host == "*":
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_unspecified or address.is_loopback
