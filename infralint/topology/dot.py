@@ -35,11 +35,12 @@ def render(topology: Topology) -> str:
         f'  node [fontname="{FONT}", fontsize=11, penwidth=1.5];',
         f'  edge [fontname="{FONT}", fontsize=10, color="#555555"];',
     ]
-    lines += [_node(node, ids, "  ") for node in topology.nodes if node.group is None]
+    members = topology.members()
+    lines += [_node(node, ids, "  ") for node in members.get(None, ())]
     for group in topology.groups:
         lines.append(f"  subgraph {group_ids[group.id]} {{")
         lines.append(f'    label=<{html(group.title())}>; style="rounded,dashed"; color="#888888";')
-        lines += [_node(node, ids, "    ") for node in topology.nodes if node.group == group.id]
+        lines += [_node(node, ids, "    ") for node in members.get(group.id, ())]
         lines.append("  }")
     for edge in topology.edges:
         attributes = [f"style={EDGE_STYLES[edge.kind]}"]

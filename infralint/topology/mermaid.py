@@ -44,10 +44,11 @@ def render(topology: Topology) -> str:
         "flowchart LR",
         f"  %% infralint graph: {len(topology.nodes)} boxes, {len(topology.edges)} arrows; {totals}",
     ]
-    lines += [_node(node, ids, "  ") for node in topology.nodes if node.group is None]
+    members = topology.members()
+    lines += [_node(node, ids, "  ") for node in members.get(None, ())]
     for group in topology.groups:
         lines.append(f'  subgraph {group_ids[group.id]}["{escape(group.title())}"]')
-        lines += [_node(node, ids, "    ") for node in topology.nodes if node.group == group.id]
+        lines += [_node(node, ids, "    ") for node in members.get(group.id, ())]
         lines.append("  end")
     for edge in topology.edges:
         arrow = ARROWS[edge.kind]

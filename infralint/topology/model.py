@@ -121,6 +121,13 @@ class Topology:
     def node(self, node_id: str) -> TopoNode:
         return next(node for node in self.nodes if node.id == node_id)
 
+    def members(self) -> dict[str | None, list[TopoNode]]:
+        """Nodes by group id (None: drawn outside any group), in node order."""
+        grouped: dict[str | None, list[TopoNode]] = defaultdict(list)
+        for node in self.nodes:
+            grouped[node.group].append(node)
+        return grouped
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": 1,
