@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from infralint.checks import redis as checks
+from infralint.findings import Severity
 from infralint.graph.model import Graph
 from infralint.graph.redis_links import exposed_addresses, is_loopback, is_wildcard, reachable_beyond_loopback
 from infralint.parsers.redis import parse
@@ -34,9 +35,18 @@ def test_exposure_fact_overrides_the_bind_addresses() -> None:
     assert list(checks.bind_all_interfaces(node, ctx))
     node.facts["exposure"] = "internal"  # a container whose port is not published
     assert not list(checks.bind_all_interfaces(node, ctx))
-    assert list(checks.no_auth(node, ctx))  # other containers can still connect
+    [hit] = checks.no_auth(node, ctx)  # other containers can still connect: a warning
+    assert hit.severity == Severity.WARNING
+    # Published on the host's 127.0.0.1 only: other containers still connect, and host clients
+    # arrive through Docker's bridge, so the bind addresses decide, as for "internal".
     node.facts["exposure"] = "loopback"
-    assert not list(checks.no_auth(node, ctx)) and not list(checks.no_tls(node, ctx))
+    assert [hit.severity for hit in checks.no_auth(node, ctx)] == [Severity.WARNING]
+    assert not list(checks.bind_all_interfaces(node, ctx))
+    node.facts["exposure"] = "public"
+    assert [hit.severity for hit in checks.no_auth(node, ctx)] == [None]  # the rule's own: error
+    local, ctx = _node("bind 127.0.0.1 -::1\nport 6379\n")
+    local.facts["exposure"] = "public"  # a published port does not reach a server bound to loopback
+    assert not list(checks.no_auth(local, ctx)) and not list(checks.no_tls(local, ctx))
 
 
 def test_memory_limit_named_when_known() -> None:
@@ -44,9 +54,10 @@ def test_memory_limit_named_when_known() -> None:
     [hit] = checks.no_maxmemory(node, ctx)
     assert "the kernel or the container's memory limit" in hit.message
     node.facts["memory_limit"] = 536870912
-    node.facts["memory_limit_of"] = "container redis of StatefulSet/cache"
+    node.facts["memory_limit_of"] = "k8s/StatefulSet/-/cache/container/redis"
+    node.facts["memory_limit_label"] = "container redis of StatefulSet/cache"
     [hit] = checks.no_maxmemory(node, ctx)
-    assert "container redis of StatefulSet/cache (536870912 bytes)" in hit.message
+    assert "the 512MiB memory limit of container redis of StatefulSet/cache" in hit.message
 
 
 def test_included_fragment_is_not_judged_alone() -> None:

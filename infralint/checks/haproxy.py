@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from infralint.findings import Related
+from infralint.graph.exposure import exposure_source
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
@@ -209,12 +211,18 @@ def plain_http_frontend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if _redirects_to_https(node):
         return
     for bind in node.attrs.get("binds", []):
-        if bind["ssl"] or bind["loopback"]:
+        # `direct` False: the graph knows no published port or NodePort/LoadBalancer Service leads
+        # to this bind (internal, or behind an Ingress that holds the client's TLS).
+        if bind["ssl"] or bind["loopback"] or bind.get("direct") is False:
             continue
-        yield Hit(
-            f"{_label(node)} serves plain HTTP on {bind['address']} and does not redirect to https",
-            tuple(bind["path"]),
-        )
+        message = f"{_label(node)} serves plain HTTP on {bind['address']} and does not redirect to https"
+        related: tuple[Related, ...] = ()
+        if bind.get("direct") and node.facts.get("exposure_reason"):
+            message += f"; reachable from outside: {node.facts['exposure_reason']}"
+            source = exposure_source(ctx.graph, node)
+            if source is not None:
+                related = (ctx.related(source[0], source[2], source[1]),)
+        yield Hit(message, tuple(bind["path"]), related=related)
 
 
 def _stats_lines(node: Node, own_only: bool) -> list[tuple[int, dict[str, Any]]]:

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from infralint.findings import Related
+from infralint.graph.exposure import exposure_source
 from infralint.graph.model import Graph, Node
 from infralint.parsers.nginx import PASS_DIRECTIVES, is_https_redirect, walk_records
 from infralint.parsers.nginx_regex import capture_holds_newline
@@ -214,7 +216,11 @@ def ssl_certificate_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 @rule("nginx-plain-http-server")
 def plain_http_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """A server answering plain HTTP with content instead of a redirect to https."""
-    outside = [e for e in node.facts.get("plain_http_listens", ()) if not e["loopback"]]
+    # A listener the graph knows no published port or NodePort/LoadBalancer Service leads to
+    # (`direct` False) is internal or reached through an Ingress: the proxy in front holds TLS.
+    outside = [
+        e for e in node.facts.get("plain_http_listens", ()) if not e["loopback"] and e.get("direct") is not False
+    ]
     if not outside or not is_exposed(node) or node.facts.get("redirects_to_https") or node.facts.get("refuses"):
         return
     if _every_location_redirects(ctx.graph, node):
@@ -222,7 +228,14 @@ def plain_http_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     entry = outside[0]
     span = Span(entry["path"], entry["line"], entry["col"]) if "line" in entry else None
     where = f"listen {entry['raw']}" if not entry.get("implicit") else "no listen: *:80"
-    yield Hit(f"{label(node)} serves content over plain HTTP ({where}) instead of redirecting to https", span=span)
+    message = f"{label(node)} serves content over plain HTTP ({where}) instead of redirecting to https"
+    related: tuple[Related, ...] = ()
+    if entry.get("direct") and node.facts.get("exposure_reason"):
+        message += f"; reachable from outside: {node.facts['exposure_reason']}"
+        source = exposure_source(ctx.graph, node)
+        if source is not None:
+            related = (ctx.related(source[0], source[2], source[1]),)
+    yield Hit(message, span=span, related=related)
 
 
 _ACME = "/.well-known/acme-challenge"

@@ -10,17 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from infralint.findings import Related, Severity
+from infralint.graph.exposure import exposure_source
 from infralint.graph.model import Node
+from infralint.graph.mounts import server_flags
 from infralint.graph.redis_links import (
+    exposed_addresses,
     included_elsewhere,
     is_wildcard,
     listening_on,
     listens_on_tcp,
-    reachable_beyond_loopback,
 )
-from infralint.parsers.redis_directives import suggestion
+from infralint.parsers.redis_directives import memory_bytes, suggestion
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.source import Span
+from infralint.units import format_bytes
 
 DANGEROUS_COMMANDS = ("flushall", "flushdb", "config", "debug", "keys")
 
@@ -78,12 +82,70 @@ def _name(node: Node) -> str:
     return f"{key} in {kind} {rest.rsplit('/', 1)[-1]}: "
 
 
+# --- who can connect (the cross-format graph's exposure, when a container runs the config) ---
+
+
+def _beyond_loopback(node: Node) -> bool:
+    """Clients other than the server's own host/pod can connect: it listens on a non-loopback address.
+
+    Running in a container does not narrow that: other containers or pods reach every address but
+    loopback, and clients of a port published on the host's 127.0.0.1 arrive through Docker's
+    bridge, not as loopback clients. The graph's exposure says how far beyond loopback it reaches.
+    """
+    return bool(exposed_addresses(node.facts))
+
+
+def _contained(node: Node) -> bool:
+    """The graph knows the runner and no public path leads to the Redis port."""
+    return node.facts.get("exposure") in ("internal", "loopback")
+
+
+def _contained_severity(node: Node) -> Severity | None:
+    """A warning while only other containers/pods (or the host itself) can connect; else the rule's own."""
+    return Severity.WARNING if _contained(node) else None
+
+
+def _reach(node: Node) -> str:
+    """`; reachable from outside: service 'cache' publishes 6379:6379 on all host interfaces`."""
+    exposure, reason = node.facts.get("exposure"), node.facts.get("exposure_reason")
+    if not reason:
+        return ""
+    if exposure == "public":
+        return f"; reachable from outside: {reason}"
+    return f"; other containers/pods can connect ({reason})"
+
+
+def _exposure_related(node: Node, ctx: RuleContext) -> tuple[Related, ...]:
+    found = exposure_source(ctx.graph, node)
+    if found is None:
+        return ()
+    via, path, label = found
+    return (ctx.related(via, label, path),)
+
+
+def _runners(node: Node, ctx: RuleContext) -> list[Node]:
+    return [ctx.graph.nodes[i] for i in node.facts.get("runs_in") or () if i in ctx.graph.nodes]
+
+
+def _flag_everywhere(node: Node, ctx: RuleContext, flag: str) -> bool:
+    """Every container that runs this config sets FLAG on the command line (which overrides the file)."""
+    found = _runners(node, ctx)
+    return bool(found) and all((server_flags(runner) or {}).get(flag) for runner in found)
+
+
+def _maxmemory_flag_everywhere(node: Node, ctx: RuleContext) -> bool:
+    found = _runners(node, ctx)
+    return bool(found) and all(memory_bytes((server_flags(r) or {}).get("maxmemory", "")) for r in found)
+
+
 # --- rules ------------------------------------------------------------------------------------
 
 
 def no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    if not _judged(node, ctx) or not _open_default_user(node) or not reachable_beyond_loopback(node):
+    if not _judged(node, ctx) or not _open_default_user(node) or not _beyond_loopback(node):
         return
+    if _flag_everywhere(node, ctx, "requirepass"):
+        return  # `redis-server redis.conf --requirepass ...`: the command line sets the password
     facts = node.facts
     guard = (
         "protected mode turns remote clients away until a password is set"
@@ -94,12 +156,12 @@ def no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     also = f" (the passwords of ACL users {', '.join(users[:3])} do not cover the default user)" if users else ""
     message = (
         f"{_name(node)}no requirepass and the default user needs no password{also}, "
-        f"while Redis listens on {listening_on(facts)}; {guard}"
+        f"while Redis listens on {listening_on(facts)}; {guard}{_reach(node)}"
     )
     # The line that leaves the default user open, else where the exposure is decided.
     declared_default = _last_user(node, "default")
     span = _span(declared_default) if declared_default else _anchor(node, "requirepass", "bind", "port")
-    yield Hit(message, span=span)
+    yield Hit(message, span=span, related=_exposure_related(node, ctx), severity=_contained_severity(node))
 
 
 def _last_user(node: Node, name: str) -> dict[str, Any] | None:
@@ -114,19 +176,20 @@ def protected_mode_off(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     facts = node.facts
     if not _judged(node, ctx) or facts["protected_mode"] or not _open_default_user(node):
         return
-    if not reachable_beyond_loopback(node):
+    if not _beyond_loopback(node) or _flag_everywhere(node, ctx, "requirepass"):
         return
     message = (
         f"{_name(node)}protected-mode no while the default user has no password and Redis listens on "
-        f"{listening_on(facts)}: nothing stops a remote client from running any command"
+        f"{listening_on(facts)}: nothing stops a remote client from running any command{_reach(node)}"
     )
-    yield Hit(message, span=_anchor(node, "protected-mode"))
+    related = _exposure_related(node, ctx)
+    yield Hit(message, span=_anchor(node, "protected-mode"), related=related, severity=_contained_severity(node))
 
 
 def bind_all_interfaces(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     facts = node.facts
-    if not _judged(node, ctx) or not listens_on_tcp(facts) or facts.get("exposure") in ("loopback", "internal"):
-        return
+    if not _judged(node, ctx) or not listens_on_tcp(facts) or _contained(node):
+        return  # in a container whose Redis port is not published, listening everywhere is how it is reached
     if facts["bind_explicit"]:
         wildcards = [entry for entry in facts["bind"] if is_wildcard(entry)]
         if not wildcards:
@@ -134,23 +197,30 @@ def bind_all_interfaces(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         message = f"{_name(node)}bind {' '.join(wildcards)} listens on every network interface"
     else:
         message = f"{_name(node)}no bind line, so Redis listens on every network interface (its default '* -::*')"
-    yield Hit(message, span=_anchor(node, "bind", "port"))
+    yield Hit(message + _reach(node), span=_anchor(node, "bind", "port"), related=_exposure_related(node, ctx))
 
 
 def no_maxmemory(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     facts = node.facts
     if not _judged(node, ctx) or facts["maxmemory"] != 0:
         return  # set, or a value Redis refuses (a parse error already)
+    if _maxmemory_flag_everywhere(node, ctx):
+        return  # `--maxmemory` on every command line that starts it sets the limit
     explicit = _effective(node, "maxmemory")
     what = "maxmemory 0 (no limit)" if explicit else "no maxmemory"
     limit = facts.get("memory_limit")  # set by the cross-format linkers when a container runs this config
-    killer = (
-        f"the memory limit of {facts.get('memory_limit_of') or 'its container'} ({limit} bytes)"
-        if limit
-        else "the kernel or the container's memory limit"
-    )
+    related: tuple[Related, ...] = ()
+    if limit:
+        shown = facts.get("memory_limit_text") or format_bytes(limit)
+        owner = facts.get("memory_limit_label") or facts.get("memory_limit_of") or "its container"
+        killer = f"the {shown} memory limit of {owner}"
+        runner = ctx.graph.nodes.get(str(facts.get("memory_limit_of")))
+        if runner is not None:
+            related = (ctx.related(runner, "memory limit set here", tuple(facts.get("memory_limit_path") or ())),)
+    else:
+        killer = "the kernel or the container's memory limit"
     message = f"{_name(node)}{what}: Redis grows until {killer} kills it, and the eviction policy never applies"
-    yield Hit(message, span=_anchor(node, "maxmemory", "maxmemory-policy"))
+    yield Hit(message, span=_anchor(node, "maxmemory", "maxmemory-policy"), related=related)
 
 
 def noeviction_cache(node: Node, ctx: RuleContext) -> Iterator[Hit]:
@@ -243,13 +313,15 @@ def _target_version(ctx: RuleContext) -> tuple[int, ...] | None:
 
 def no_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     facts = node.facts
-    if not _judged(node, ctx) or (facts["tls_port"] or 0) > 0 or not reachable_beyond_loopback(node):
+    if not _judged(node, ctx) or (facts["tls_port"] or 0) > 0 or not listens_on_tcp(facts):
+        return
+    if not _beyond_loopback(node):
         return
     message = (
         f"{_name(node)}no tls-port while Redis listens on {listening_on(facts)}: "
-        "passwords and data cross the network in clear text"
+        f"passwords and data cross the network in clear text{_reach(node)}"
     )
-    yield Hit(message, span=_anchor(node, "port", "bind"))
+    yield Hit(message, span=_anchor(node, "port", "bind"), related=_exposure_related(node, ctx))
 
 
 CHECKS: dict[str, CheckFn] = {
