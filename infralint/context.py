@@ -57,10 +57,11 @@ def touching(findings: Iterable[Finding], paths: Iterable[str], root: str) -> li
     in a context file is not, even when it points at a changed file: a commit is not blocked by a
     file it did not touch (a full scan, in CI, reports those).
     """
-    wanted = [_relative(path, root) for path in paths]
+    wanted = {_relative(path, root) for path in paths}
     if "." in wanted:
         return list(findings)
-    return [f for f in findings if any(f.span.path == w or f.span.path.startswith(w + "/") for w in wanted)]
+    folders = tuple(w + "/" for w in wanted if os.path.isdir(os.path.join(root, w)))
+    return [f for f in findings if f.span.path in wanted or (folders and f.span.path.startswith(folders))]
 
 
 def _relative(path: str, root: str) -> str:
@@ -91,13 +92,16 @@ class _ContextFinder:
 
     def __init__(self) -> None:
         self._listings: dict[str, list[str]] = {}
+        self._tops: dict[str, str] = {}
         self._ignores: dict[str, Any] = {}
         self._loaded: set[str] = set()
         self._kustomizations_seen: set[str] = set()
 
     def context_of(self, absolute: str) -> Iterator[str]:
         folder = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
-        top = repository_root(folder)
+        if folder not in self._tops:
+            self._tops[folder] = repository_root(folder)
+        top = self._tops[folder]
         beside = self._files_in(folder, top)
         above = [
             path
@@ -159,6 +163,8 @@ class _ContextFinder:
 
     def _compose_mounts(self, absolute: str, top: str) -> Iterator[str]:
         """Bind-mounted sources of a compose file, inside the repository."""
+        if discover.classify_name(os.path.basename(absolute)) not in ("compose", "yaml"):
+            return
         source = discover.read(absolute, top, discover.DEFAULT_MAX_BYTES)
         if not isinstance(source, SourceFile) or source.kind != "compose":
             return
