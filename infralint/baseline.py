@@ -48,9 +48,10 @@ class Baseline:
 class Outcome:
     """What a baseline did in one scan (carried by the Report)."""
 
-    path: str  # relative to the scan root, for messages
+    path: str  # relative to the scan root, where stale-entry findings point
     hidden: int = 0
     stale: list[Entry] = field(default_factory=list)
+    shown: str = ""  # the file as the summary names it (relative to the working directory)
 
 
 def entries_of(findings: Iterable[Finding]) -> list[Entry]:
@@ -139,7 +140,9 @@ def apply(
         else:
             kept.append(finding)
     stale = [e for e in baseline.entries.values() if e.fingerprint not in matched and covered(e)]
-    outcome = Outcome(_relative(baseline.path, root), len(findings) - len(kept), stale)
+    from infralint.config import shown
+
+    outcome = Outcome(_relative(baseline.path, root), len(findings) - len(kept), stale, shown(baseline.path))
     return kept, outcome
 
 

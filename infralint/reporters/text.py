@@ -61,7 +61,7 @@ def _baseline_summary(report: Report) -> str:
     outcome = report.baseline
     if outcome is None:
         return ""
-    text = f"\n{outcome.hidden} finding{'s' if outcome.hidden != 1 else ''} hidden by the baseline ({outcome.path})."
+    text = f"\n{outcome.hidden} finding{'s' if outcome.hidden != 1 else ''} hidden by the baseline ({outcome.shown or outcome.path})."
     stale = len(outcome.stale)
     if stale:
         entries = f"{stale} baseline entr{'ies' if stale != 1 else 'y'}"
