@@ -14,6 +14,8 @@ from functools import cache
 from typing import Any
 
 from infralint.checks import compose_project as projects
+from infralint.findings import Related
+from infralint.graph import upstreams
 from infralint.graph.model import Node
 from infralint.parsers.compose_facts import path_key
 from infralint.rules.meta import CheckFn, Hit, RuleContext
@@ -54,7 +56,8 @@ def _lookup(ctx: RuleContext, node: Node, name: str) -> Node | None:
 
 
 def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    """Depended on (to start, or to be healthy) without a healthcheck: dependents start early."""
+    """Depended on (to start, or to be healthy) or routed to by a proxy, without a healthcheck:
+    dependents start early, and the proxy sends traffic before it can serve."""
     if not _judged_for_absence(node):
         return
     health = node.facts["healthcheck"]
@@ -62,11 +65,26 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return
     waiting = [(other, condition) for other, condition in projects.dependents(ctx.graph, node)]
     waiting = [(other, condition) for other, condition in waiting if condition != "service_completed_successfully"]
+    routed = _routed_from(ctx, node)
+    if not waiting and not routed:
+        return
+    state = "has its healthcheck disabled" if health["disabled"] else "has no healthcheck"
+    at = health["path"] if health["disabled"] else ()
+    routed_related = tuple(
+        Related(route.reference.span, f"{route.reference.software} routes to it here") for route in routed[:3]
+    )
     if not waiting:
+        where = ", ".join(sorted({f"{r.reference.span.path}:{r.reference.span.line}" for r in routed})[:3])
+        proxies = " and ".join(sorted({r.reference.software for r in routed}))
+        yield Hit(
+            f"{_where(node)} {state}, yet {proxies} routes traffic to it ({where}): the proxy cannot wait "
+            "for it to be ready, and sends requests while it is still starting",
+            at,
+            related=routed_related,
+        )
         return
     names = ", ".join(sorted(f"'{other.facts['service']}'" for other, _ in waiting))
     verb, subject = ("depends", "it") if len(waiting) == 1 else ("depend", "they")
-    state = "has its healthcheck disabled" if health["disabled"] else "has no healthcheck"
     related = tuple(
         ctx.related(
             other, f"service '{other.facts['service']}' depends on it here", ("depends_on", node.facts["service"])
@@ -76,9 +94,18 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(
         f"{_where(node)} {state}, yet {names} {verb} on it: {subject} can only wait for its container to start, "
         "not for it to be ready",
-        health["path"] if health["disabled"] else (),
-        related=related,
+        at,
+        related=related + routed_related,
     )
+
+
+def _routed_from(ctx: RuleContext, node: Node) -> list[upstreams.Route]:
+    """Proxy directives (nginx, HAProxy) the graph resolved to this service, one per place."""
+    found: dict[tuple[str, int | None], upstreams.Route] = {}
+    for route in upstreams.routes_to(ctx.graph, node):
+        span = route.reference.span
+        found.setdefault((span.path, span.line), route)
+    return [found[key] for key in sorted(found, key=lambda k: (k[0], k[1] or 0))]
 
 
 # compose-depends-on-not-healthy

@@ -1,7 +1,311 @@
-"""Cross-format graph rules (filled in below)."""
+"""Cross-format rules over where proxies send traffic (infralint/graph/upstreams.py).
+
+nginx `*_pass` targets and `upstream` servers and HAProxy `server` lines were resolved to a
+compose service or k8s Service in the context the config runs in. Findings sit on the directive
+(nginx) or the address (HAProxy) at fault and point at the other file: the service, the Service,
+or the compose project where the name would be defined. A snippet read in several configs is
+reported once per place.
+"""
 
 from __future__ import annotations
 
-from infralint.rules.meta import CheckFn
+import difflib
+from collections.abc import Iterator
+from typing import Any
 
-CHECKS: dict[str, CheckFn] = {}
+from infralint.checks import compose_project as projects
+from infralint.findings import Related
+from infralint.graph.k8s_links import looks_like_patch
+from infralint.graph.model import Graph, Node
+from infralint.graph.upstreams import (
+    RESOLVED,
+    UNRESOLVED,
+    ComposeContext,
+    K8sContext,
+    Reference,
+    Route,
+    accepted_ports,
+    compose_family,
+    describe_ports,
+    port_accepted,
+    routes_from,
+    routes_of_config,
+)
+from infralint.rules.meta import CheckFn, Hit, RuleContext
+
+_REPORTED = "upstreams/reported"  # graph.indexes key: (rule, place) already reported
+
+
+def _first_report(ctx: RuleContext, rule_id: str, *place: Any) -> bool:
+    reported: set[tuple[Any, ...]] = ctx.graph.indexes.setdefault(_REPORTED, set())
+    key = (rule_id, *place)
+    if key in reported:
+        return False
+    reported.add(key)
+    return True
+
+
+def _place(reference: Reference) -> tuple[Any, ...]:
+    span = reference.span
+    return (span.path, span.line, span.col, reference.host)
+
+
+def _hit(reference: Reference, message: str, related: tuple[Related, ...]) -> Hit:
+    if reference.path is not None:
+        return Hit(message, path=reference.path, related=related)
+    return Hit(message, span=reference.span, related=related)
+
+
+def _target_name(target: Node) -> str:
+    if target.kind == "compose/service":
+        return f"service '{target.facts['service']}'"
+    return f"Service '{target.facts['name']}'" + (
+        f" (namespace '{target.facts['namespace']}')" if target.facts.get("namespace") else ""
+    )
+
+
+def _defined_here(ctx: RuleContext, target: Node, path: tuple[Any, ...] = ()) -> Related:
+    return ctx.related(target, f"{_target_name(target)} defined here", path)
+
+
+# -- unresolved hosts ---------------------------------------------------------------------------
+
+
+def _unresolved(rule_id: str, node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for route in routes_from(ctx.graph, node):
+        if route.status != UNRESOLVED or not _first_report(ctx, rule_id, *_place(route.reference)):
+            continue
+        reference = route.reference
+        message = (
+            f"{reference.written} sends traffic to '{reference.host}', but {route.why}{_suggestion(ctx.graph, route)}"
+        )
+        yield _hit(reference, message, _context_related(ctx, route))
+
+
+def _suggestion(graph: Graph, route: Route) -> str:
+    """A Service of that name in another namespace, or a close name of the context."""
+    host = route.reference.host.lower()
+    name = host.split(".", 1)[0]
+    for context in route.contexts:
+        if isinstance(context, K8sContext) and "." not in host:
+            elsewhere = sorted(
+                {
+                    str(s.facts["namespace"])
+                    for s in graph.of_kind("k8s/Service")
+                    if s.facts["name"] == name and s.facts["namespace"]
+                }
+            )
+            if elsewhere:
+                return f" (a Service '{name}' exists in namespace '{elsewhere[0]}': `{name}.{elsewhere[0]}.svc.cluster.local`)"
+    close = difflib.get_close_matches(name, _known_names(graph, route), n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _known_names(graph: Graph, route: Route) -> list[str]:
+    names: list[str] = []
+    for context in route.contexts:
+        if isinstance(context, ComposeContext):
+            names += list(context.names)
+        else:
+            names += [
+                str(s.facts["name"])
+                for s in graph.of_kind("k8s/Service")
+                if context.namespace is None or s.facts.get("namespace") in (None, context.namespace)
+            ]
+    return names
+
+
+def _context_related(ctx: RuleContext, route: Route) -> tuple[Related, ...]:
+    related: list[Related] = []
+    for context in route.contexts:
+        if isinstance(context, ComposeContext):
+            if context.runner is not None:
+                name = context.runner.facts["service"]
+                related.append(ctx.related(context.runner, f"the config runs in service '{name}' defined here"))
+            elif context.projects:
+                related.append(ctx.related(context.projects[0], f"{context.label} defined here"))
+        else:
+            related.append(ctx.related(context.anchor, f"the config runs in {context.anchor.facts['object']}"))
+    unique: dict[tuple[Any, ...], Related] = {}
+    for item in related:
+        unique.setdefault((item.span.path, item.span.line), item)
+    return tuple(unique.values())[:3]
+
+
+def nginx_upstream_unresolved(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _unresolved("nginx-upstream-unresolved", node, ctx)
+
+
+def haproxy_upstream_unresolved(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _unresolved("haproxy-upstream-unresolved", node, ctx)
+
+
+# -- ports the target does not expose ------------------------------------------------------------
+
+
+def _port_mismatch(rule_id: str, node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for route in routes_from(ctx.graph, node):
+        reference = route.reference
+        if route.status != RESOLVED or reference.port is None:
+            continue
+        if any(port_accepted(target, reference.port) for target in route.targets):
+            continue
+        if not _first_report(ctx, rule_id, *_place(reference)):
+            continue
+        target = route.targets[0]
+        ranges = accepted_ports(target) or []
+        port = str(reference.port) if reference.port_written else f"{reference.port} (the default of its scheme)"
+        hint = _host_port_hint(target, reference.port)
+        message = (
+            f"{reference.written} sends traffic to port {port} of {_target_name(target)}, "
+            f"which only {'exposes' if target.kind == 'compose/service' else 'serves'} {describe_ports(ranges)}{hint}"
+        )
+        yield _hit(reference, message, (_defined_here(ctx, target, _ports_path(target)),))
+
+
+def _host_port_hint(target: Node, port: int) -> str:
+    """The classic slip: the host side of a compose port mapping, which other containers do not use."""
+    if target.kind != "compose/service":
+        return ""
+    for mapping in target.facts.get("ports") or ():
+        published = mapping.get("published")
+        if published is not None and published <= port <= (mapping.get("published_end") or published):
+            return f" ({port} is the port published on the host; containers reach it on {mapping['target']})"
+    return ""
+
+
+def _ports_path(target: Node) -> tuple[Any, ...]:
+    if target.kind == "k8s/Service":
+        return ("spec", "ports")
+    return ("ports",) if target.attrs.get("ports") else ("expose",)
+
+
+def nginx_upstream_port_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _port_mismatch("nginx-upstream-port-mismatch", node, ctx)
+
+
+def haproxy_upstream_port_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _port_mismatch("haproxy-upstream-port-mismatch", node, ctx)
+
+
+# -- no health signal -----------------------------------------------------------------------------
+
+
+def judged_for_absence(service: Node) -> bool:
+    """A complete compose service: not a fragment, not run by a provider, not scaled to 0."""
+    facts = service.facts
+    return not facts.get("fragment") and not facts.get("provider") and facts.get("replicas") != 0
+
+
+def _compose_health_gap(service: Node) -> str | None:
+    if not judged_for_absence(service):
+        return None
+    health = service.facts.get("healthcheck") or {}
+    if health.get("has") is True:
+        return None
+    if health.get("disabled"):
+        return "has its healthcheck disabled"
+    return "has no healthcheck"
+
+
+def _unready_workloads(graph: Graph, service: Node) -> list[Node]:
+    """Selected workloads none of whose containers has a readiness probe."""
+    found = []
+    for workload in graph.outgoing(service, "selects"):
+        if looks_like_patch(workload):
+            continue
+        containers = [c for c in graph.children(workload) if "k8s/app-container" in c.kinds]
+        if containers and not any(isinstance(c.attrs.get("readinessProbe"), dict) for c in containers):
+            found.append(workload)
+    return found
+
+
+def nginx_upstream_no_health_signal(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """One finding per config and target, at the first place that routes there."""
+    for route in routes_from(ctx.graph, node):
+        if route.status != RESOLVED:
+            continue
+        reference = route.reference
+        for target in route.targets:
+            if target.kind == "compose/service":
+                gap = _compose_health_gap(target)
+                if gap is None or not _first_report(ctx, "health", reference.config, target.id):
+                    continue
+                message = (
+                    f"{reference.written} routes traffic to {_target_name(target)}, which {gap}: nothing tells "
+                    "when it is ready, and `depends_on` cannot hold the proxy back until it is"
+                )
+                yield _hit(reference, message, (_defined_here(ctx, target),))
+            elif target.kind == "k8s/Service":
+                unready = _unready_workloads(ctx.graph, target)
+                if not unready or not _first_report(ctx, "health", reference.config, target.id):
+                    continue
+                names = ", ".join(w.facts["object"] for w in unready[:3])
+                message = (
+                    f"{reference.written} routes traffic to {_target_name(target)}, whose pods ({names}) have "
+                    "no readiness probe: they receive requests as soon as their containers start"
+                )
+                related = (
+                    _defined_here(ctx, target),
+                    *(ctx.related(w, f"{w.facts['object']} defined here") for w in unready[:2]),
+                )
+                yield _hit(reference, message, related)
+
+
+# -- a proxy service that does not wait for its backends --------------------------------------------
+
+PROXY_CONFIGS = ("nginx/config", "haproxy/config")
+
+
+def proxied_services(graph: Graph, service: Node) -> list[tuple[Node, Route]]:
+    """(backend service, first route to it) for the configs a compose service mounts."""
+    family = {p.id for p in compose_family(graph, projects.project_of(graph, service))}
+    found: dict[str, tuple[Node, Route]] = {}
+    for config in graph.outgoing(service, "mounts"):
+        if config.kind not in PROXY_CONFIGS:
+            continue
+        for route in routes_of_config(graph, config.id):
+            for target in route.targets if route.status == RESOLVED else ():
+                if target.kind == "compose/service" and target is not service and target.parent in family:
+                    found.setdefault(target.id, (target, route))
+    return list(found.values())
+
+
+def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    depends = node.facts.get("depends_on") or {}
+    for target, route in proxied_services(ctx.graph, node):
+        name = target.facts["service"]
+        condition = depends.get(name)
+        if condition == "service_healthy":
+            continue
+        has_check = (target.facts.get("healthcheck") or {}).get("has") is True
+        if condition == "service_started" and has_check:
+            continue  # compose-depends-on-not-healthy says so already
+        reference = route.reference
+        where = f"{reference.span.path}:{reference.span.line}"
+        if condition is None:
+            state, path = "does not depend on it", ("depends_on",) if "depends_on" in node.attrs else ()
+        else:
+            state = f"waits only for `{condition}`"
+            path = node.facts["depends_on_paths"][name]
+        advice = "" if has_check else f" (give '{name}' a healthcheck first)"
+        message = (
+            f"service '{node.facts['service']}' proxies to service '{name}' ({reference.written} at {where}) "
+            f"but {state}: it starts routing before '{name}' is ready; add `depends_on: {{{name}: "
+            f"{{condition: service_healthy}}}}`{advice}"
+        )
+        related = (
+            Related(reference.span, f"{reference.software} routes to '{name}' here"),
+            _defined_here(ctx, target),
+        )
+        yield Hit(message, path, related=related)
+
+
+CHECKS: dict[str, CheckFn] = {
+    "nginx-upstream-unresolved": nginx_upstream_unresolved,
+    "nginx-upstream-port-mismatch": nginx_upstream_port_mismatch,
+    "nginx-upstream-no-health-signal": nginx_upstream_no_health_signal,
+    "haproxy-upstream-unresolved": haproxy_upstream_unresolved,
+    "haproxy-upstream-port-mismatch": haproxy_upstream_port_mismatch,
+    "compose-proxy-depends-not-healthy": compose_proxy_depends_not_healthy,
+}
