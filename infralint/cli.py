@@ -65,7 +65,12 @@ def _progress_printer() -> Any:
 )
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
 @click.option("--no-config", is_flag=True, help="Read no config file.")
-@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Hide the findings listed in FILE.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Hide the findings listed in FILE (default: the config's baseline).",
+)
 @click.option("--report-stale-baseline", is_flag=True, help="List baseline entries that match no finding any more.")
 @click.option("--report-unused-ignores", is_flag=True, help="Report suppressions that hid no finding.")
 def scan(
