@@ -10,12 +10,12 @@ import sarif_om as om
 
 from infralint.findings import Finding, Severity
 from infralint.report import Report
+from infralint.reporters import rule_docs_url, rule_metas
 from infralint.rules.meta import RuleMeta
 from infralint.source import Span
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 ROOT = "SRCROOT"
-DOCS_URI = "https://github.com/infralint/infralint/blob/main/docs/rules.md"
 # GitHub ranks security alerts by this score (0-10); from the rule's severity.
 SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.5", Severity.NOTE: "3.0"}
 
@@ -47,7 +47,7 @@ def _descriptor(meta: RuleMeta) -> om.ReportingDescriptor:
         short_description=om.MultiformatMessageString(text=meta.summary),
         full_description=om.MultiformatMessageString(text=meta.rationale),
         help=om.MultiformatMessageString(text=help_text, markdown=help_text),
-        help_uri=f"{DOCS_URI}#{meta.id}",
+        help_uri=rule_docs_url(meta.id),
         default_configuration=om.ReportingConfiguration(level=meta.severity.value),
         properties=properties,
     )
@@ -58,12 +58,26 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> om.Result:
         rule_id=finding.rule_id,
         rule_index=rule_index.get(finding.rule_id, -1),
         level=finding.severity.value,
-        message=om.Message(text=finding.message),
+        message=om.Message(text=message_text(finding)),
         locations=[_location(finding.span)],
         related_locations=[_with_id(_location(r.span, r.message), index) for index, r in enumerate(finding.related, 1)]
         or None,
         partial_fingerprints={"infralintFingerprint/v1": finding.fingerprint},
     )
+
+
+def message_text(finding: Finding) -> str:
+    """The result's message; one with related places links each (`[text](id)`), which is how
+    code scanning shows related locations."""
+    if not finding.related:
+        return finding.message
+    links = ", ".join(f"[{_literal(r.message)}]({index})" for index, r in enumerate(finding.related, 1))
+    return f"{_literal(finding.message)} ({links})"
+
+
+def _literal(text: str) -> str:
+    """Text beside embedded links: brackets escaped so they are not read as links."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
 def _with_id(location: om.Location, index: int) -> om.Location:
@@ -72,17 +86,8 @@ def _with_id(location: om.Location, index: int) -> om.Location:
 
 
 def build(report: Report, category: str | None = None) -> om.SarifLog:
-    metas = sorted(report.rules, key=lambda m: m.id)
-    known = {m.id for m in metas}
     # Input findings from rules that are not enabled still need a descriptor.
-    from infralint import catalog
-
-    by_id = catalog.meta_by_id()
-    for finding in report.findings:
-        if finding.rule_id not in known and finding.rule_id in by_id:
-            metas.append(by_id[finding.rule_id])
-            known.add(finding.rule_id)
-    metas.sort(key=lambda m: m.id)
+    metas = rule_metas(report)
     rule_index = {meta.id: index for index, meta in enumerate(metas)}
     run = om.Run(
         tool=om.Tool(
