@@ -190,13 +190,34 @@ def validate(config: Config) -> None:
     """Raise ConfigError listing every problem as `file:line: key: reason`."""
     from jsonschema import Draft202012Validator
 
-    problems = []
+    problems = _key_problems(config, config.data, ())
+    if problems:  # YAML allows `123:` or `true:` as keys; the rest of the checks assume strings
+        _raise(config, problems)
     for error in Draft202012Validator(schema()).iter_errors(config.data):
         problems.extend(_describe(config, tuple(error.absolute_path), error))
     problems.extend(_option_problems(config))
     if problems:
-        problems.sort(key=lambda item: item[0])
-        raise ConfigError("\n".join(f"{shown(config.path)}:{line}: {text}" for line, text in problems))
+        _raise(config, problems)
+
+
+def _raise(config: Config, problems: list[tuple[int, str]]) -> None:
+    problems.sort(key=lambda item: item[0])
+    raise ConfigError("\n".join(f"{shown(config.path)}:{line}: {text}" for line, text in problems))
+
+
+def _key_problems(config: Config, data: Any, path: Path) -> list[tuple[int, str]]:
+    problems = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                where = config.key(path) if path else "(top level)"
+                problems.append((config.position((*path, key))[0], f"{where}: key {key!r} must be a string (quote it)"))
+            else:
+                problems.extend(_key_problems(config, value, (*path, key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            problems.extend(_key_problems(config, item, (*path, index)))
+    return problems
 
 
 def key_name(path: Path) -> str:

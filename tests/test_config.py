@@ -210,6 +210,10 @@ def test_toml_positions_cover_tables_dotted_keys_inline_tables_and_arrays() -> N
             "rules:\n  k8s-dangerous-capabilities: {capabilities: NET_ADMIN}\n",
             ".infralint.yaml:2: rules.k8s-dangerous-capabilities.capabilities: expected a list like the default",
         ),
+        (
+            "per-path-ignores:\n  123: [k8s]\n",
+            ".infralint.yaml:2: per-path-ignores: key 123 must be a string (quote it)",
+        ),
         ("select: [k8s\n", ".infralint.yaml:2: not valid YAML"),
         ("- k8s\n", ".infralint.yaml:1: the configuration must be a mapping of keys"),
         ("select: [k8s]\n---\nignore: [nginx]\n", ".infralint.yaml:3: one YAML document expected"),
