@@ -668,3 +668,20 @@ def test_config_copied_into_a_built_image_folds_into_that_service(tmp_path: Path
     # `build: .` holds every file of the project: it claims none of them.
     assert topology.node("compose/compose.yaml/service[app]").role == "service"
     assert topology.node("nginx/other/nginx.conf").role == "config"
+
+
+def test_compose_port_notations_and_replicas(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "compose.yaml",
+        "services:\n  dns:\n    image: example/dns:1\n    deploy: {replicas: 3}\n"
+        "    ports: ['8000-8002:9000-9002', '53:53/udp', '3000', '10.0.0.5:8443:443']\n",
+    )
+    topology = extract(graph_of(tmp_path), [])
+    service = "compose/compose.yaml/service[dns]"
+    assert topology.node(service).details == ["example/dns:1 \u00d73"]
+    assert edges(topology) == {
+        (PUBLIC, service, "exposes", ":53/udp, :*→3000, :8000-8002→9000-9002"),
+        (f"entry:{PROJECT}:10.0.0.5", service, "exposes", ":8443→443"),
+    }
+    assert topology.node(f"entry:{PROJECT}:10.0.0.5").details == ["10.0.0.5 only"]

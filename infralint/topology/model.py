@@ -208,7 +208,7 @@ class _Builder:
             owners.append(box_id)
         self._cache.clear()
         sources = self.boxes[box_id].sources
-        if graph_id not in sources and not graph_id.startswith(("entry:", "external:")):
+        if graph_id not in sources:
             sources.append(graph_id)
 
     def edge(self, source: str, target: str, kind: str, label: str = "") -> None:
@@ -231,10 +231,9 @@ class _Builder:
             if facts.get("fragment") or facts.get("patch"):
                 continue  # an override's partial service: drawn where its base defines it
             group = self._compose_group(service)
-            details = [str(facts.get("image") or _build_text(service.attrs.get("build")))]
+            image = str(facts.get("image") or _build_text(service.attrs.get("build")))
             replicas = facts.get("replicas")
-            if isinstance(replicas, int) and replicas != 1:
-                details.append(f"{TIMES}{replicas}")
+            details = [f"{image} {TIMES}{replicas}" if isinstance(replicas, int) and replicas != 1 else image]
             box = self.box(
                 service.id,
                 str(facts.get("name") or service.id),
@@ -247,7 +246,7 @@ class _Builder:
             self.own(service.id, box.id)
             for port in facts.get("ports") or ():
                 if isinstance(port, dict):
-                    entry = self._compose_entry(group, service, port)
+                    entry = self._compose_entry(group, port)
                     self.edge(entry, box.id, "exposes", _compose_port_label(port))
 
     def _compose_group(self, service: Node) -> str:
@@ -255,7 +254,7 @@ class _Builder:
         name = str(service.facts.get("project_name") or project_id)
         return self.group(project_id, f"compose project {name}", "compose-project")
 
-    def _compose_entry(self, group: str, service: Node, port: dict[str, Any]) -> str:
+    def _compose_entry(self, group: str, port: dict[str, Any]) -> str:
         address = "*" if port.get("all_interfaces") else str(port.get("host_ip") or "*")
         if address == "*":
             label, exposure = "all interfaces", "public"
