@@ -279,13 +279,19 @@ def running(binary: str, config: Path, folder: Path):
     )
     try:
         deadline = time.monotonic() + TIMEOUT
-        while not sock_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("redis-server did not start")
-            time.sleep(0.02)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        while True:
+            # The socket file appears when bound, a moment before the server listens on it.
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(TIMEOUT)
-            sock.connect(os.fspath(sock_path))
+            try:
+                sock.connect(os.fspath(sock_path))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                sock.close()
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.02)
+        with sock:
             yield sock
     finally:
         process.kill()
