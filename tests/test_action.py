@@ -246,10 +246,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     python = runner.step_outputs["install"]["python"]
     help_text = subprocess.run([python, "-m", "infralint", "scan", "--help"], capture_output=True, text=True).stdout
     graph = subprocess.run([python, "-m", "infralint", "graph", "--help"], capture_output=True, text=True)
+    formats = re.search(r"--format \[([^\]]*)\]", help_text)
     return {
         "action_path": action_path,
         "outputs": runner.step_outputs["install"],
-        "github_format": "github" in help_text,
+        "github_format": bool(formats) and "github" in formats.group(1).split("|"),
         "graph": graph.returncode == 0,
     }
 
