@@ -445,3 +445,51 @@ def test_redis_no_auth_password_on_the_command_line(tmp_path: Path) -> None:
         (tmp_path / "compose.yaml").read_text().replace("/r/redis.conf\n", "/r/redis.conf --requirepass x\n"),
     )
     assert _no_auth(tmp_path) == []
+
+
+ODD = """apiVersion: v1
+kind: Service
+metadata: {name: odd}
+spec: {type: LoadBalancer, selector: {app: odd}, ports: "6379", externalIPs: 3}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: odd2}
+spec: {type: [NodePort], selector: {app: odd}, ports: [7, {targetPort: [1]}, {port: x}, {port: 80, targetPort: 99999}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: odd}
+spec: {rules: [{backendRefs: [{name: [odd]}, 3, {kind: Service}]}, 4]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odd}
+spec:
+  selector: {matchLabels: {app: odd}}
+  template:
+    metadata: {labels: {app: odd}}
+    spec:
+      hostNetwork: "yes"
+      containers:
+        - name: odd
+          image: redis:7.2
+          ports: [6379, {containerPort: "http", hostPort: true}, {containerPort: 8080, hostPort: -1}]
+          resources: {limits: {memory: lots}}
+"""
+
+
+def test_odd_shapes_do_not_break_the_linker(tmp_path: Path) -> None:
+    write(tmp_path, "odd.yaml", ODD)
+    write(
+        tmp_path,
+        "compose.yaml",
+        "services:\n"
+        "  a:\n    image: redis:7.2\n    network_mode: 'service:b'\n"
+        "  b:\n    image: redis:7.2\n    network_mode: 'service:a'\n"
+        "  c:\n    image: redis:7.2\n    network_mode: 'service:'\n"
+        "  d:\n    image: redis:7.2\n    network_mode: 'container:abc123'\n    ports: [{target: 6379}]\n",
+    )
+    graph = graph_of(tmp_path)
+    assert _level(graph, "k8s/Deployment/-/odd") == "internal"
+    assert {_level(graph, f"compose/compose.yaml/service[{name}]") for name in "abcd"} == {None}

@@ -261,8 +261,11 @@ class _Exposure:
     def _service_paths(self, pod: _PodPorts, service: Node, named: dict[str, int]) -> None:
         spec = _dict(service.attrs.get("spec"))
         service_type = str(spec.get("type") or "ClusterIP")
-        public = service_type in PUBLIC_SERVICE_TYPES or bool(spec.get("externalIPs"))
+        external_ips = spec.get("externalIPs")
+        public = service_type in PUBLIC_SERVICE_TYPES or (isinstance(external_ips, list) and bool(external_ips))
         name = service.facts.get("name")
+        if service_type == "ClusterIP" and spec.get("clusterIP") == "None":
+            service_type = "headless"
         kind = (
             f"{service_type} with externalIPs" if service_type not in PUBLIC_SERVICE_TYPES and public else service_type
         )
