@@ -156,6 +156,14 @@ def test_github_commands_read_back_as_the_runner_reads_them() -> None:
     assert props == {"file": "deploy/svc.yaml", "title": "k8s-nodeport-service"}  # no line: file only
 
 
+def test_github_says_when_annotations_will_be_cut() -> None:
+    many = [Finding("k8s-image-latest-tag", Severity.WARNING, f"m{i}", Span("a.yaml", i, 1)) for i in range(1, 12)]
+    lines = github.render(small_report(many)).splitlines()
+    assert len(lines) == 13
+    assert lines[-1] == "infralint: GitHub shows 10 annotations of each kind per step; every finding is in this log."
+    assert "GitHub shows" not in github.render(small_report(many[:10]))
+
+
 def test_github_a_multiline_span_has_no_columns() -> None:
     finding = Finding("k8s-image-latest-tag", Severity.WARNING, "m", Span("a.yaml", 3, 5, end_line=6, end_col=2))
     parsed = parse_workflow_command(github.command(finding))

@@ -14,6 +14,8 @@ from infralint.report import Report
 from infralint.reporters.text import location, summary
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+# GitHub shows this many annotations of each kind for a step and drops the rest from the view.
+SHOWN_PER_KIND = 10
 
 
 def escape_data(text: str) -> str:
@@ -58,6 +60,10 @@ def command(finding: Finding) -> str:
 
 def render(report: Report, **_: Any) -> str:
     lines = [command(finding) for finding in report.findings]
-    # A plain log line (not a command): the counts, without the run time, so output is reproducible.
+    # Plain log lines (not commands): the counts, without the run time, so output is reproducible.
     lines.append("infralint: " + summary(report, timing=False))
+    if any(count > SHOWN_PER_KIND for count in report.count_by_severity().values()):
+        lines.append(
+            f"infralint: GitHub shows {SHOWN_PER_KIND} annotations of each kind per step; every finding is in this log."
+        )
     return "\n".join(lines) + "\n"
