@@ -187,6 +187,20 @@ def test_nginx_upstream_block_names_are_not_hosts(tmp_path: Path) -> None:
     assert found["app-1"][0] == UNRESOLVED
 
 
+def test_an_upstream_server_named_like_its_block_is_a_host(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", COMPOSE)
+    write(
+        tmp_path,
+        "nginx/nginx.conf",
+        "events {}\nhttp {\n  upstream api { server api:8001; }\n"
+        "  server { listen 80; location / { proxy_pass http://api; } }\n}\n",
+    )
+    graph = graph_of(tmp_path)
+    found = outcomes(graph)
+    assert found == {"api": (RESOLVED, [API])}  # the server line; proxy_pass names the block
+    assert ("nginx/nginx/nginx.conf/upstream[api]", API) in edges(graph, "routes_to")
+
+
 K8S = """apiVersion: v1
 kind: ConfigMap
 metadata: {name: proxy, namespace: shop}
@@ -234,6 +248,17 @@ def test_kubernetes_service_dns_forms_and_namespaces(tmp_path: Path) -> None:
     assert found["gone.backend.svc.cluster.local"] == (UNRESOLVED, [])
     assert found["x.finance.svc.cluster.local"][0] == UNJUDGED  # no Services of that namespace
     assert found["www.example.org"][0] == UNJUDGED
+
+
+def test_built_in_services_are_not_judged(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "app.yaml",
+        K8S.replace("http://www.example.org", "https://kubernetes.default.svc").replace(
+            "namespace: backend", "namespace: default"
+        ),
+    )
+    assert outcomes(graph_of(tmp_path))["kubernetes.default.svc"][0] == UNJUDGED
 
 
 def test_the_pod_namespace_wins_and_unnamespaced_services_count_only_nearby(tmp_path: Path) -> None:
@@ -286,7 +311,8 @@ spec:
 
 def test_left_alone() -> None:
     assert left_alone("localhost") and left_alone("10.1.2.3") and left_alone("[::1]") and left_alone("::")
-    assert left_alone("api") is None and left_alone("api.example.com") is None
+    assert left_alone("<pg-node1-ip>") and left_alone("{{ backend }}") and left_alone("%BACKEND%")
+    assert left_alone("api") is None and left_alone("api.example.com") is None and left_alone("a") is None
 
 
 def test_haproxy_servers(tmp_path: Path) -> None:

@@ -100,9 +100,12 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def _routed_from(ctx: RuleContext, node: Node) -> list[upstreams.Route]:
-    """Proxy directives (nginx, HAProxy) the graph resolved to this service, one per place."""
+    """Proxy directives (nginx, HAProxy) the graph resolved to this service, one per place; an
+    HAProxy server with `check` is left out (the proxy watches its readiness itself)."""
     found: dict[tuple[str, int | None], upstreams.Route] = {}
     for route in upstreams.routes_to(ctx.graph, node):
+        if route.reference.checked:
+            continue
         span = route.reference.span
         found.setdefault((span.path, span.line), route)
     return [found[key] for key in sorted(found, key=lambda k: (k[0], k[1] or 0))]

@@ -205,6 +205,13 @@ def _compose_health_gap(service: Node) -> str | None:
         return None
     if health.get("disabled"):
         return "has its healthcheck disabled"
+    if health.get("has") is None:
+        source = (
+            "its Dockerfile is not in the scan"
+            if service.facts.get("build")
+            else "its image is not known to declare one"
+        )
+        return f"has no healthcheck (none in the compose file, and {source})"
     return "has no healthcheck"
 
 
@@ -257,23 +264,23 @@ def nginx_upstream_no_health_signal(node: Node, ctx: RuleContext) -> Iterator[Hi
 PROXY_CONFIGS = ("nginx/config", "haproxy/config")
 
 
-def proxied_services(graph: Graph, service: Node) -> list[tuple[Node, Route]]:
-    """(backend service, first route to it) for the configs a compose service mounts."""
+def proxied_services(graph: Graph, service: Node) -> list[tuple[Node, list[Route]]]:
+    """(backend service, the routes to it) for the configs a compose service mounts."""
     family = {p.id for p in compose_family(graph, projects.project_of(graph, service))}
-    found: dict[str, tuple[Node, Route]] = {}
+    found: dict[str, tuple[Node, list[Route]]] = {}
     for config in graph.outgoing(service, "mounts"):
         if config.kind not in PROXY_CONFIGS:
             continue
         for route in routes_of_config(graph, config.id):
             for target in route.targets if route.status == RESOLVED else ():
                 if target.kind == "compose/service" and target is not service and target.parent in family:
-                    found.setdefault(target.id, (target, route))
+                    found.setdefault(target.id, (target, []))[1].append(route)
     return list(found.values())
 
 
 def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     depends = node.facts.get("depends_on") or {}
-    for target, route in proxied_services(ctx.graph, node):
+    for target, routes in proxied_services(ctx.graph, node):
         name = target.facts["service"]
         condition = depends.get(name)
         if condition == "service_healthy":
@@ -281,18 +288,20 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
         has_check = (target.facts.get("healthcheck") or {}).get("has") is True
         if condition == "service_started" and has_check:
             continue  # compose-depends-on-not-healthy says so already
-        reference = route.reference
+        if condition is not None and all(route.reference.checked for route in routes):
+            continue  # HAProxy health-checks it and holds traffic until it answers
+        reference = routes[0].reference
         where = f"{reference.span.path}:{reference.span.line}"
         if condition is None:
-            state, path = "does not depend on it", ("depends_on",) if "depends_on" in node.attrs else ()
+            path = ("depends_on",) if "depends_on" in node.attrs else ()
+            state = f"does not depend on it: compose may start the proxy before '{name}' even resolves"
         else:
-            state = f"waits only for `{condition}`"
             path = node.facts["depends_on_paths"][name]
+            state = f"waits only for `{condition}`: it routes requests to '{name}' before it is ready"
         advice = "" if has_check else f" (give '{name}' a healthcheck first)"
         message = (
             f"service '{node.facts['service']}' proxies to service '{name}' ({reference.written} at {where}) "
-            f"but {state}: it starts routing before '{name}' is ready; add `depends_on: {{{name}: "
-            f"{{condition: service_healthy}}}}`{advice}"
+            f"but {state}; add `depends_on: {{{name}: {{condition: service_healthy}}}}`{advice}"
         )
         related = (
             Related(reference.span, f"{reference.software} routes to '{name}' here"),

@@ -41,6 +41,7 @@ ROUTES = "upstreams/routes"  # graph.indexes key: Routes
 RESOLVED, UNRESOLVED, UNJUDGED = "resolved", "unresolved", "unjudged"
 NGINX_PASS = ("proxy_pass", "grpc_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "memcached_pass")
 _WRITTEN_PORT = re.compile(r":(\d+)$")
+_HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 
 
 # -- references: what a config says it sends traffic to ----------------------------------------
@@ -60,6 +61,7 @@ class Reference:
     span: Span  # the directive (nginx) or the address (HAProxy)
     at: tuple[Any, ...]  # attribute path of the directive in the source node
     path: tuple[Any, ...] | None = None  # attribute path of the address (HAProxy), for Hit(path=)
+    checked: bool = False  # the proxy health-checks this server itself (HAProxy `check`)
 
     @property
     def software(self) -> str:
@@ -161,6 +163,7 @@ def _haproxy_references(node: Node) -> Iterator[Reference]:
             node.spans.span(path),
             ("servers", index),
             path,
+            checked=bool(server.get("check")),
         )
 
 
@@ -444,6 +447,8 @@ def left_alone(host: str) -> str | None:
     try:
         ipaddress.ip_address(bare)
     except ValueError:
+        if not _HOST_NAME.fullmatch(bare):
+            return "not a host name (a template placeholder?)"
         return None
     return "an IP address"
 
@@ -599,8 +604,8 @@ def link(graph: Graph) -> None:
         config = graph.nodes.get(reference.config)
         if config is None:
             continue
-        if reference.software == "nginx" and upstream_names.known(config, reference.host):
-            continue  # an `upstream` block: nginx_links joins it
+        if reference.directive in NGINX_PASS and upstream_names.known(config, reference.host):
+            continue  # an `upstream` block: nginx_links joins it (a `server` line always names a host)
         if reference.config not in cache:
             cache[reference.config] = contexts(graph, config)
         found = cache[reference.config]
