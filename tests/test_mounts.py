@@ -119,3 +119,23 @@ def test_depends_on_edges(tmp_path: Path) -> None:
         "compose/compose.yaml/service[db]",
         {"condition": "service_healthy"},
     )
+
+
+def test_redis_image_entrypoint_adds_redis_server_to_flag_only_arguments(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "compose.yaml",
+        "services:\n  a:\n    image: redis:7.2\n    command: ['--maxmemory', '1gb']\n"
+        "  b:\n    image: docker.io/library/redis:7.2-alpine\n  c:\n    image: myorg/cache:1\n    command: ['--maxmemory', '1gb']\n",
+    )
+    write(
+        tmp_path,
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: r}\nspec:\n  containers:\n"
+        "    - name: redis\n      image: redis:7.2\n      args: ['--maxmemory', '2gb']\n",
+    )
+    graph = graph_of(tmp_path)
+    assert server_flags(graph.nodes["compose/compose.yaml/service[a]"]) == {"maxmemory": "1gb"}
+    assert server_flags(graph.nodes["compose/compose.yaml/service[b]"]) == {}
+    assert server_flags(graph.nodes["compose/compose.yaml/service[c]"]) is None
+    assert server_flags(graph.nodes["k8s/Pod/-/r/container/redis"]) == {"maxmemory": "2gb"}

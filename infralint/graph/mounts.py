@@ -127,6 +127,15 @@ def command_line(node: Node) -> list[str]:
     return parts
 
 
+def _runs_image(node: Node, name: str) -> bool:
+    """Whether the node's image is NAME (any registry, tag or digest): `redis`, `docker.io/library/redis:7`."""
+    image = node.attrs.get("image")
+    if not isinstance(image, str):
+        return False
+    repository = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+    return repository == name
+
+
 def _split(value: Any) -> list[str]:
     if isinstance(value, str):
         try:
@@ -146,6 +155,9 @@ def server_flags(node: Node, program: str = "redis-server") -> dict[str, str] | 
     words = command_line(node)
     if len(words) >= 3 and posixpath.basename(words[0]) in ("sh", "bash", "ash") and words[1] == "-c":
         words = _split(words[2])
+    if program == "redis-server" and _runs_image(node, "redis") and (not words or words[0].startswith("-")):
+        # The redis image's entrypoint runs redis-server with flag-only arguments (or none).
+        words = ["redis-server", *words]
     if not any(posixpath.basename(word) == program for word in words):
         return None
     start = next(i for i, word in enumerate(words) if posixpath.basename(word) == program)
