@@ -163,11 +163,8 @@ def _pyproject(path: str, text: str) -> Config:
 def _toml(path: str, text: str) -> dict[str, Any]:
     try:
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ModuleNotFoundError:
-            raise ConfigError(f"{shown(path)}: reading pyproject.toml on Python 3.10 needs the tomli package") from None
+    except ModuleNotFoundError:  # Python 3.10: the tomli dependency
+        import tomli as tomllib  # type: ignore[no-redef]
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
