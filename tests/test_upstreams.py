@@ -337,3 +337,33 @@ def test_haproxy_servers(tmp_path: Path) -> None:
     ports = {r.reference.host: r.reference.port for r in routes_from(graph, backend)}
     assert ports["web"] is None  # no port: HAProxy uses the client's
     assert routes_from(graph, backend)[0].reference.span.col == 13  # the address, not the keyword
+
+
+def test_a_mounted_snippet_read_inside_an_unmounted_config_keeps_its_runner(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "compose.yaml",
+        """services:
+  proxy:
+    image: nginx
+    volumes: ["./conf.d:/etc/nginx/conf.d:ro"]
+    networks: [edge]
+  api: {image: a, networks: [edge]}
+networks:
+  edge: {external: true}
+""",
+    )
+    write(tmp_path, "nginx.conf", "events {}\nhttp {\n  include conf.d/*.conf;\n}\n")  # the image's, kept for reference
+    write(
+        tmp_path,
+        "conf.d/site.conf",
+        "server {\n  listen 80;\n  location / { proxy_pass http://api; }\n"
+        "  location /b/ { proxy_pass http://blog; }\n}\n",
+    )
+    graph = graph_of(tmp_path)
+    found = outcomes(graph)
+    assert found["api"][0] == RESOLVED
+    assert found["blog"][0] == UNJUDGED  # the runner's external network, though nginx.conf runs nowhere
+    from infralint.graph.upstreams import routes_of_config
+
+    assert {r.reference.host for r in routes_of_config(graph, "nginx/conf.d/site.conf")} == {"api", "blog"}

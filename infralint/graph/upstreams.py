@@ -606,13 +606,17 @@ def link(graph: Graph) -> None:
             continue
         if reference.directive in NGINX_PASS and upstream_names.known(config, reference.host):
             continue  # an `upstream` block: nginx_links joins it (a `server` line always names a host)
-        if reference.config not in cache:
-            cache[reference.config] = contexts(graph, config)
-        found = cache[reference.config]
+        home = _file_config(graph, reference)
+        runs = config if config.facts.get("runs_in") or home is None else home
+        if runs.id not in cache:
+            cache[runs.id] = contexts(graph, runs)
+        found = cache[runs.id]
         outcome = _judge(graph, found, reference.host)
         route = Route(reference, outcome.status, outcome.targets, found, outcome.why)
         index.by_source[reference.source.id].append(route)
         index.by_config[reference.config].append(route)
+        if home is not None and home is not config:
+            index.by_config[home.id].append(route)
         for target in outcome.targets:
             index.by_target[target.id].append(route)
             graph.link(
@@ -624,6 +628,15 @@ def link(graph: Graph) -> None:
                 resolved_port=port_accepted(target, reference.port),
                 at=reference.at,
             )
+
+
+def _file_config(graph: Graph, reference: Reference) -> Node | None:
+    """The stand-alone reading of the file a directive is written in, when it is an included
+    file: a container may mount that file (conf.d/site.conf) rather than the config including it."""
+    if reference.software != "nginx":
+        return None
+    home = graph.nodes.get(f"nginx/{reference.span.path}")
+    return home if home is not None and home.id != reference.config and home.kind == "nginx/config" else None
 
 
 class _UpstreamNames:
