@@ -46,6 +46,12 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
     metas = settings.with_severities(enabled_rules(catalog.all_metas(), settings.select, settings.ignore))
     enabled_ids = {meta.id for meta in metas}
     root = discover.scan_root(list(paths) or ["."])
+    report_only = options.report_only
+    if report_only is not None:  # pre-commit mode: the config's `exclude` holds for the given files too
+        from infralint.context import not_excluded
+
+        report_only = not_excluded(report_only, settings.excluded(root))
+        paths = not_excluded(paths, settings.excluded(root)) if report_only else paths  # all excluded: report none
     input_findings: list[Finding] = []
     nodes = []
     comments = {}
@@ -103,10 +109,10 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         findings += suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
         findings += settings.unused_path_ignore_findings(root, enabled_ids)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
-    if options.report_only is not None:
+    if report_only is not None:
         from infralint.context import touching
 
-        findings = touching(findings, options.report_only, root)
+        findings = touching(findings, report_only, root)
     outcome = None
     if accepted is not None:
         scopes = options.report_only if options.report_only is not None else list(paths) or ["."]

@@ -16,14 +16,15 @@ The context of a changed file, inside its repository (the nearest folder above i
   followed through the kustomizations it reaches;
 - for a changed compose file, the bind-mounted files and folders inside the repository.
 
-Files that .gitignore excludes are not context. Nothing else is searched, so a run costs a
+Files that .gitignore excludes are not context, and the configuration's `exclude` holds for the
+changed files and their context alike (``not_excluded``). Nothing else is searched, so a run costs a
 few folder listings more than a scan of the changed files alone.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from infralint import discover
@@ -62,6 +63,17 @@ def touching(findings: Iterable[Finding], paths: Iterable[str], root: str) -> li
         return list(findings)
     folders = tuple(w + "/" for w in wanted if os.path.isdir(os.path.join(root, w)))
     return [f for f in findings if f.span.path in wanted or (folders and f.span.path.startswith(folders))]
+
+
+def not_excluded(paths: Sequence[str], exclude: Callable[[str, bool], bool] | None) -> list[str]:
+    """PATHS less those the configuration's `exclude` names.
+
+    A normal scan reads a file named on the command line even when excluded; pre-commit names every
+    changed file, so in this mode the exclude holds for them (and for their context) too.
+    """
+    if exclude is None:
+        return list(paths)
+    return [path for path in paths if not exclude(os.path.abspath(path), os.path.isdir(path))]
 
 
 def _relative(path: str, root: str) -> str:

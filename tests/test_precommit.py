@@ -7,6 +7,7 @@ under test, uncommitted or in a fresh clone alike.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -251,6 +252,28 @@ def test_report_only_keeps_findings_located_in_the_changed_files(tmp_path: Path,
     # ... and a commit of the Service alone is not blocked by the Ingress pointing at it.
     on_service = scan(expand(["k8s/service.yaml"]), ScanOptions(report_only=["k8s/service.yaml"]))
     assert on_service.findings == []
+
+
+def test_config_exclude_holds_for_changed_files(tmp_path: Path, in_dir) -> None:
+    """A plain scan reads a file named on the command line even when excluded; pre-commit names
+    every changed file, so there the configuration's `exclude` must hold."""
+    from click.testing import CliRunner
+
+    from infralint.cli import main
+
+    latest = DEPLOYMENT.replace("api:1.4.2", "api:latest")
+    write(tmp_path, {".infralint.yaml": "exclude:\n  - vendor/\n", "vendor/web.yaml": latest, "app/web.yaml": latest})
+    (tmp_path / ".git").mkdir()
+    in_dir(tmp_path)
+
+    def reported(*args: str) -> set[str]:
+        result = CliRunner().invoke(main, ["scan", "--no-color", "--format", "json", *args])
+        assert result.exit_code in (0, 1), result.output
+        return {finding["location"]["path"] for finding in json.loads(result.output)["findings"]}
+
+    assert reported("--with-context", "vendor/web.yaml", "app/web.yaml") == {"app/web.yaml"}
+    assert reported("--with-context", "vendor/web.yaml") == set()
+    assert reported("vendor/web.yaml") == {"vendor/web.yaml"}  # named on a plain command line: scanned
 
 
 # --- the real pre-commit ---------------------------------------------------------------------
