@@ -361,6 +361,19 @@ def test_fail_on_never_passes(tmp_path: Path, installed: dict[str, Any]) -> None
     assert "Result: **passed** (`fail-on: never`)." in runner.summary.read_text(encoding="utf-8")
 
 
+def test_config_input_reaches_the_scans(tmp_path: Path, installed: dict[str, Any]) -> None:
+    """A config file outside the scanned folders: its ignore and fail-on decide the run."""
+    config = tmp_path / "infralint-ci.yaml"
+    config.write_text('ignore: ["k8s"]\nfail-on: never\n', encoding="utf-8")
+    inputs = {"paths": FIXTURE_PATHS, "config": str(config), "format": "text"}
+    runner = run_action(tmp_path, installed, PROJECT, inputs)
+    sarif = json.loads((runner.workspace / "infralint.sarif").read_text(encoding="utf-8"))
+    rules = {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    assert rules and not any(rule.startswith("k8s-") for rule in rules)
+    assert runner.exit_code == 0, runner.log()  # findings, but the config's fail-on is never
+    assert "Result: **passed** under `fail-on` (the configuration's, else `warning`)." in runner.summary.read_text()
+
+
 def test_clean_project_passes_with_an_empty_result_list(tmp_path: Path, installed: dict[str, Any]) -> None:
     runner = run_action(tmp_path, installed, CLEAN, {"sarif-file": "reports/out.sarif", "format": "text"})
     assert runner.exit_code == 0, runner.log()
@@ -458,6 +471,7 @@ def test_step_inputs_are_split_like_a_shell_but_never_run() -> None:
         *common,
     ]
     assert verdict[-4:] == common and "--fail-on" not in verdict  # the config's fail-on, else warning
+    assert github_action.graph_command(inputs)[-2:] == ["--config", "c.yaml"]
     _, verdict = github_action.scan_commands(github_action.Inputs.from_env({"INFRALINT_FAIL_ON": "error"}))
     assert verdict[-2:] == ["--fail-on", "error"]
     with pytest.raises(github_action.InputError, match="INFRALINT_PATHS"):

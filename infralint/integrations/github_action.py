@@ -104,7 +104,9 @@ def scan_commands(inputs: Inputs) -> tuple[list[str], list[str]]:
 
 
 def graph_command(inputs: Inputs) -> list[str]:
-    return infralint("graph", *inputs.paths, "--format", "mermaid")
+    """The diagram counts findings per box: the same config as the scans (`args` are scan options)."""
+    config = ["--config", inputs.config] if inputs.config else []
+    return infralint("graph", *inputs.paths, "--format", "mermaid", *config)
 
 
 def topology(inputs: Inputs) -> tuple[str | None, str | None]:
@@ -122,6 +124,8 @@ def verdict_line(code: int, fail_on: str) -> str:
         return f"Result: **error**: infralint exited with {code} (see the log)."
     if fail_on == "never":
         return "Result: **passed** (`fail-on: never`)."
+    if code == 0 and not fail_on:
+        return f"Result: **passed** under {threshold}."
     if code == 0:
         return f"Result: **passed**: no finding at or above {threshold}."
     return f"Result: **failed**: findings at or above {threshold}."
