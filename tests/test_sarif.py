@@ -35,7 +35,7 @@ def test_run_rules_and_results(project: Path) -> None:
     log = _sarif(project)
     assert log["version"] == "2.1.0"
     [run] = log["runs"]
-    assert run["automationDetails"] == {"id": "k8s/prod"}
+    assert run["automationDetails"] == {"id": "k8s/prod/"}  # the whole category, no run id
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
     rule = rules["k8s-image-latest-tag"]
     assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"] and rule["help"]["text"]

@@ -103,7 +103,7 @@ def build(report: Report, category: str | None = None) -> om.SarifLog:
         results=[_result(finding, rule_index) for finding in report.findings],
         properties=_baseline_properties(report),
         column_kind="unicodeCodePoints",
-        automation_details=om.RunAutomationDetails(id=category) if category else None,
+        automation_details=om.RunAutomationDetails(id=automation_id(category)) if category else None,
     )
     return om.SarifLog(version="2.1.0", schema_uri=SCHEMA, runs=[run])
 
@@ -114,6 +114,12 @@ def _baseline_properties(report: Report) -> dict[str, Any] | None:
     if report.baseline is None:
         return None
     return {"infralint/baseline": {"hidden": report.baseline.hidden, "stale": len(report.baseline.stale)}}
+
+
+def automation_id(category: str) -> str:
+    """GitHub reads `automationDetails.id` as `<category>/<run id>`: a trailing slash makes the
+    whole value the category, so two categories never replace each other's alerts."""
+    return category if category.endswith("/") else category + "/"
 
 
 def _root_uri(root: str) -> str:
