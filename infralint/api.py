@@ -30,6 +30,8 @@ class ScanOptions:
     baseline: str | None = None
     report_unused_ignores: bool = False
     report_stale_baseline: bool = False
+    # Seconds one file's parse may take before it is reported "took too long" (None/0: no limit).
+    file_timeout: float | None = 10.0
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
@@ -81,7 +83,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         if parse is None:
             continue
         files_by_kind[source.kind] += 1
-        result = _parse_safely(parse, source)
+        result = _parse_safely(parse, source, options.file_timeout)
         nodes.extend(result.nodes)
         input_findings.extend(result.findings)
         comments[source.path] = suppress.parse_comments(source.path, source.text)
@@ -133,12 +135,19 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
     )
 
 
-def _parse_safely(parse: Callable[[SourceFile], Any], source: SourceFile) -> Any:
+def _parse_safely(parse: Callable[[SourceFile], Any], source: SourceFile, seconds: float | None = None) -> Any:
     """A parser bug on one file becomes a finding on that file; the scan goes on."""
+    from infralint.deadline import DeadlineExceeded, deadline
     from infralint.parsers.result import ParseResult, input_finding
 
     try:
-        return parse(source)
+        with deadline(seconds):
+            return parse(source)
+    except DeadlineExceeded:
+        result = ParseResult()
+        message = f"took too long to parse (over {seconds:g} s): skipped"
+        result.findings.append(input_finding("infralint-parse-error", message, Span(source.path)))
+        return result
     except RecursionError:
         result = ParseResult()
         result.findings.append(input_finding("infralint-parse-error", "nesting too deep to parse", Span(source.path)))

@@ -58,6 +58,17 @@ def _progress_printer() -> Any:
 @click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
 @click.option("--debug", is_flag=True, help="Include tracebacks of internal rule errors.")
 @click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 when a rule or parser failed internally (infralint-rule-error), whatever --fail-on says.",
+)
+@click.option(
+    "--file-timeout",
+    type=float,
+    default=None,
+    help="Seconds one file may take to parse before it is reported and skipped (default 10; 0: no limit).",
+)
+@click.option(
     "--with-context",
     is_flag=True,
     help="Report only on PATHS, judged with their project context (their folder, compose and k8s files "
@@ -84,6 +95,8 @@ def scan(
     sarif_category: str | None,
     max_file_size: int | None,
     debug: bool,
+    strict: bool,
+    file_timeout: float | None,
     with_context: bool,
     config_file: str | None,
     no_config: bool,
@@ -103,6 +116,8 @@ def scan(
     options.report_stale_baseline, options.report_unused_ignores = report_stale_baseline, report_unused_ignores
     if max_file_size is not None:
         options.max_bytes = max_file_size
+    if file_timeout is not None:
+        options.file_timeout = file_timeout
     try:
         targets = list(paths) or ["."]
         if with_context:
@@ -126,6 +141,8 @@ def scan(
             click.echo(summary(report), err=True)
     else:
         click.echo(text, nl=False)
+    if strict and any(f.rule_id == "infralint-rule-error" for f in report.findings):
+        sys.exit(EXIT_USAGE)  # the scan itself is in doubt: not the same as "findings"
     sys.exit(exit_code(report, fail_on or (options.config and options.config.get("fail-on")) or "warning"))
 
 

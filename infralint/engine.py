@@ -36,7 +36,9 @@ def to_finding(rule: Rule, node: Node, hit: Hit) -> Finding:
 
 
 def _rule_error(rule: Rule, node: Node, error: Exception, debug: bool) -> Finding:
-    message = f"rule {rule.id} failed on {node.id}: {type(error).__name__}: {error}"
+    readable = node.facts.get("object")  # "Deployment/web": what a user looks for in the file
+    where = f"{readable} ({node.id})" if readable else node.id
+    message = f"rule {rule.id} failed on {where}: {type(error).__name__}: {error}"
     if debug:
         message += "\n" + traceback.format_exc()
     return Finding("infralint-rule-error", Severity.ERROR, message, node.span, node.id, locator=rule.id)
