@@ -48,6 +48,9 @@ def yaml_error_finding(source: SourceFile, error: YamlInputError) -> Finding:
     line, col = error.line, error.col
     if line is None and error.offset is not None:
         line, col = source.line_col(min(error.offset, len(source.text)))
+    if line is not None and line > source.text.count("\n") + 1:
+        # libyaml ends a stream without a final newline on the line after it
+        line, col = source.line_col(len(source.text))
     return input_finding("infralint-parse-error", f"not valid YAML: {error.message}", source.span(line, col))
 
 

@@ -1,0 +1,60 @@
+"""Every input the fuzzer (fuzz/) found a bug with, fed through its target again.
+
+tests/data/fuzz-regressions/<target>/<name>: the raw bytes atheris saved; <target> is a parser
+(k8s, compose, nginx, haproxy, redis) or `scan`, whose first byte picks the file name as in
+fuzz/targets.py. The invariants are the fuzzer's: no exception escapes, every finding and node
+points at a line inside the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scanning import scan_tree
+
+from infralint import discover
+from infralint.parsers.registry import parser_for
+from infralint.source import SourceFile
+
+CASES = Path(__file__).resolve().parent / "data" / "fuzz-regressions"
+NAMES = {"k8s": "fuzz.yaml", "compose": "compose.yaml", "nginx": "nginx.conf", "haproxy": "haproxy.cfg"}
+NAMES["redis"] = "redis.conf"
+SCAN_NAMES = ("fuzz.yaml", "compose.yaml", "nginx.conf", "haproxy.cfg", "redis.conf", "app.conf")
+
+
+def _cases() -> list[Path]:
+    return sorted(path for path in CASES.glob("*/*") if path.is_file())
+
+
+def _assert_inside(text: str, name: str, spans: list) -> None:  # type: ignore[type-arg]
+    lines = text.count("\n") + 1
+    for span in spans:
+        if span.path == name and span.line is not None:
+            assert 1 <= span.line <= lines, f"{span} outside 1..{lines}"
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_fuzz_regression(case: Path, tmp_path: Path) -> None:
+    target, data = case.parent.name, case.read_bytes()
+    if target == "scan":
+        name = SCAN_NAMES[data[0] % len(SCAN_NAMES)]
+        (tmp_path / name).write_bytes(data[1:])
+        report = scan_tree(tmp_path)
+        assert not [f for f in report.findings if f.rule_id == "infralint-rule-error"]
+        text = discover.decode(data[1:])[0]
+        if text is not None:
+            _assert_inside(text, name, [f.span for f in report.findings])
+        return
+    text = discover.decode(data)[0]
+    if text is None:
+        return
+    name = NAMES[target]
+    parse = parser_for(target)
+    assert parse is not None
+    result = parse(SourceFile(name, str(tmp_path / name), text, target, root=str(tmp_path)))
+    _assert_inside(text, name, [f.span for f in result.findings] + [n.span for n in result.nodes])
+
+
+def test_there_are_regression_cases() -> None:
+    assert _cases(), "tests/data/fuzz-regressions/ should hold the fuzzer's past finds"
