@@ -5,8 +5,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property-based tests: a fixed, derandomized budget so CI runs the same examples every time
+# (HYPOTHESIS_PROFILE=dev explores new ones, with more examples, on a developer machine).
+settings.register_profile("ci", max_examples=500, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("dev", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 FIXTURES = REPO / "fixtures"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
