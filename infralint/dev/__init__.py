@@ -1,0 +1,1 @@
+"""Tools for developing infralint itself (not used by scans)."""
