@@ -124,13 +124,24 @@ def k8s_object(draw: st.DrawFn) -> dict[str, Any]:
         obj["spec"] = {"selector": draw(LABELS), "ports": [{"port": draw(ODD), "targetPort": draw(ODD)}]}
     elif kind == "ConfigMap":
         obj["data"] = draw(st.dictionaries(NAME, st.text(max_size=20), max_size=2))
+        if draw(st.booleans()):  # a server config embedded in the ConfigMap, parsed with positions in this file
+            key, text = draw(st.deferred(lambda: EMBEDDED))
+            obj["data"][key] = text
     else:
         obj["spec"] = draw(st.dictionaries(NAME, ODD, max_size=2))
     return obj
 
 
+class _BlockDumper(yaml.SafeDumper):
+    """Multi-line strings as `|` blocks where YAML allows it (quoted otherwise), as ConfigMaps are written."""
+
+
+_BlockDumper.add_representer(
+    str,
+    lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None),
+)
 K8S_TEXT = st.lists(k8s_object(), min_size=1, max_size=3).map(
-    lambda objects: yaml.safe_dump_all(objects, sort_keys=False)
+    lambda objects: yaml.dump_all(objects, Dumper=_BlockDumper, sort_keys=False)
 )
 
 SERVICE = st.fixed_dictionaries(
@@ -234,6 +245,15 @@ REDIS_LINES = st.sampled_from(
 )  # fmt: skip
 REDIS_TEXT = st.lists(REDIS_LINES, min_size=1, max_size=10).map(lambda lines: "\n".join(lines) + "\n")
 
+EMBEDDED = st.tuples(
+    st.sampled_from(["nginx.conf", "haproxy.cfg", "redis.conf"]),
+    st.one_of(
+        NGINX_TEXT,
+        HAPROXY_TEXT,
+        REDIS_TEXT,
+        mutated(st.one_of(NGINX_TEXT, REDIS_TEXT)).map(lambda data: data.decode("utf-8", "replace")),
+    ),
+)
 FORMATS: dict[str, tuple[str, st.SearchStrategy[str]]] = {
     "k8s": ("app.yaml", K8S_TEXT),
     "compose": ("compose.yaml", COMPOSE_TEXT),
