@@ -83,7 +83,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
         if parse is None:
             continue
         files_by_kind[source.kind] += 1
-        result = _parse_safely(parse, source, options.file_timeout)
+        result = _parse_safely(parse, source, options.file_timeout, options.debug)
         nodes.extend(result.nodes)
         input_findings.extend(result.findings)
         comments[source.path] = suppress.parse_comments(source.path, source.text)
@@ -135,7 +135,9 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
     )
 
 
-def _parse_safely(parse: Callable[[SourceFile], Any], source: SourceFile, seconds: float | None = None) -> Any:
+def _parse_safely(
+    parse: Callable[[SourceFile], Any], source: SourceFile, seconds: float | None = None, debug: bool = False
+) -> Any:
     """A parser bug on one file becomes a finding on that file; the scan goes on."""
     from infralint.deadline import DeadlineExceeded, deadline
     from infralint.parsers.result import ParseResult, input_finding
@@ -155,6 +157,10 @@ def _parse_safely(parse: Callable[[SourceFile], Any], source: SourceFile, second
     except Exception as error:
         result = ParseResult()
         message = f"internal error while parsing: {type(error).__name__}: {error}"
+        if debug:
+            import traceback
+
+            message += "\n" + traceback.format_exc()
         result.findings.append(input_finding("infralint-rule-error", message, Span(source.path)))
         return result
 

@@ -172,3 +172,21 @@ def test_no_limit_when_zero_or_none() -> None:
     for seconds in (0, None, -1):
         with deadline(seconds):
             time.sleep(0.05)
+
+
+def test_a_parser_crash_is_an_internal_error_on_that_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import infralint.parsers.redis as redis_parser
+
+    def parse(source):  # type: ignore[no-untyped-def]
+        raise KeyError("injected parser failure")
+
+    monkeypatch.setattr(redis_parser, "parse", parse)
+    write(tmp_path, "redis.conf", "port 6379\n")
+    write(tmp_path, "pod.yaml", POD.replace("nginx:1.27", "nginx:latest"))
+    report = scan_tree(tmp_path)
+    [error] = [f for f in report.findings if f.rule_id == "infralint-rule-error"]
+    assert error.span.path == "redis.conf" and "KeyError" in error.message and "Traceback" not in error.message
+    assert ("pod.yaml", 8, BROKEN_RULE) in found(report)
+    [error] = [f for f in scan_tree(tmp_path, debug=True).findings if f.rule_id == "infralint-rule-error"]
+    assert "Traceback (most recent call last)" in error.message
+    assert _cli("scan", ".", "--strict", cwd=tmp_path)[0] == 2
