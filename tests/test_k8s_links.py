@@ -14,6 +14,7 @@ from infralint.graph.k8s_links import (
     looks_like_patch,
     made_by_operator,
     nearest,
+    nearest_named,
     pod_label_sets,
     replica_floor,
     same_namespace,
@@ -158,6 +159,65 @@ def test_controller_labels_count_for_selectors() -> None:
     assert not list(selected_workloads(graph, None, {"statefulset.kubernetes.io/pod-name": "db-2"}, plain=True))
     found = [n.id for n in selected_workloads(graph, None, {"matchLabels": {"job-name": "migrate"}})]
     assert found == ["k8s/Job/-/migrate"]
+
+
+def test_pod_name_selectors_are_judged_by_the_ordinal_they_name() -> None:
+    statefulset = """
+    apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {name: db}
+    spec:
+      replicas: ${REPLICAS}
+      selector: {matchLabels: {app: db}}
+      template:
+        metadata: {labels: {app: db}}
+        spec: {containers: [{name: pg, image: postgres:16}]}
+    """
+    graph = graph_of(("sts.yaml", statefulset))
+
+    def selects(selector: dict[str, object]) -> bool:
+        return bool(list(selected_workloads(graph, None, selector)))
+
+    # A replica count that is not a number: up to 1,000 pods are assumed, db-0 to db-999.
+    assert selects({"matchLabels": {"statefulset.kubernetes.io/pod-name": "db-999"}})
+    assert not selects({"matchLabels": {"statefulset.kubernetes.io/pod-name": "db-1000"}})
+    assert not selects({"matchLabels": {"statefulset.kubernetes.io/pod-name": "db-01"}})
+    assert selects({"matchLabels": {"app": "db", "apps.kubernetes.io/pod-index": 7}})
+    assert not selects({"matchLabels": {"app": "web", "apps.kubernetes.io/pod-index": "7"}})
+    every_pod = [str(ordinal) for ordinal in range(1000)]
+    in_range = {"key": "apps.kubernetes.io/pod-index", "operator": "NotIn", "values": every_pod[:-1]}
+    assert selects({"matchExpressions": [in_range]})  # db-999 is left
+    assert not selects({"matchExpressions": [{**in_range, "values": every_pod}]})
+    assert selects({"matchExpressions": [{"key": "statefulset.kubernetes.io/pod-name", "operator": "Exists"}]})
+
+
+def test_apps_without_namespaces_select_only_their_own_pods() -> None:
+    service = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}}\n"
+    budget = (
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+        "spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\n"
+    )
+    graph = graph_of(
+        ("apps/shop/deployment.yaml", deployment("web", "{app: web}")),
+        ("apps/shop/service.yaml", service),
+        ("apps/shop/pdb.yaml", budget),
+        ("apps/blog/deploy/web.yaml", deployment("web", "{app: web}")),
+        ("apps/blog/deploy/canary.yaml", deployment("web-canary", "{app: web, track: canary}")),
+        ("apps/blog/service.yaml", service),
+        ("team/web.yaml", deployment("team-web", "{app: web}", namespace="team")),
+    )
+    shop, blog, blog_canary = "k8s/Deployment/-/web", "k8s/Deployment/-/web~2", "k8s/Deployment/-/web-canary"
+    assert node(graph, shop).path == "apps/shop/deployment.yaml"
+    assert targets(graph, "k8s/Service/-/web", "selects") == [shop]
+    assert targets(graph, "k8s/Service/-/web~2", "selects") == [blog_canary, blog]
+    assert targets(graph, "k8s/PodDisruptionBudget/-/web", "selects") == [shop]
+    # A namespace on both sides settles the match; the nearest rule breaks only guesses.
+    graph = graph_of(
+        ("a/web.yaml", deployment("web", "{app: web}", namespace="shop")),
+        ("b/web.yaml", deployment("web2", "{app: web}", namespace="shop")),
+        ("a/svc.yaml", service.replace("{name: web}", "{name: web, namespace: shop}")),
+    )
+    assert targets(graph, "k8s/Service/shop/web", "selects") == ["k8s/Deployment/shop/web", "k8s/Deployment/shop/web2"]
 
 
 def test_pdb_and_networkpolicy_select_with_label_selectors() -> None:
@@ -335,6 +395,26 @@ def test_a_name_means_the_nearest_object_and_whole_objects_before_patches() -> N
     assert [n.path for n in nearest(hpa_node, candidates)] == ["shop/base/web.yaml"]
     assert looks_like_patch(node(graph, "k8s/Deployment/-/web~2"))
     assert not looks_like_patch(node(graph, "k8s/Deployment/-/web"))
+
+
+def test_a_name_many_apps_use_means_the_one_in_the_same_app() -> None:
+    hpa = (
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\n"
+        "spec: {scaleTargetRef: {kind: Deployment, name: web}, minReplicas: 2, maxReplicas: 4}\n"
+    )
+    files = []
+    for app in range(12):  # more than are ranked one by one: found through the folder index
+        files.append((f"apps/app{app}/deploy/web.yaml", deployment("web", "{app: web}")))
+        files.append((f"apps/app{app}/hpa.yaml", hpa))
+    graph = graph_of(
+        *files, ("apps/app3/deploy/web-patch.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n")
+    )
+    for scaler in graph.of_kind("k8s/HorizontalPodAutoscaler"):
+        (target,) = graph.outgoing(scaler, "scales")
+        assert target.path == scaler.path.replace("hpa.yaml", "deploy/web.yaml")
+    assert nearest_named(graph, node(graph, "k8s/HorizontalPodAutoscaler/-/web~4"), "Deployment", "web") == [
+        n for n in find(graph, "Deployment", None, "web") if n.path == "apps/app3/deploy/web.yaml"
+    ]
 
 
 # -- references -------------------------------------------------------------------------------

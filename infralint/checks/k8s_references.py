@@ -18,7 +18,7 @@ from infralint.graph.k8s_links import (
     is_empty_selector,
     looks_like_patch,
     made_by_operator,
-    nearest,
+    nearest_named,
     pod_running_custom_resources,
     same_namespace,
     workload_references,
@@ -58,23 +58,54 @@ def _defines_near(graph: Graph, kind: str, node: Node) -> bool:
     Without a namespace on either side, only objects in the node's folder tree (its folder, a
     parent or a subfolder) count: unrelated apps of a monorepo are not context for each other.
     """
+    namespaces, anywhere, unnamespaced = _definitions(graph, kind)
     namespace = node.facts["namespace"]
-    for other in graph.of_kind(f"k8s/{kind}"):
-        theirs = other.facts["namespace"]
-        if namespace is not None and theirs == namespace:
-            return True
-        if same_namespace(theirs, namespace) and _related_folders(node.path, other.path):
-            return True
-    return False
+    folder = posixpath.dirname(node.path)
+    if namespace is None:
+        return anywhere.related(folder)
+    return namespace in namespaces or unnamespaced.related(folder)
 
 
-def _related_folders(a: str, b: str) -> bool:
-    folder_a, folder_b = posixpath.dirname(a), posixpath.dirname(b)
-    return _within(folder_a, folder_b) or _within(folder_b, folder_a)
+class FolderSet:
+    """The folders that hold some object, to tell in a few lookups whether any of them is a
+    given folder, one of its parents or one of its subfolders."""
+
+    def __init__(self) -> None:
+        self.folders: set[str] = set()
+        self.with_parents: set[str] = set()  # each folder and every parent of it
+
+    def add(self, folder: str) -> None:
+        self.folders.add(folder)
+        self.with_parents.add(folder)
+        self.with_parents.update(folder[:index] for index, char in enumerate(folder) if char == "/")
+
+    def related(self, folder: str) -> bool:
+        if not self.folders:
+            return False
+        if folder in _ROOTS or not self.folders.isdisjoint(_ROOTS) or folder in self.with_parents:
+            return True  # the scan root relates to all; so does the folder itself or a subfolder
+        return any(folder[:index] in self.folders for index, char in enumerate(folder) if char == "/")
 
 
-def _within(folder: str, ancestor: str) -> bool:
-    return ancestor in ("", ".") or folder == ancestor or folder.startswith(ancestor + "/")
+_ROOTS = frozenset({"", "."})
+K8S_DEFINITIONS = "k8s_definitions_by_kind"
+
+
+def _definitions(graph: Graph, kind: str) -> tuple[set[str], FolderSet, FolderSet]:
+    """For the objects of ``kind``: their namespaces, the folders of all of them, and the
+    folders of those without a namespace. Built once per kind."""
+    built = graph.indexes.setdefault(K8S_DEFINITIONS, {})
+    if kind not in built:
+        namespaces, anywhere, unnamespaced = set(), FolderSet(), FolderSet()
+        for other in graph.of_kind(f"k8s/{kind}"):
+            folder = posixpath.dirname(other.path)
+            anywhere.add(folder)
+            if other.facts["namespace"] is None:
+                unnamespaced.add(folder)
+            else:
+                namespaces.add(other.facts["namespace"])
+        built[kind] = (namespaces, anywhere, unnamespaced)
+    return built[kind]
 
 
 def _holds_the_pods(graph: Graph, namespace: str | None) -> bool:
@@ -259,7 +290,7 @@ def ingress_backend_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         port = backend.get("port")
         if port == "use-annotation":
             continue  # AWS load balancer controller: an action defined in an annotation
-        services = nearest(node, find(ctx.graph, "Service", namespace, backend["service"]))
+        services = nearest_named(ctx.graph, node, "Service", backend["service"])
         if not services and made_by_operator(ctx.graph, namespace, backend["service"]):
             continue
         if not services:

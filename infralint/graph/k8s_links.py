@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
-import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from infralint.graph.model import Graph, Node
@@ -76,30 +76,232 @@ def _closeness(node: Node, other: Node) -> tuple[bool, bool, int]:
     """Whole objects before kustomize patches, then the same file, then shared leading folders."""
     a, b = node.path, other.path
     shared = 0
-    for part_a, part_b in zip(a.split("/")[:-1], b.split("/")[:-1], strict=False):
+    for part_a, part_b in zip(_folders(a), _folders(b), strict=False):
         if part_a != part_b:
             break
         shared += 1
     return (not looks_like_patch(other), a == b, shared)
 
 
-def selected_workloads(graph: Graph, namespace: str | None, selector: Any, plain: bool = False) -> Iterator[Node]:
+@functools.lru_cache(maxsize=1 << 16)
+def _folders(path: str) -> tuple[str, ...]:
+    """The folders of a file's path, cached: a selector ranks many workloads of the same files."""
+    return tuple(path.split("/")[:-1])
+
+
+def nearest_named(graph: Graph, node: Node, kind: str, name: str) -> list[Node]:
+    """``nearest(node, find(graph, kind, <node's namespace>, name))``, without ranking every one
+    of a name many apps use: the search goes from the node's folder outwards."""
+    namespace = node.facts["namespace"]
+    candidates = graph.indexes[K8S_BY_NAME].get((kind, name), ())
+    if len(candidates) <= FEW_CANDIDATES:
+        return nearest(node, [other for other in candidates if same_namespace(other.facts["namespace"], namespace)])
+    by_folder = graph.indexes.setdefault(K8S_BY_NAME_AND_FOLDER, {})
+    if (kind, name) not in by_folder:
+        by_folder[(kind, name)] = _by_folder(candidates)
+    return _nearest_accepted(
+        node, by_folder[(kind, name)], lambda other: same_namespace(other.facts["namespace"], namespace)
+    )
+
+
+FEW_CANDIDATES = 8  # ranking this many is cheaper than indexing them by folder
+K8S_BY_NAME_AND_FOLDER = "k8s_by_name_and_folder"
+
+
+def _by_folder(nodes: Iterable[Node]) -> dict[tuple[str, ...], list[Node]]:
+    """The nodes under each folder (as a tuple of folder names) at any depth, in their order."""
+    found: dict[tuple[str, ...], list[Node]] = defaultdict(list)
+    for node in nodes:
+        folders = _folders(node.path)
+        for depth in range(len(folders) + 1):
+            found[folders[:depth]].append(node)
+    return found
+
+
+def nearest_selected(graph: Graph, node: Node, selector: Any, plain: bool = False) -> list[Node]:
+    """The workloads ``node`` selects, in scan order: those of its own namespace, and of the rest
+    the nearest (as ``nearest`` ranks them).
+
+    When either side has no namespace the match rests on a guess (it gets one at deploy time),
+    so, as for names, only the closest matches in the file tree count: two apps of a monorepo
+    that both label their pods `app: web` do not select each other's pods.
+    """
+    namespace = node.facts["namespace"]
+    if not isinstance(selector, dict) or (plain and not selector):
+        return []
+    index = _workload_index(graph)
+    label = _rarest_label(index, selector, plain)
     ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
-    for workload in graph.of_kind("k8s/workload"):
-        if not same_namespace(workload.facts["namespace"], namespace):
-            continue
-        for labels in pod_label_sets(workload, ordinals):
-            if plain:
-                matched = (
-                    isinstance(selector, dict)
-                    and bool(selector)
-                    and all(labels.get(str(k)) == str(v) for k, v in selector.items())
-                )
-            else:
-                matched = selector_matches(selector, labels)
-            if matched:
-                yield workload
-                break
+    certain: list[Node] = []  # the selector's own namespace: no guess
+    if namespace is not None:
+        certain = [
+            workload
+            for workload in index.by_label_namespace.get((label, namespace), ())
+            if _workload_matches(workload, selector, plain, ordinals)
+        ]
+
+    def guess(workload: Node) -> bool:
+        return (namespace is None or workload.facts["namespace"] is None) and _workload_matches(
+            workload, selector, plain, ordinals
+        )
+
+    guessed = _nearest_accepted(node, index.by_folder(label), guess)
+    return sorted(certain + guessed, key=lambda workload: index.position[id(workload)])
+
+
+def _nearest_accepted(
+    node: Node, by_folder: dict[tuple[str, ...], list[Node]], accept: Callable[[Node], bool]
+) -> list[Node]:
+    """``nearest(node, accepted)`` for the workloads of ``by_folder`` that ``accept`` takes, found
+    from the closest folder outwards: the search stops at the first folder holding a match."""
+    verdicts: dict[int, tuple[bool, bool]] = {}  # accepted, whole object (not a patch)
+
+    def verdict(workload: Node) -> tuple[bool, bool]:
+        found = verdicts.get(id(workload))
+        if found is None:
+            found = verdicts[id(workload)] = (accept(workload), not looks_like_patch(workload))
+        return found
+
+    folders = _folders(node.path)
+    prefixes = [folders[:depth] for depth in range(len(folders), -1, -1)]  # deepest first
+    same_file = [w for w in by_folder.get(prefixes[0], ()) if w.path == node.path]
+    patches: list[Node] = []  # the nearest accepted patches, in case no whole object is accepted
+    for group in (same_file, *(by_folder.get(prefix, ()) for prefix in prefixes)):
+        accepted = [w for w in group if verdict(w)[0]]
+        whole = [w for w in accepted if verdict(w)[1]]
+        if whole:
+            return whole
+        if not patches:
+            patches = accepted
+    return patches
+
+
+def selected_workloads(graph: Graph, namespace: str | None, selector: Any, plain: bool = False) -> Iterator[Node]:
+    """Workloads in a compatible namespace whose pods ``selector`` matches, in scan order.
+
+    ``plain`` is a Service's selector (a plain map; empty selects nothing). Candidates come from
+    the label index through the selector's rarest label; only selectors without a usable label
+    (expressions only, empty, pod names) look at every workload.
+    """
+    if not isinstance(selector, dict) or (plain and not selector):
+        return
+    ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
+    index = _workload_index(graph)
+    candidates = index.by_label.get(_rarest_label(index, selector, plain), ())
+    for workload in candidates:
+        if same_namespace(workload.facts["namespace"], namespace) and _workload_matches(
+            workload, selector, plain, ordinals
+        ):
+            yield workload
+
+
+K8S_WORKLOAD_INDEX = "k8s_workloads_by_pod_label"
+Label = tuple[str, str] | None  # a (key, value) pod label; None stands for all workloads
+
+
+class WorkloadIndex:
+    """Workloads by each label all their pods carry, so a selector looks only at workloads
+    with its rarest label rather than at every one (None: every workload)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.position: dict[int, int] = {}  # id(workload) -> its place in scan order
+        self.by_label: dict[Label, list[Node]] = defaultdict(list)
+        self.by_label_namespace: dict[tuple[Label, str], list[Node]] = defaultdict(list)
+        self._by_folder: dict[Label, dict[tuple[str, ...], list[Node]]] = {}
+        for position, workload in enumerate(graph.of_kind("k8s/workload")):
+            self.position[id(workload)] = position
+            namespace = workload.facts["namespace"]
+            for label in (None, *_base_labels(workload).items()):
+                self.by_label[label].append(workload)
+                if namespace is not None:
+                    self.by_label_namespace[(label, namespace)].append(workload)
+
+    def by_folder(self, label: Label) -> dict[tuple[str, ...], list[Node]]:
+        """The workloads with this label under each folder (as folder names), at any depth."""
+        found = self._by_folder.get(label)
+        if found is None:
+            found = self._by_folder[label] = _by_folder(self.by_label.get(label, ()))
+        return found
+
+
+def _workload_index(graph: Graph) -> WorkloadIndex:
+    index = graph.indexes.get(K8S_WORKLOAD_INDEX)
+    if index is None:
+        index = graph.indexes[K8S_WORKLOAD_INDEX] = WorkloadIndex(graph)
+    return index
+
+
+def _rarest_label(index: WorkloadIndex, selector: dict[Any, Any], plain: bool) -> Label:
+    """The label the selector requires that fewest workloads carry; None when it requires none
+    the index holds (matchExpressions only, empty, pod names only)."""
+    labels = _required_labels(selector, plain)
+    return min(labels, key=lambda label: len(index.by_label.get(label, ())), default=None)
+
+
+def _required_labels(selector: dict[Any, Any], plain: bool) -> list[tuple[str, str]]:
+    """The label equalities a selector requires, but for pod names and ordinals (not indexed)."""
+    required: Any = selector
+    if not plain:
+        required = selector.get("matchLabels")
+        if required is None and selector.get("matchExpressions") is None:
+            required = selector  # a plain map where a LabelSelector is expected
+    if not isinstance(required, dict):
+        return []
+    return [(str(key), str(value)) for key, value in required.items() if str(key) not in ORDINAL_LABELS]
+
+
+def _workload_matches(workload: Node, selector: dict[Any, Any], plain: bool, ordinals: bool) -> bool:
+    labels = _base_labels(workload)
+    if not ordinals or workload.facts["kind"] != "StatefulSet":
+        return _labels_match(selector, labels, plain)
+    name = workload.facts["name"]
+    return any(
+        _labels_match(selector, {**labels, **_pod_labels(name, ordinal)}, plain)
+        for ordinal in _telling_ordinals(workload, selector)
+    )
+
+
+def _labels_match(selector: dict[Any, Any], labels: dict[str, str], plain: bool) -> bool:
+    if plain:
+        return all(labels.get(str(key)) == str(value) for key, value in selector.items())
+    return selector_matches(selector, labels)
+
+
+def _telling_ordinals(workload: Node, selector: dict[Any, Any]) -> list[int]:
+    """The ordinals whose pods could differ in matching ``selector``, instead of all of them.
+
+    Every pod whose name and index the selector does not mention matches it the same way, so
+    the ordinals it names (within the replica count) and one it does not name decide.
+    """
+    name, count = workload.facts["name"], _ordinal_count(workload)
+    named = set()
+    for value in _ordinal_values(selector):
+        ordinal = _parse_ordinal(value, name)
+        if ordinal is not None and ordinal < count:
+            named.add(ordinal)
+    unnamed = next((ordinal for ordinal in range(count) if ordinal not in named), None)
+    return sorted(named) + ([] if unnamed is None else [unnamed])
+
+
+def _ordinal_values(selector: dict[Any, Any]) -> Iterator[str]:
+    for key, value in selector.items():
+        if str(key) in ORDINAL_LABELS:
+            yield str(value)
+    match_labels = selector.get("matchLabels")
+    if isinstance(match_labels, dict):
+        yield from (str(value) for key, value in match_labels.items() if str(key) in ORDINAL_LABELS)
+    expressions = selector.get("matchExpressions")
+    for expression in expressions if isinstance(expressions, list) else ():
+        if isinstance(expression, dict) and str(expression.get("key")) in ORDINAL_LABELS:
+            yield from (str(value) for value in expression.get("values") or [])
+
+
+def _parse_ordinal(value: str, name: str) -> int | None:
+    """3 from the pod name `<name>-3` or the index `3`."""
+    digits = value.removeprefix(f"{name}-")
+    if digits.isascii() and digits.isdigit() and len(digits) < 10:
+        return int(digits)
+    return None
 
 
 MAX_ORDINALS = 1000
@@ -119,6 +321,24 @@ def _selector_keys(selector: Any) -> set[str]:
     return keys
 
 
+def _base_labels(workload: Node) -> dict[str, str]:
+    """The labels every pod of a workload carries: the template's, plus the Job controller's."""
+    labels: dict[str, str] = workload.facts.get("pod_labels", {})
+    if workload.facts["kind"] == "Job":
+        name = workload.facts["name"]
+        return {**labels, "job-name": name, "batch.kubernetes.io/job-name": name}
+    return labels
+
+
+def _ordinal_count(workload: Node) -> int:
+    replicas = declared_replicas(workload)
+    return MAX_ORDINALS if replicas is None else min(max(replicas, 1), MAX_ORDINALS)
+
+
+def _pod_labels(name: str, ordinal: int) -> dict[str, str]:
+    return {"statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}", "apps.kubernetes.io/pod-index": str(ordinal)}
+
+
 def pod_label_sets(workload: Node, ordinals: bool = True) -> Iterator[dict[str, str]]:
     """The label sets a workload's pods carry: the template's, plus what the controller adds.
 
@@ -126,19 +346,11 @@ def pod_label_sets(workload: Node, ordinals: bool = True) -> Iterator[dict[str, 
     with its own name and ordinal; Services and budgets select by those too. Without
     ``ordinals`` a StatefulSet yields its template labels once (selectors that do not name a pod).
     """
-    labels: dict[str, str] = workload.facts.get("pod_labels", {})
-    kind, name = workload.facts["kind"], workload.facts["name"]
-    if kind == "Job":
-        yield {**labels, "job-name": name, "batch.kubernetes.io/job-name": name}
-    elif kind == "StatefulSet" and ordinals:
-        replicas = declared_replicas(workload)
-        count = MAX_ORDINALS if replicas is None else min(max(replicas, 1), MAX_ORDINALS)
-        for ordinal in range(count):
-            pod = {
-                "statefulset.kubernetes.io/pod-name": f"{name}-{ordinal}",
-                "apps.kubernetes.io/pod-index": str(ordinal),
-            }
-            yield {**labels, **pod}
+    labels = _base_labels(workload)
+    if workload.facts["kind"] == "StatefulSet" and ordinals:
+        name = workload.facts["name"]
+        for ordinal in range(_ordinal_count(workload)):
+            yield {**labels, **_pod_labels(name, ordinal)}
     else:
         yield labels
 
@@ -184,30 +396,30 @@ def link(graph: Graph) -> None:
     for service in graph.of_kind("k8s/Service"):
         selector = _spec(service).get("selector")
         if isinstance(selector, dict) and selector:
-            for workload in selected_workloads(graph, service.facts["namespace"], selector, plain=True):
+            for workload in nearest_selected(graph, service, selector, plain=True):
                 graph.link(service, workload, "selects")
 
     for budget in graph.of_kind("k8s/PodDisruptionBudget"):
         selector = _spec(budget).get("selector")
         if isinstance(selector, dict):
-            for workload in selected_workloads(graph, budget.facts["namespace"], selector):
+            for workload in nearest_selected(graph, budget, selector):
                 graph.link(budget, workload, "selects")
 
     for policy in graph.of_kind("k8s/NetworkPolicy"):
         selector = _spec(policy).get("podSelector")
         if isinstance(selector, dict):
-            for workload in selected_workloads(graph, policy.facts["namespace"], selector):
+            for workload in nearest_selected(graph, policy, selector):
                 graph.link(policy, workload, "selects")
 
     for hpa in graph.of_kind("k8s/HorizontalPodAutoscaler"):
         target = _spec(hpa).get("scaleTargetRef")
         if isinstance(target, dict) and isinstance(target.get("name"), str):
-            for workload in nearest(hpa, find(graph, str(target.get("kind")), hpa.facts["namespace"], target["name"])):
+            for workload in nearest_named(graph, hpa, str(target.get("kind")), target["name"]):
                 graph.link(hpa, workload, "scales")
 
     for ingress in graph.of_kind("k8s/Ingress"):
         for backend, _path in ingress_backends(ingress):
-            for service in nearest(ingress, find(graph, "Service", ingress.facts["namespace"], backend["service"])):
+            for service in nearest_named(graph, ingress, "Service", backend["service"]):
                 graph.link(ingress, service, "routes_to", port=backend.get("port"))
 
     # KEDA drives an HPA of its own; its ScaledObject states the replica floor.
@@ -215,12 +427,12 @@ def link(graph: Graph) -> None:
         target = _spec(scaled).get("scaleTargetRef")
         if isinstance(target, dict) and isinstance(target.get("name"), str):
             kind = str(target.get("kind") or "Deployment")
-            for workload in nearest(scaled, find(graph, kind, scaled.facts["namespace"], target["name"])):
+            for workload in nearest_named(graph, scaled, kind, target["name"]):
                 graph.link(scaled, workload, "scales")
 
     for workload in graph.of_kind("k8s/workload"):
         for ref in workload_references(workload):
-            for target in nearest(workload, find(graph, ref.kind, workload.facts["namespace"], ref.name)):
+            for target in nearest_named(graph, workload, ref.kind, ref.name):
                 graph.link(workload, target, "references", path=ref.path, optional=ref.optional)
 
 
@@ -410,15 +622,33 @@ def made_by_operator(graph: Graph, namespace: str | None, name: str) -> bool:
 
     Operators name what they make after their resource: Secrets `<user>.<cluster>.credentials...`
     (Zalando), `<cluster>-app` (CloudNativePG), `redb-<database>` (Redis Enterprise), `<user>`
-    (Strimzi), Services `<kibana>-kb-http` (ECK).
+    (Strimzi), Services `<kibana>-kb-http` (ECK). So a custom resource counts when its name is
+    a run of this name's `.`/`-` separated parts.
     """
+    custom = graph.indexes.get(K8S_CUSTOM_BY_NAME)
+    if custom is None:
+        custom = graph.indexes[K8S_CUSTOM_BY_NAME] = _custom_resources_by_name(graph)
+    return any(same_namespace(theirs, namespace) for part in _separated_runs(name) for theirs in custom.get(part, ()))
+
+
+K8S_CUSTOM_BY_NAME = "k8s_custom_resources_by_name"
+
+
+def _custom_resources_by_name(graph: Graph) -> dict[str, list[str | None]]:
+    """The namespaces of the scan's custom resources, by resource name."""
+    custom: dict[str, list[str | None]] = defaultdict(list)
     for node in graph.of_kind("k8s/object"):
-        if not _is_custom(node) or not same_namespace(node.facts["namespace"], namespace):
-            continue
-        custom = re.escape(node.facts["name"])
-        if re.search(rf"(?:^|[.-]){custom}(?:$|[.-])", name):
-            return True
-    return False
+        if _is_custom(node):
+            custom[node.facts["name"]].append(node.facts["namespace"])
+    return dict(custom)
+
+
+def _separated_runs(name: str) -> set[str]:
+    """Every substring of ``name`` that starts and ends at its start, end or a `.`/`-`."""
+    separators = [index for index, char in enumerate(name) if char in ".-"]
+    starts = [0, *(index + 1 for index in separators)]
+    ends = [*separators, len(name)]
+    return {name[start:end] for start in starts for end in ends if end > start}
 
 
 def _generated_objects(graph: Graph) -> dict[tuple[str, str], list[str | None]]:
@@ -490,12 +720,16 @@ def pod_running_custom_resources(graph: Graph, namespace: str | None) -> list[No
 
     Selectors may match those pods, so "selects nothing" cannot be judged next to them.
     """
-    found = graph.indexes.get(K8S_POD_RUNNING_CRS)
-    if found is None:
-        found = graph.indexes[K8S_POD_RUNNING_CRS] = [
-            node for node in graph.of_kind("k8s/object") if _is_custom(node) and _mentions_pods(_spec(node), 4)
+    by_namespace = graph.indexes.get(K8S_POD_RUNNING_CRS)
+    if by_namespace is None:  # None: all of them, as an object without a namespace may be anywhere
+        by_namespace = graph.indexes[K8S_POD_RUNNING_CRS] = {
+            None: [node for node in graph.of_kind("k8s/object") if _is_custom(node) and _mentions_pods(_spec(node), 4)]
+        }
+    if namespace not in by_namespace:
+        by_namespace[namespace] = [
+            node for node in by_namespace[None] if same_namespace(node.facts["namespace"], namespace)
         ]
-    return [node for node in found if same_namespace(node.facts["namespace"], namespace)]
+    return list(by_namespace[namespace])
 
 
 def _is_custom(node: Node) -> bool:
