@@ -48,6 +48,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
     metas = settings.with_severities(enabled_rules(catalog.all_metas(), settings.select, settings.ignore))
     enabled_ids = {meta.id for meta in metas}
     root = discover.scan_root(list(paths) or ["."])
+    real_paths = discover.RealPaths(root)  # the root and each folder resolved once, not per file
     report_only = options.report_only
     if report_only is not None:  # pre-commit mode: the config's `exclude` holds for the given files too
         from infralint.context import not_excluded
@@ -62,7 +63,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
     for count, absolute in enumerate(discover.walk(list(paths) or ["."], root, settings.excluded(root)), 1):
         if options.progress is not None:
             options.progress(count)
-        source = discover.read(absolute, root, options.max_bytes)
+        source = discover.read(absolute, root, options.max_bytes, real_paths)
         if source is None:
             continue
         scanned.add(source.path)
