@@ -7,6 +7,7 @@ hostile input (alias bombs, absurd nesting) is bounded rather than expanded.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,16 +178,22 @@ def _scalar(node: ScalarNode) -> Any:
 def load_documents(text: str) -> Iterator[YamlDocument]:
     """Yield each document of a YAML stream with positions; raise YamlInputError on bad input."""
     try:
-        for root in yaml.compose_all(text, Loader=_Loader):
-            if root is None:
-                continue
-            converter = _Converter()
-            data = converter.convert(root, (), 0, False)
-            line, col, end = _pos(root)
-            converter.positions[()] = (line, col, end)
-            yield YamlDocument(
-                data, converter.positions, line, converter.complex_keys, converter.blocks, converter.tags
-            )
+        stream = yaml.compose_all(text, Loader=_Loader)
+        while True:
+            # The composed node tree is garbage once converted. Collecting while it lives only
+            # moves it to older generations, which brings the next full collection (of all the
+            # scan has kept so far) sooner: none runs while a document is composed and converted.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                document = _next_document(stream)
+            finally:
+                if collecting:
+                    gc.enable()
+            if document is _END:
+                return
+            if isinstance(document, YamlDocument):  # else an empty document
+                yield document
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         reason = " ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
@@ -200,3 +207,19 @@ def load_documents(text: str) -> Iterator[YamlDocument]:
         raise YamlInputError(str(error).splitlines()[0] or "invalid YAML", None, None) from None
     except RecursionError:
         raise YamlInputError("nesting too deep to parse", None, None) from None
+
+
+_END = object()
+
+
+def _next_document(stream: Iterator[Node | None]) -> YamlDocument | object | None:
+    """The next document of the stream converted; None for an empty one, _END after the last."""
+    root = next(stream, _END)
+    if root is _END or root is None:
+        return root
+    assert isinstance(root, Node)
+    converter = _Converter()
+    data = converter.convert(root, (), 0, False)
+    line, col, end = _pos(root)
+    converter.positions[()] = (line, col, end)
+    return YamlDocument(data, converter.positions, line, converter.complex_keys, converter.blocks, converter.tags)
