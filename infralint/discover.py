@@ -85,7 +85,7 @@ def decode(data: bytes) -> tuple[str | None, InputProblem | None, int, int]:
     nul = data.find(b"\x00")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), None, 0, 0
+            return _one_line_break(data.decode("utf-16")), None, 0, 0
         except UnicodeDecodeError:
             pass
     if nul != -1:
@@ -97,9 +97,18 @@ def decode(data: bytes) -> tuple[str | None, InputProblem | None, int, int]:
         line, col = _line_col(data, error.start)
         reason = f"not UTF-8 text (byte 0x{data[error.start]:02x})"
         return None, InputProblem("", "infralint-parse-error", reason), line, col
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-    return text, None, 0, 0
+    return _one_line_break(text), None, 0, 0
+
+
+# Every line break YAML knows (CR LF, a lone CR, NEL, LS, PS) becomes LF, so that a line number
+# means the same to the YAML parser, to our line counting and to the reader's editor.
+_LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
+
+
+def _one_line_break(text: str) -> str:
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return _LINE_BREAKS.sub("\n", text)
+    return text
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:

@@ -58,3 +58,24 @@ def test_fuzz_regression(case: Path, tmp_path: Path) -> None:
 
 def test_there_are_regression_cases() -> None:
     assert _cases(), "tests/data/fuzz-regressions/ should hold the fuzzer's past finds"
+
+
+@pytest.mark.parametrize("kind", ["k8s", "compose", "nginx", "haproxy", "redis"])
+@pytest.mark.parametrize("line_break", ["\r", "\r\n", "\x85", "\u2028", "\u2029"])
+def test_every_yaml_line_break_counts_as_one_line(kind: str, line_break: str, tmp_path: Path) -> None:
+    """Found by fuzzing: libyaml counts a lone CR (and NEL, LS, PS) as a line break; a scan must
+    count lines the same way, or findings point past the end of the file."""
+    texts = {
+        "k8s": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: a\n      image: x:latest\n",
+        "compose": "services:\n  web:\n    image: x:latest\n",
+        "nginx": "events {}\nhttp {\n  server {\n    listen 80;\n  }\n}\n",
+        "haproxy": "defaults\n  mode http\nfrontend www\n  bind :80\n",
+        "redis": "port 6379\nbind 0.0.0.0\n",
+    }
+    data = texts[kind].replace("\n", line_break).encode("utf-8")
+    text = discover.decode(data)[0]
+    assert text == texts[kind]
+    name = NAMES[kind]
+    (tmp_path / name).write_bytes(data)
+    report = scan_tree(tmp_path)
+    _assert_inside(text, name, [f.span for f in report.findings])
