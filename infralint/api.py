@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -35,6 +36,19 @@ class ScanOptions:
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
+    """Scan PATHS. The cyclic garbage collector is paused for the scan: it builds millions of
+    small objects that all live until the report, so collections would only re-walk them (a
+    third of the scan time on large trees); the previous state is restored afterwards."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan(paths, options)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     from infralint import baseline, catalog, engine, suppress
     from infralint import config as project_config
     from infralint.graph.build import build

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from infralint.graph.k8s_links import find, ingress_backends, nearest
+from infralint.graph.k8s_links import ingress_backends, nearest_named
 from infralint.graph.model import Graph, Node
 from infralint.graph.mounts import CONFIG_KINDS, server_flags
 from infralint.graph.redis_links import exposed_addresses
@@ -289,7 +289,7 @@ class _Exposure:
             return self._routes
         routes: dict[str, list[tuple[Node, Any, tuple[Any, ...]]]] = {}
         for route, name, namespace, port, path in self._route_backends():
-            for service in nearest(route, find(self.graph, "Service", namespace, name)):
+            for service in nearest_named(self.graph, route, "Service", name, namespace):
                 routes.setdefault(service.id, []).append((route, port, path))
         self._routes = routes
         return routes

@@ -89,10 +89,15 @@ def _folders(path: str) -> tuple[str, ...]:
     return tuple(path.split("/")[:-1])
 
 
-def nearest_named(graph: Graph, node: Node, kind: str, name: str) -> list[Node]:
-    """``nearest(node, find(graph, kind, <node's namespace>, name))``, without ranking every one
-    of a name many apps use: the search goes from the node's folder outwards."""
-    namespace = node.facts["namespace"]
+_OWN_NAMESPACE = "\x00own"
+
+
+def nearest_named(graph: Graph, node: Node, kind: str, name: str, namespace: str | None = _OWN_NAMESPACE) -> list[Node]:
+    """``nearest(node, find(graph, kind, namespace, name))``, without ranking every one of a name
+    many apps use: the search goes from the node's folder outwards. The namespace defaults to the
+    node's own."""
+    if namespace == _OWN_NAMESPACE:
+        namespace = node.facts.get("namespace")
     candidates = graph.indexes[K8S_BY_NAME].get((kind, name), ())
     if len(candidates) <= FEW_CANDIDATES:
         return nearest(node, [other for other in candidates if same_namespace(other.facts["namespace"], namespace)])

@@ -93,6 +93,7 @@ class Edge:
 class Graph:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
+        self._repeats: dict[str, int] = {}
         self._by_kind: dict[str, list[Node]] = defaultdict(list)
         self.edges: list[Edge] = []
         self._out: dict[str, list[Edge]] = defaultdict(list)
@@ -103,9 +104,11 @@ class Graph:
     def add(self, node: Node) -> Node:
         """Add a node; a second node with the same id gets a stable suffix."""
         if node.id in self.nodes:
-            n = 2
+            # Counted per id, so a name shared by thousands of objects stays linear.
+            n = self._repeats.get(node.id, 1) + 1
             while f"{node.id}~{n}" in self.nodes:
                 n += 1
+            self._repeats[node.id] = n
             node.id = f"{node.id}~{n}"
         self.nodes[node.id] = node
         for kind in node.kinds:

@@ -13,7 +13,7 @@ import shlex
 from collections import defaultdict
 from typing import Any
 
-from infralint.graph.k8s_links import find, nearest
+from infralint.graph.k8s_links import nearest_named
 from infralint.graph.model import Graph, Node
 
 CONFIG_KINDS = ("nginx/config", "haproxy/config", "redis/config", "redis/sentinel")
@@ -78,7 +78,7 @@ def _mount_config_maps(graph: Graph, container: Node, embedded: dict[str, list[N
         mount_path = str(volume_mount.get("mountPath") or "")
         sub_path = volume_mount.get("subPath")
         for config_map_name, items in _config_map_sources(volume):
-            for config_map in nearest(workload, find(graph, "ConfigMap", workload.facts["namespace"], config_map_name)):
+            for config_map in nearest_named(graph, workload, "ConfigMap", config_map_name):
                 for config in embedded.get(config_map.id, ()):
                     key = str(config.facts.get("embedded_key"))
                     file_name = items.get(key, key) if items else key

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infralint.checks import compose_project as projects
-from infralint.graph.k8s_links import find, made_by_operator, nearest, same_namespace
+from infralint.graph.k8s_links import made_by_operator, nearest_named, same_namespace
 from infralint.graph.model import Graph, Node
 from infralint.source import Span
 
@@ -225,7 +225,7 @@ class K8sContext:
     def resolve(self, graph: Graph, host: str) -> Outcome:
         judged_forms = []
         for name, namespace, judged in _service_forms(graph, host, self.namespace):
-            found = nearest(self.anchor, find(graph, "Service", namespace, name))
+            found = nearest_named(graph, self.anchor, "Service", name, namespace)
             if found:
                 return Outcome(RESOLVED, found)
             if judged:

@@ -7,7 +7,6 @@ hostile input (alias bombs, absurd nesting) is bounded rather than expanded.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,16 +179,8 @@ def load_documents(text: str) -> Iterator[YamlDocument]:
     try:
         stream = yaml.compose_all(text, Loader=_Loader)
         while True:
-            # The composed node tree is garbage once converted. Collecting while it lives only
-            # moves it to older generations, which brings the next full collection (of all the
-            # scan has kept so far) sooner: none runs while a document is composed and converted.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                document = _next_document(stream)
-            finally:
-                if collecting:
-                    gc.enable()
+            # (A scan pauses the garbage collector as a whole: see infralint.api.scan.)
+            document = _next_document(stream)
             if document is _END:
                 return
             if isinstance(document, YamlDocument):  # else an empty document

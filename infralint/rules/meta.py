@@ -77,10 +77,9 @@ class Rule:
 
 def render(template: str, facts: dict[str, Any], **extra: Any) -> str:
     """Fill ``{name}`` placeholders from a node's facts; unknown names stay visible."""
-    values = {**facts, **extra}
+    return template.format_map(_KeepUnknown({**facts, **extra}))
 
-    class _Missing(dict[str, Any]):
-        def __missing__(self, key: str) -> str:
-            return "{" + key + "}"
 
-    return template.format_map(_Missing(values))
+class _KeepUnknown(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
