@@ -313,6 +313,10 @@ class _Project:
     def structure_error(self, origin: Origin | None, message: str) -> None:
         self.partial = True
         span = Span(origin.file, origin.line, origin.col) if origin else Span(self.source.path, 1)
+        text = self.texts.get(span.path)
+        if text is not None and span.line is not None and span.line > text.count("\n") + 1:
+            # libyaml places an empty document's null on the line after `---`, even past the end
+            span = Span(span.path, text.count("\n") + 1, len(text) - text.rfind("\n"))
         self.result.findings.append(
             input_finding("infralint-parse-error", f"not a valid compose file: {message}", span)
         )
@@ -322,6 +326,7 @@ class _Project:
         data = located.value
         if not isinstance(data, dict):
             shape = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+            shape = "empty (a document with nothing in it)" if data is None else shape
             self.structure_error(located.origin, f"the top level is {shape}, not a mapping of services, networks ...")
             return None
         own, groups = group(located.origins)
