@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from infralint.graph.k8s_links import (
@@ -24,6 +24,7 @@ from infralint.graph.k8s_links import (
     workload_references,
 )
 from infralint.graph.model import Graph, Node
+from infralint.parsers.result import dig
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
 SCALABLE_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
@@ -33,17 +34,6 @@ MAX_RELATED = 5
 def _spec(node: Node) -> dict[str, Any]:
     spec = node.attrs.get("spec")
     return spec if isinstance(spec, dict) else {}
-
-
-def _dig(data: Any, path: Iterable[Any]) -> Any:
-    for key in path:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
 
 
 def _defines(graph: Graph, kind: str, namespace: str | None) -> bool:
@@ -258,7 +248,7 @@ def _mentions(container: dict[str, Any], pattern: re.Pattern[str]) -> bool:
     texts += [env.get("value") for env in container.get("env") or [] if isinstance(env, dict)]
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         for handler in ("httpGet", "tcpSocket", "grpc"):
-            texts.append(str(_dig(container, (probe, handler, "port"))))
+            texts.append(str(dig(container, (probe, handler, "port"))))
     return any(isinstance(text, str) and pattern.search(text) for text in texts)
 
 
@@ -284,7 +274,7 @@ def ingress_backend_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if not _defines(ctx.graph, "Service", namespace):
         return
     for backend, path in ingress_backends(node):
-        raw = _dig(node.attrs, path)
+        raw = dig(node.attrs, path)
         v1 = isinstance(raw, dict) and isinstance(raw.get("service"), dict)
         name_path = (*path, "service", "name") if v1 else (*path, "serviceName")
         port = backend.get("port")
@@ -410,7 +400,7 @@ def hpa_without_requests(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def _has_request(container: Node, resource: str) -> bool:
-    requests = _dig(container.attrs, ("resources", "requests"))
+    requests = dig(container.attrs, ("resources", "requests"))
     return isinstance(requests, dict) and requests.get(resource) not in (None, "")
 
 

@@ -45,7 +45,7 @@ from infralint.parsers.compose_model import (
     ungroup,
     with_own_origin,
 )
-from infralint.parsers.result import ParseResult, input_finding
+from infralint.parsers.result import ParseResult, input_finding, yaml_error_finding
 from infralint.parsers.yamlpos import Path, YamlInputError
 from infralint.source import SourceFile, Span
 
@@ -302,13 +302,7 @@ class _Project:
     def yaml_error(self, source: SourceFile, error: YamlInputError) -> Finding:
         if "{{" in source.text:
             return _template_finding(source)
-        line, col = error.line, error.col
-        if line is None and error.offset is not None:
-            line, col = source.line_col(min(error.offset, len(source.text)))
-        if line is not None and line > source.text.count("\n") + 1:
-            # libyaml ends a stream without a final newline on the line after it
-            line, col = source.line_col(len(source.text))
-        return input_finding("infralint-parse-error", f"not valid YAML: {error.message}", source.span(line, col))
+        return yaml_error_finding(source, error)
 
     def structure_error(self, origin: Origin | None, message: str) -> None:
         self.partial = True

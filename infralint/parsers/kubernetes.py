@@ -11,7 +11,7 @@ from typing import Any
 
 from infralint.findings import Finding
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers.result import ParseResult, input_finding
+from infralint.parsers.result import ParseResult, dig, input_finding, yaml_error_finding
 from infralint.parsers.yamlpos import Path, Pos, YamlDocument, YamlInputError, load_documents
 from infralint.source import SourceFile
 
@@ -42,16 +42,6 @@ INHERITED_SECURITY_FIELDS = (
     "windowsOptions",
     "appArmorProfile",
 )
-
-
-def yaml_error_finding(source: SourceFile, error: YamlInputError) -> Finding:
-    line, col = error.line, error.col
-    if line is None and error.offset is not None:
-        line, col = source.line_col(min(error.offset, len(source.text)))
-    if line is not None and line > source.text.count("\n") + 1:
-        # libyaml ends a stream without a final newline on the line after it
-        line, col = source.line_col(len(source.text))
-    return input_finding("infralint-parse-error", f"not valid YAML: {error.message}", source.span(line, col))
 
 
 def parse(source: SourceFile) -> ParseResult:
@@ -112,17 +102,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _dig(data: Any, path: Path) -> Any:
-    for key in path:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
-
-
 def _ignored(metadata: dict[str, Any]) -> frozenset[str]:
     value = _dict(metadata.get("annotations")).get(IGNORE_ANNOTATION)
     if not isinstance(value, str):
@@ -146,7 +125,7 @@ def _add_object(
     namespace = _text(metadata.get("namespace"))
     object_id = f"k8s/{kind}/{namespace or '-'}/{name}"
     pod_path = POD_SPEC_PATHS.get(kind)
-    pod_spec = _dig(obj, pod_path) if pod_path else None
+    pod_spec = dig(obj, pod_path) if pod_path else None
     is_workload = isinstance(pod_spec, dict)
     kinds = (f"k8s/{kind}", "k8s/workload", "k8s/object") if is_workload else (f"k8s/{kind}", "k8s/object")
     spans = SpanMap(source.path, positions, prefix)
@@ -160,7 +139,7 @@ def _add_object(
         "object": f"{kind}/{name}",
     }
     if is_workload and pod_path is not None:
-        template_meta = obj if kind == "Pod" else _dig(obj, pod_path[:-1])
+        template_meta = obj if kind == "Pod" else dig(obj, pod_path[:-1])
         facts["pod_labels"] = {
             str(k): str(v) for k, v in _dict(_dict(_dict(template_meta).get("metadata")).get("labels")).items()
         }
