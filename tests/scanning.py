@@ -42,3 +42,18 @@ spec:
     - name: app
       image: nginx:1.27
 """
+
+
+def run_cli(*args: str, cwd: Path) -> tuple[int, str]:
+    """Run the command line in-process from CWD: (exit code, output)."""
+    from click.testing import CliRunner
+
+    from infralint.cli import main
+
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(previous)
+    return result.exit_code, result.output

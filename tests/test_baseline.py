@@ -4,16 +4,13 @@ findings (also after lines move), says how many, and reports entries that no lon
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from scanning import POD, write
-
-from infralint.cli import main
+from scanning import run_cli as cli
 
 REPO = Path(__file__).resolve().parent.parent
 LATEST_POD = POD.replace("nginx:1.27", "nginx:latest")  # container on line 7, image on line 8
@@ -26,16 +23,6 @@ http {
     }
 }
 """
-
-
-def cli(*args: str, cwd: Path) -> tuple[int, str]:
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(previous)
-    return result.exit_code, result.output
 
 
 def findings(out: str) -> set[tuple[str, int, str]]:

@@ -8,28 +8,17 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 from scanning import POD, found, write
+from scanning import run_cli as cli
 
 from infralint import config
 from infralint.api import ScanOptions, scan
-from infralint.cli import main
 from infralint.report import Report
 
 REPO = Path(__file__).resolve().parent.parent
 LATEST_POD = POD.replace("nginx:1.27", "nginx:latest")  # image on line 8, container on line 7
 IMAGE_ONLY = ["k8s-image-latest-tag"]
-
-
-def cli(*args: str, cwd: Path) -> tuple[int, str]:
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(previous)
-    return result.exit_code, result.output
 
 
 def scan_with_config(root: Path, *paths: str, **options: object) -> Report:

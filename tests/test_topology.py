@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from conftest import FIXTURES, REPO, require_binary
 from graphs import graph_of
 from jsonschema import Draft202012Validator
+from scanning import run_cli as invoke
 from scanning import scan_tree, write
 
-from infralint.cli import main
 from infralint.findings import Finding, Severity
 from infralint.graph.model import Graph
 from infralint.source import Span
@@ -244,16 +242,6 @@ def roles(topology: Topology) -> dict[str, str]:
 
 def edges(topology: Topology) -> set[tuple[str, str, str, str]]:
     return {(e.source, e.target, e.kind, e.label) for e in topology.edges}
-
-
-def invoke(*args: str, cwd: Path) -> tuple[int, str]:
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(previous)
-    return result.exit_code, result.output
 
 
 # Mermaid read back: the shapes the renderer writes, its node, edge and subgraph lines.
