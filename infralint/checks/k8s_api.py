@@ -118,7 +118,7 @@ REMOVED_APIS = _removals()
 def _release(text: str) -> tuple[int, ...] | None:
     """(1, 29) from "1.29" or "v1.29"; None (no limit) for "latest" or anything unreadable."""
     parts = str(text).strip().lstrip("v").split(".")
-    return tuple(int(part) for part in parts) if all(part.isdigit() for part in parts) else None
+    return tuple(int(part) for part in parts) if all(part.isdecimal() for part in parts) else None
 
 
 def deprecated_api(node: Node, ctx: RuleContext) -> Iterator[Hit]:

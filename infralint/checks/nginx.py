@@ -365,7 +365,7 @@ def _split_target(record: Record) -> str | None:
         return args[0] if args else None
     if len(args) == 2 and args[0] in ("301", "302", "303", "307", "308"):
         return args[1]
-    if len(args) == 1 and not args[0].isdigit():
+    if len(args) == 1 and not args[0].isdecimal():
         return args[0]
     return None
 

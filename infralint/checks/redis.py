@@ -308,7 +308,7 @@ def _target_version(ctx: RuleContext) -> tuple[int, ...] | None:
     """The Redis release the config is for (rule option redis_version); None: any release."""
     text = str(ctx.options.get("redis_version", "latest")).strip()
     parts = text.split(".")
-    return tuple(int(part) for part in parts) if all(part.isdigit() for part in parts) else None
+    return tuple(int(part) for part in parts) if all(part.isdecimal() for part in parts) else None
 
 
 def no_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:

@@ -474,7 +474,7 @@ def _list(value: Any) -> list[dict[str, Any]]:
 def _port_number(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isdecimal():
         value = int(value)
     return value if isinstance(value, int) and 0 < value <= 65535 else None
 
@@ -539,7 +539,7 @@ def _mapping(entry: dict[str, Any]) -> str:
 
 def _flag_port(flags: dict[str, str], name: str, default: Any) -> int:
     value = flags.get(name)
-    if value is not None and value.isdigit():
+    if value is not None and value.isdecimal():
         return int(value)
     return default if isinstance(default, int) and default > 0 else 0
 
@@ -548,7 +548,7 @@ def _bind_ports(bind: dict[str, Any]) -> list[int]:
     """The ports of an HAProxy bind address: one, or a range `8000-8010` (bounded)."""
     text = str(bind.get("port_text") or "")
     first, dash, last = text.partition("-")
-    if dash and first.isdigit() and last.isdigit() and int(first) <= int(last):
+    if dash and first.isdecimal() and last.isdecimal() and int(first) <= int(last):
         return list(range(int(first), min(int(last), int(first) + MAX_RANGE) + 1))
     port = bind.get("port")
     return [port] if isinstance(port, int) and port > 0 else []

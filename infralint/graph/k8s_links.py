@@ -304,7 +304,7 @@ def _ordinal_values(selector: dict[Any, Any]) -> Iterator[str]:
 def _parse_ordinal(value: str, name: str) -> int | None:
     """3 from the pod name `<name>-3` or the index `3`."""
     digits = value.removeprefix(f"{name}-")
-    if digits.isascii() and digits.isdigit() and len(digits) < 10:
+    if digits.isascii() and digits.isdecimal() and len(digits) < 10:
         return int(digits)
     return None
 

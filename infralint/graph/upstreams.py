@@ -150,7 +150,7 @@ def _haproxy_references(node: Node) -> Iterator[Reference]:
             continue
         port_text = server.get("port_text")
         written = port_text is not None
-        port = int(port_text) if isinstance(port_text, str) and port_text.isdigit() else None
+        port = int(port_text) if isinstance(port_text, str) and port_text.isdecimal() else None
         path = ("servers", index, "address")
         yield Reference(
             node,

@@ -272,7 +272,7 @@ def _condition_value(args: list[str]) -> bool | None:
     text = " ".join(args).strip()
     if text in ("", "0"):
         return False
-    if text.isdigit():
+    if text.isdecimal():
         return True
     return None
 

@@ -99,7 +99,7 @@ def _split_host_port(text: str) -> tuple[str, str | None]:
 
 
 def _port_number(text: str | None) -> int | None:
-    if text is None or not text[:1].isdigit():
+    if text is None or not text[:1].isdecimal():
         return None  # absent, a variable, or an offset such as +1
     digits = re.match(r"\d+", text)
     return int(digits.group()) if digits else None

@@ -351,7 +351,7 @@ def _add_facts(node: Node, level: str) -> None:
         ]
         keepalive = [r for r in records if r["name"] == "keepalive"]
         value = keepalive[0]["args"][0] if keepalive and keepalive[0]["args"] else None
-        node.facts["keepalive"] = int(value) if value and value.isdigit() else None
+        node.facts["keepalive"] = int(value) if value and value.isdecimal() else None
 
 
 def _with_place(entry: dict[str, Any], record: Record) -> dict[str, Any]:
@@ -370,7 +370,7 @@ def split_host_port(text: str) -> tuple[str, int | None, str | None]:
         host, port_text = text, ""
     if not port_text:
         return host, None, None
-    return (host, int(port_text), None) if port_text.isdigit() else (host, None, port_text)
+    return (host, int(port_text), None) if port_text.isdecimal() else (host, None, port_text)
 
 
 def is_loopback(host: str) -> bool:
@@ -383,7 +383,7 @@ def parse_listen(args: list[str], implicit: bool = False) -> dict[str, Any]:
     params = {arg.split("=", 1)[0] for arg in args[1:]}
     if target.startswith("unix:"):
         address, port = target, None
-    elif target.isdigit():
+    elif target.isdecimal():
         address, port = "*", int(target)
     else:
         address, port, _ = split_host_port(target)

@@ -33,7 +33,7 @@ def capture_holds_newline(pattern: str, group: str) -> bool | None:
     except Exception:  # not a pattern Python reads (possessive forms, \K ...)
         return None
     state = parsed.state
-    index = int(group) if group.isdigit() else state.groupdict.get(group)
+    index = int(group) if group.isdecimal() else state.groupdict.get(group)
     if index is None or index >= state.groups:
         return None
     dotall = bool(state.flags & sre.SRE_FLAG_DOTALL)

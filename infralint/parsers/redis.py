@@ -299,7 +299,7 @@ def _value_problem(directive: Directive, args: list[str]) -> tuple[int, str] | N
 
 
 def _replicaof_problem(args: list[str]) -> tuple[int, str] | None:
-    if [arg.lower() for arg in args] == ["no", "one"] or (args[1].isdigit() and int(args[1]) <= 65535):
+    if [arg.lower() for arg in args] == ["no", "one"] or (args[1].isdecimal() and int(args[1]) <= 65535):
         return None
     return 1, "needs a port number after the host (or 'no one')"
 
@@ -325,7 +325,7 @@ def _buffer_limit_problem(args: list[str]) -> tuple[int, str] | None:
         for offset in (1, 2):
             if memory_bytes(args[start + offset]) is None:
                 return start + offset, "needs a size such as 64mb"
-        if not args[start + 3].isdigit():
+        if not args[start + 3].isdecimal():
             return start + 3, "needs whole seconds"
     return None
 
