@@ -32,7 +32,10 @@ def test_configuration_example_is_valid(tmp_path: Path) -> None:
     [body] = _yaml_blocks("# .infralint.yaml")
     path = tmp_path / ".infralint.yaml"
     path.write_text(body, encoding="utf-8")
-    config.validate(config.load(str(path)))  # raises ConfigError naming file, line and key
+    loaded = config.load(str(path))
+    config.validate(loaded)  # raises ConfigError naming file, line and key
+    assert loaded.data["target-versions"]["kubernetes"] == "1.29"
+    assert set(loaded.data) >= {"select", "ignore", "severity", "per-path-ignores", "rules", "baseline"}
 
 
 def test_pre_commit_snippet_names_the_hook() -> None:
