@@ -91,7 +91,9 @@ def test_deeply_nested_if_blocks() -> None:
 
 def test_binary_garbage_that_is_valid_utf8() -> None:
     text = "global\n" + "".join(chr(c) for c in range(1, 0x3000) if c not in (0x0A, 0x0D)) + "\n"
-    timed(text)
+    result = timed(text)
+    assert [node.kind for node in result.nodes][:2] == ["haproxy/config", "haproxy/global"]
+    assert all(finding.span.line == 2 for finding in result.findings)
 
 
 def test_twenty_thousand_sections() -> None:
