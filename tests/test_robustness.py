@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -172,6 +173,7 @@ def test_no_limit_when_zero_or_none() -> None:
     for seconds in (0, None, -1):
         with deadline(seconds):
             time.sleep(0.05)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer was left armed
 
 
 def test_a_parser_crash_is_an_internal_error_on_that_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
