@@ -52,3 +52,23 @@ def require_binary(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not installed: CI must install it")
     pytest.skip(f"{name} is not installed")
+
+
+@pytest.fixture(scope="session")
+def corpus_report():
+    """The shared corpus scanned once for every test that reads it (default rules, no config)."""
+    from infralint.dev import corpus_summary
+
+    corpus = corpus_summary.corpus_path()
+    if not corpus.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"the corpus is missing at {corpus}")
+        pytest.skip("the shared corpus is not beside the repository")
+    return corpus_summary.scan_corpus(corpus)
+
+
+@pytest.fixture(scope="session")
+def corpus_path() -> Path:
+    from infralint.dev import corpus_summary
+
+    return corpus_summary.corpus_path()

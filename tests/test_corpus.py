@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 import yaml
-from scanning import scan_tree
-
-CORPUS = Path(os.environ.get("INFRALINT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
-
-
-@pytest.fixture(scope="module")
-def corpus_report():
-    if not CORPUS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"the corpus is missing at {CORPUS}")
-        pytest.skip("the shared corpus is not beside the repository")
-    return scan_tree(CORPUS)
 
 
 def test_no_internal_errors(corpus_report) -> None:
@@ -26,7 +11,7 @@ def test_no_internal_errors(corpus_report) -> None:
     assert corpus_report.files_by_kind["k8s"] >= 900
 
 
-def test_every_parse_error_is_really_invalid_yaml(corpus_report) -> None:
+def test_every_parse_error_is_really_invalid_yaml(corpus_report, corpus_path) -> None:
     broken = sorted(
         {
             f.span.path
@@ -35,7 +20,7 @@ def test_every_parse_error_is_really_invalid_yaml(corpus_report) -> None:
         }
     )
     for relative in broken:
-        text = (CORPUS / relative).read_text(encoding="utf-8")
+        text = (corpus_path / relative).read_text(encoding="utf-8")
         # The pure-Python loader as an independent reference: it must reject the file too.
         with pytest.raises(yaml.YAMLError):
             list(yaml.load_all(text, Loader=yaml.SafeLoader))

@@ -4,26 +4,23 @@ either: checked with `nginx -t` when this was written) and no rule fails on it."
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
+import dataclasses
 
 import pytest
-from scanning import scan_tree
 
-CORPUS = Path(os.environ.get("INFRALINT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+from infralint.dev import corpus_summary
 
 
 @pytest.fixture(scope="module")
-def nginx_report():
-    if not CORPUS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"the corpus is missing at {CORPUS}")
-        pytest.skip("the shared corpus is not beside the repository")
-    return scan_tree(CORPUS, select=["nginx", "infralint"])
+def nginx_report(corpus_report):
+    """The shared corpus scan, narrowed to the nginx rules and input problems."""
+    return dataclasses.replace(
+        corpus_report, findings=[f for f in corpus_report.findings if f.rule_id.startswith(("nginx-", "infralint-"))]
+    )
 
 
 def _nginx_files() -> set[str]:
-    with open(CORPUS / "files.tsv", encoding="utf-8") as handle:
+    with open(corpus_summary.corpus_path() / "files.tsv", encoding="utf-8") as handle:
         return {
             f"{row[0].replace('/', '__')}/{row[4]}" for row in csv.reader(handle, delimiter="\t") if row[2] == "nginx"
         }

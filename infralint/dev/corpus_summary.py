@@ -16,7 +16,10 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from infralint.report import Report
 
 REPO = Path(__file__).resolve().parents[2]
 SUMMARY = REPO / "tests" / "data" / "corpus-summary.json"
@@ -27,16 +30,21 @@ def corpus_path() -> Path:
     return Path(os.environ.get("INFRALINT_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
-def summarize(corpus: Path) -> dict[str, Any]:
-    """Files read by kind, findings by rule and by severity (default rules, no config)."""
+def scan_corpus(corpus: Path) -> Report:
+    """The corpus scanned with default rules, no config and no time budget."""
     from infralint.api import ScanOptions, scan
 
     previous = os.getcwd()
     os.chdir(corpus)
     try:
-        report = scan(["."], ScanOptions(file_timeout=None))
+        return scan(["."], ScanOptions(file_timeout=None))
     finally:
         os.chdir(previous)
+
+
+def summarize(corpus: Path | Report) -> dict[str, Any]:
+    """Files read by kind, findings by rule and by severity (default rules, no config)."""
+    report = scan_corpus(corpus) if isinstance(corpus, Path) else corpus
     return {
         "files_by_kind": dict(sorted(report.files_by_kind.items())),
         "findings_by_rule": dict(sorted(Counter(f.rule_id for f in report.findings).items())),
