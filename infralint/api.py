@@ -31,7 +31,8 @@ class ScanOptions:
     baseline: str | None = None
     report_unused_ignores: bool = False
     report_stale_baseline: bool = False
-    # Seconds one file's parse may take before it is reported "took too long" (None/0: no limit).
+    # Seconds one file's parse, or one rule on one object, may take before it is reported
+    # "took too long" and skipped (None/0: no limit).
     file_timeout: float | None = 10.0
 
 
@@ -108,7 +109,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
 
     graph = build(nodes)
     rules = [rule for rule in catalog.all_rules() if rule.id in enabled_ids]
-    findings = engine.run(graph, rules, settings.rule_options, options.debug)
+    findings = engine.run(graph, rules, settings.rule_options, options.debug, options.file_timeout)
     severities = catalog.meta_by_id()
     for finding in input_findings:
         meta = severities.get(finding.rule_id)

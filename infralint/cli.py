@@ -66,7 +66,8 @@ def _progress_printer() -> Any:
     "--file-timeout",
     type=float,
     default=None,
-    help="Seconds one file may take to parse before it is reported and skipped (default 10; 0: no limit).",
+    help="Seconds one file may take to parse, or one rule to judge one object, before it is reported "
+    "and skipped (default 10; 0: no limit).",
 )
 @click.option(
     "--with-context",

@@ -192,3 +192,83 @@ def test_a_parser_crash_is_an_internal_error_on_that_file_only(tmp_path: Path, m
     [error] = [f for f in scan_tree(tmp_path, debug=True).findings if f.rule_id == "infralint-rule-error"]
     assert "Traceback (most recent call last)" in error.message
     assert _cli("scan", ".", "--strict", cwd=tmp_path)[0] == 2
+
+
+# -- time budget for rules -----------------------------------------------------------------
+
+
+@pytest.fixture
+def slow_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """k8s-image-latest-tag spins (pure Python, interruptible) on the Pod `web` only."""
+    rules = catalog.all_rules()
+
+    def swap(rule: catalog.Rule) -> catalog.Rule:
+        if rule.id != BROKEN_RULE:
+            return rule
+        real = rule.check
+
+        def check(node, ctx) -> Iterator:  # type: ignore[no-untyped-def]
+            if node.facts.get("name") == "web":
+                while True:
+                    time.sleep(0.01)
+            yield from real(node, ctx)
+
+        return dataclasses.replace(rule, check=check)
+
+    monkeypatch.setattr(catalog, "all_rules", lambda: tuple(swap(rule) for rule in rules))
+
+
+def test_a_rule_over_the_time_budget_is_stopped_on_that_object_only(tmp_path: Path, slow_rule: None) -> None:
+    write(tmp_path, "pods.yaml", TWO_PODS)
+    started = time.monotonic()
+    report = scan_tree(tmp_path, file_timeout=0.3)
+    assert time.monotonic() - started < 10
+    [error] = [f for f in report.findings if f.rule_id == "infralint-rule-error"]
+    assert BROKEN_RULE in error.message and "Pod/web" in error.message and "took too long" in error.message
+    assert "0.3 s" in error.message
+    assert error.span.path == "pods.yaml" and error.span.line == 7  # `- name: app`, the container of web
+    # The slow rule went on with the other Pod, and the other rules ran on both.
+    latest = [f for f in report.findings if f.rule_id == BROKEN_RULE]
+    assert [f.span.line for f in latest] == [17]  # the image of the Pod `api`
+    assert any(
+        f.rule_id not in {BROKEN_RULE, "infralint-rule-error"} and "web" in (f.node_id or "") for f in report.findings
+    )
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # the watchdog was disarmed
+
+
+def test_rules_budget_on_the_command_line_and_strict(tmp_path: Path, slow_rule: None) -> None:
+    write(tmp_path, "pods.yaml", TWO_PODS)
+    code, output = _cli("scan", ".", "--file-timeout", "0.2", "--no-color", cwd=tmp_path)
+    assert code == 1 and "took too long on Pod/web" in output
+    assert _cli("scan", ".", "--file-timeout", "0.2", "--strict", cwd=tmp_path)[0] == 2
+
+
+def test_the_watchdog_lets_short_calls_through_and_stops_a_long_one() -> None:
+    from infralint.deadline import Watchdog
+
+    stopped = 0
+    with Watchdog(0.2) as watch:
+        for _ in range(30):  # 0.6 s of calls in all, each well inside the budget
+            watch.started = time.monotonic()
+            time.sleep(0.02)
+            watch.started = None
+        try:
+            watch.started = time.monotonic()
+            while True:
+                time.sleep(0.01)
+        except DeadlineExceeded:
+            stopped += 1
+        time.sleep(0.3)  # between calls nothing is raised
+    assert stopped == 1
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)
+
+
+def test_no_watchdog_when_zero_or_none() -> None:
+    from infralint.deadline import Watchdog
+
+    for seconds in (0, None, -1):
+        with Watchdog(seconds) as watch:
+            watch.started = time.monotonic()
+            time.sleep(0.05)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
