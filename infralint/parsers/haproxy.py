@@ -21,7 +21,7 @@ from typing import Any
 from infralint.graph.model import Node, SpanMap
 from infralint.parsers import haproxy_model as model
 from infralint.parsers.haproxy_lexer import LexError, Statement, statements
-from infralint.parsers.result import ParseResult, input_finding
+from infralint.parsers.result import ParseResult, bom_message, input_finding
 from infralint.source import SourceFile
 
 # Section keywords of current HAProxy, and whether each takes a name.
@@ -111,6 +111,8 @@ class _Errors:
 def parse(source: SourceFile) -> ParseResult:
     result = ParseResult(documents=1)
     errors = _Errors(source, result)
+    if source.bom:
+        errors.add(1, 1, bom_message("haproxy"))
     sections = _read_sections(source.text, errors)
     if not source.embedded_key and source.text and not source.text.endswith("\n"):
         last = source.text.count("\n") + 1
@@ -314,34 +316,55 @@ def _resolve_defaults(sections: list[Section], errors: _Errors) -> None:
                 named[section.name] = section
 
 
+# Sections whose names haproxy keeps in a table of their own (a second one of a name is an
+# error); a log-forward's name must differ from every proxy's. userlist and defaults may repeat.
+OWN_NAMESPACE = ("resolvers", "peers", "mailers", "ring", "cache", "http-errors", "program", "fcgi-app")
+
+
 def _check_names(sections: list[Section], errors: _Errors) -> None:
-    """Names haproxy refuses: bad characters, and two proxies of the same side sharing one."""
+    """Names haproxy refuses: bad characters, and two sections sharing a name where haproxy
+    requires it unique (two proxies of the same side, a log-forward and any proxy, two
+    sections of one of the OWN_NAMESPACE types)."""
     fronts: dict[str, Section] = {}
     backs: dict[str, Section] = {}
+    forwards: dict[str, Section] = {}
+    proxies: dict[str, Section] = {}
+    others: dict[tuple[str, str], Section] = {}
     for section in sections:
+        name = section.name
+        if name is not None and section.type in OWN_NAMESPACE:
+            _record(section, others.setdefault((section.type, name), section), errors)
+        elif name is not None and section.type == "log-forward":
+            _record(section, proxies.get(name) or forwards.setdefault(name, section), errors)
         if section.type not in PROXIES:
             continue
-        if section.name is not None and not _VALID_NAME.match(section.name):
+        if name is not None and not _VALID_NAME.match(name):
             word = section.header.words[1]
             errors.add(
                 word.line,
                 word.col,
-                f"invalid character in {section.type} name '{section.name}' (letters, digits, '-', '_', '.', ':')",
+                f"invalid character in {section.type} name '{name}' (letters, digits, '-', '_', '.', ':')",
             )
-        for side, table in (("frontend", fronts), ("backend", backs)):
-            if section.name is None or section.type not in (side, "listen"):
-                continue
-            other = table.get(section.name)
-            if other is not None:
-                errors.add(
-                    section.line,
-                    section.header.col,
-                    f"{section.type} '{section.name}' has the same name as the {other.type} at line {other.line}",
-                )
-                break
-            table[section.name] = section
+        if name is not None:
+            first = forwards.get(name)
+            for side, table in (("frontend", fronts), ("backend", backs)):
+                if first is None and section.type in (side, "listen"):
+                    first = table.setdefault(name, section)
+                    first = None if first is section else first
+            _record(section, first or section, errors)
+            proxies.setdefault(name, section)
         for statement in section.statements:
             _check_statement(statement, section, errors)
+
+
+def _record(section: Section, first: Section, errors: _Errors) -> None:
+    """An error at SECTION when FIRST, the section that took its name, is another one."""
+    if first is not section:
+        errors.add(
+            section.line,
+            section.header.col,
+            f"{section.type} '{section.name}' has the same name as the {first.type} at line {first.line}",
+        )
 
 
 def _check_statement(statement: Statement, section: Section, errors: _Errors) -> None:
