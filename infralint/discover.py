@@ -80,6 +80,9 @@ def classify_content(by_name: str, text: str, relative_path: str = "") -> str | 
     return by_name
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def decode(data: bytes) -> tuple[str | None, InputProblem | None, int, int]:
     """Text of a file, or why it is not text (with the line and column of the first bad byte)."""
     nul = data.find(b"\x00")
@@ -246,7 +249,7 @@ def read(
     kind = classify_content(by_name, text, relative)
     if kind is None:
         return None
-    return SourceFile(relative, absolute, text, kind, root=os.path.abspath(root))
+    return SourceFile(relative, absolute, text, kind, root=os.path.abspath(root), bom=data.startswith(UTF8_BOM))
 
 
 def scan_root(paths: list[str]) -> str:

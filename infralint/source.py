@@ -44,6 +44,9 @@ class SourceFile:
     flat_line: int | None = None
     embedded_in: str | None = None  # the id of the node holding this text (a ConfigMap)
     embedded_key: str | None = None  # where in that node (the data key)
+    # The file began with a UTF-8 byte order mark (not part of ``text``): nginx, HAProxy and
+    # Redis read it as part of the first word and refuse the file; YAML allows it.
+    bom: bool = False
     _line_starts: list[int] | None = field(default=None, repr=False)
 
     @property

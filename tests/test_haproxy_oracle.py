@@ -68,7 +68,8 @@ def haproxy_check(config: bytes, workspace: Path) -> tuple[int, str]:
 
 
 def parse_errors(text: str) -> list[tuple[int | None, str]]:
-    source = SourceFile("haproxy.cfg", "/nonexistent/haproxy.cfg", text, "haproxy")
+    bom = text.startswith("\ufeff")  # as a scan reads it: the mark is noted, not kept in the text
+    source = SourceFile("haproxy.cfg", "/nonexistent/haproxy.cfg", text.removeprefix("\ufeff"), "haproxy", bom=bom)
     result = parse(source)
     return [(f.span.line, f.message) for f in result.findings if f.rule_id == "infralint-parse-error"]
 
@@ -106,6 +107,7 @@ GENERATED = {
     "nul-byte": (b"global\n    maxconn 10\x00 20\n", 2),
     "no-final-newline": (b"global\n    maxconn 10", 2),
     "carriage-return-in-quotes": (b'global\n    description "open\r"\n', 2),
+    "byte-order-mark": (b"\xef\xbb\xbfglobal\n    maxconn 10\n", 1),
 }
 
 

@@ -31,6 +31,7 @@ STOCK = Path("/etc/nginx")
 SYNTAX = re.compile(
     r'unexpected "|unexpected end of file|is not terminated by ";"|has no opening "\{"'
     r"|directive is not allowed here|invalid number of arguments in|it must be \"on\" or \"off\""
+    '|unknown directive "\ufeff'  # a byte order mark glued to the first directive
 )
 # Rejections that come from the machine, not the config (non-root runs, busy ports).
 ENVIRONMENT = re.compile(r"bind\(\) to|Permission denied|Operation not permitted|Address already in use")
@@ -41,7 +42,7 @@ _INCLUDE = re.compile(r"^\s*include\s+([^;\s]+)\s*;", re.MULTILINE)
 
 def _complete(path: Path) -> bool:
     text = path.read_text(encoding="utf-8")
-    return re.search(r"^\s*events\s*\{", text, re.MULTILINE) is not None
+    return re.search(r"^\ufeff?\s*events\s*\{", text, re.MULTILINE) is not None
 
 
 def _cases() -> list[tuple[str, Path]]:
@@ -155,7 +156,9 @@ def _nginx_verdict(binary: str, main: Path, prefix: Path) -> tuple[bool, str, st
 
 def _parse_errors(main: Path, prefix: Path) -> list[tuple[str, int | None, str]]:
     relative = main.relative_to(prefix).as_posix()
-    source = SourceFile(relative, str(main), main.read_text(encoding="utf-8"), "nginx", root=str(prefix))
+    data = main.read_bytes()
+    text = data.decode("utf-8-sig")
+    source = SourceFile(relative, str(main), text, "nginx", root=str(prefix), bom=data.startswith(b"\xef\xbb\xbf"))
     result = nginx.parse(source)
     return [(f.span.path, f.span.line, f.message) for f in result.findings if f.rule_id == "infralint-parse-error"]
 

@@ -25,7 +25,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers.result import ParseResult, input_finding
+from infralint.parsers.result import ParseResult, bom_message, input_finding
 from infralint.source import SourceFile
 
 if TYPE_CHECKING:  # crossplane is imported when a file is parsed, not when rules load this module
@@ -103,6 +103,8 @@ def parse(source: SourceFile) -> ParseResult:
 
     parsed = Reader(source).read()
     result.documents = 1
+    if source.bom:
+        result.findings.append(input_finding("infralint-parse-error", bom_message("nginx"), source.span(1, 1)))
     for problem in parsed.problems:
         span = problem.unit.span(problem.line, problem.col)
         result.findings.append(input_finding(problem.rule_id, problem.message, span))

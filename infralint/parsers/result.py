@@ -27,6 +27,14 @@ def input_finding(rule_id: str, message: str, span: Span) -> Finding:
     return Finding(rule_id, Severity.ERROR, message, span, locator=message)
 
 
+def bom_message(server: str) -> str:
+    """Why a byte order mark before the first word of a server's config is an error."""
+    return (
+        f"the file starts with a UTF-8 byte order mark: {server} reads it as part of the first word "
+        "and refuses the file (save it as UTF-8 without BOM)"
+    )
+
+
 def yaml_error_finding(source: SourceFile, error: YamlInputError) -> Finding:
     """The parse error of a YAML file, at the line and column where libyaml stopped."""
     line, col = error.line, error.col
