@@ -21,7 +21,7 @@ from conftest import require_binary
 from infralint.checks.redis import unknown_directive
 from infralint.graph.model import Graph
 from infralint.parsers.redis import parse
-from infralint.parsers.redis_directives import DIRECTIVES, Directive
+from infralint.parsers.redis_directives import DIRECTIVES, MODULE_CONFIG, Directive
 from infralint.rules.meta import RuleContext
 from infralint.source import SourceFile
 
@@ -65,6 +65,35 @@ def load(binary: str, text: str, folder: Path, sentinel: bool = False) -> tuple[
     output = _run(binary, [binary, str(config), *mode, *quiet, "--logfile", ""])
     accepted = "Configuration loaded" in output and "FATAL CONFIG FILE ERROR" not in output
     return accepted, output
+
+
+def starts(binary: str, text: str, folder: Path) -> tuple[bool, str]:
+    """(started, output) of redis-server running TEXT on a Unix socket: the checks made after
+    the config is loaded (module configs without their module) refuse only a real start."""
+    config = folder / "start.conf"
+    config.write_text(text, encoding="utf-8")
+    sock_path = folder / "start.sock"
+    arguments = ["--port", "0", "--tls-port", "0", "--unixsocket", str(sock_path), "--daemonize", "no"]
+    arguments += ["--dir", str(folder), "--save", "", "--appendonly", "no", "--logfile", ""]
+    process = subprocess.Popen([binary, str(config), *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    started = False
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not started and process.poll() is None and time.monotonic() < deadline:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock, contextlib.suppress(OSError):
+                sock.connect(os.fspath(sock_path))
+                started = True
+            time.sleep(0.02)
+    finally:
+        running = process.poll() is None
+        if running:
+            process.kill()
+        output = process.communicate(timeout=TIMEOUT)[0].decode("utf-8", "replace")
+        with contextlib.suppress(FileNotFoundError):
+            sock_path.unlink()
+    if not started and running:
+        pytest.fail(f"redis-server neither started nor exited within {TIMEOUT}s:\n{output}")
+    return started, output
 
 
 def quote(arg: str) -> str:
@@ -163,7 +192,15 @@ def test_fixtures_agree_with_redis_server(
             directive = DIRECTIVES.get(line.split(None, 1)[0].lower()) if line.strip() else None
             if directive is None or directive.version <= installed_version:
                 kept.append(line)
-        accepted, output = load(redis_server, "\n".join(kept) + "\n", tmp_path, sentinel=path.name == "sentinel.conf")
+        config = "\n".join(kept) + "\n"
+        sentinel = path.name == "sentinel.conf"
+        accepted, output = load(redis_server, config, tmp_path, sentinel=sentinel)
+        names = [line.split(None, 1)[0].lower() for line in kept if line.strip() and not line.lstrip().startswith("#")]
+        if accepted and not sentinel and "loadmodule" not in names and any(map(MODULE_CONFIG.match, names)):
+            # A module's config without its module is refused at start-up, not at load; other
+            # start-up checks (an aclfile, a module that is not on this machine) are not the
+            # fixtures' concern.
+            accepted, output = starts(redis_server, config, tmp_path)
         if accepted == bool(REJECTING_MARKERS.search(text)):
             disagreements.append(f"{path.relative_to(fixtures)}: {'accepted' if accepted else output[-300:]}")
     assert disagreements == []
@@ -248,6 +285,79 @@ def test_parser_agrees_with_redis_server_on_each_line(redis_server: str, tmp_pat
         if bool(problems) == accepted:
             disagreements.append(f"{line!r}: redis-server {'accepted' if accepted else 'refused'}, we said {problems}")
     assert disagreements == []
+
+
+def refused_line(output: str) -> int | None:
+    """The line redis-server names in its FATAL CONFIG FILE ERROR report."""
+    match = re.search(r"FATAL CONFIG FILE ERROR.*?at line (\d+)", output, re.S)
+    return int(match.group(1)) if match else None
+
+
+def our_lines(text: str, folder: Path) -> list[int | None]:
+    source = SourceFile("oracle.conf", str(folder / "oracle.conf"), text, "redis", root=str(folder))
+    return [f.span.line for f in parse(source).findings if f.rule_id == "infralint-parse-error"]
+
+
+# Configs refused for what an earlier line did: redis-server keeps state while it loads.
+STATEFUL_CONFIGS = [
+    "user alice on >pw ~* +@all\nport 6379\nuser alice off\n",
+    "user alice on\nuser Alice on\n",
+    'rename-command CONFIG ""\nport 6379\nrename-command config ""\n',
+    "rename-command CONFIG admin-config\nrename-command admin-config cfg\n",
+    'rename-command CONFIG x\nrename-command x CONFIG\nrename-command CONFIG ""\n',
+    "rename-command GET fetch\nrename-command SET fetch\n",
+    "rename-command CONFIG CONFIG\nrename-command CONFIG fetch\n",
+    "port 6379\nmymodule.setting\n",
+    "mymodule.setting 1\n",
+]
+
+
+@pytest.mark.parametrize("text", STATEFUL_CONFIGS, ids=lambda text: text.replace("\n", " / "))
+def test_state_kept_while_loading_agrees_with_redis_server(redis_server: str, tmp_path: Path, text: str) -> None:
+    accepted, output = load(redis_server, text, tmp_path)
+    expected = [] if accepted else [refused_line(output)]
+    assert our_lines(text, tmp_path) == expected, output[-300:]
+
+
+# ACL rules in a `user` line, judged by redis-server as it loads the config (no expectations
+# written here: the server decides, and the set holds both verdicts).
+HASH = "a" * 64
+ACL_RULES = [
+    "ON", "Off", "skip-sanitize-payload", "sanitize-payload", "nopass", "resetpass", "reset", "allkeys",
+    "resetkeys", "allchannels", "resetchannels", "allcommands", "nocommands", "clearselectors", "~", "~*",
+    "%R~k", "%W~k", "%RW~k", "%WR~k", "%X~k", "%~k", "%R", "%r~k", "%RWX~k", "%R~", "%", "%~", "%rw", "&",
+    "&*", ">", "<", "<nope", ">p <p", "reset >p", f"#{HASH}", f"#{HASH.upper()}", f"!{HASH}", f"#{HASH} !{HASH}",
+    "!abc", "#abc", "+", "-", "+@", "+@nosuchcat", "+@all", "-@all", "+get|x", "-get|x", "+nosuch|x", "+|x",
+    "-@", "+@all|x", "+get|x|y", "+get|", "(", ")", "()", "(+get", "(on)", "(~k +get)", "(+get ~k)",
+    "(allkeys +get)", "(resetkeys)", "(nocommands)", "(nopass)", "(clearselectors)", "(>p)", "(~k) (~j)", "(~k",
+    "(%R~k)", "(&x)", ") (", "(~k)x", "(~k)(", "x", "allkeys(",
+]  # fmt: skip
+
+
+def test_acl_rules_agree_with_redis_server(redis_server: str, tmp_path: Path) -> None:
+    verdicts = {}
+    disagreements = []
+    for rules in ACL_RULES:
+        text = f"user alice {rules}\n"
+        accepted, _ = load(redis_server, text, tmp_path)
+        verdicts[rules] = accepted
+        if bool(our_lines(text, tmp_path)) == accepted:
+            disagreements.append(f"{rules!r}: redis-server {'accepts' if accepted else 'refuses'}, we do not")
+    assert disagreements == []
+    assert sum(verdicts.values()) >= 20 and len(verdicts) - sum(verdicts.values()) >= 20
+
+
+def test_a_byte_order_mark_is_refused_by_both(redis_server: str, tmp_path: Path) -> None:
+    from infralint import discover
+
+    path = tmp_path / "redis.conf"
+    path.write_bytes(b"\xef\xbb\xbfport 6379\nmaxmemory 1gb\n")
+    accepted, output = load(redis_server, path.read_text(encoding="utf-8"), tmp_path)
+    assert not accepted and refused_line(output) == 1
+    source = discover.read(str(path), str(tmp_path), 1 << 20)
+    assert isinstance(source, SourceFile) and source.bom
+    errors = [(f.span.line, f.span.col) for f in parse(source).findings if f.rule_id == "infralint-parse-error"]
+    assert errors == [(1, 1)]
 
 
 # --- effective values: what we compute equals what the running server reports --------------

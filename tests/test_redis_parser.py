@@ -199,7 +199,9 @@ def test_acl_users_and_the_default_user() -> None:
         {"name": "alice", "enabled": True, "nopass": False, "has_password": True},
         {"name": "bob", "enabled": False, "nopass": True, "has_password": False},
     ]
-    node, _ = node_of("user default on #e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4 ~* +@all -@dangerous\n")
+    node, _ = node_of(
+        "user default on #ad2318a47c3cf9fb711dbd13aeba544d3bb3115fa6b8bc9cf82eba1c94f5f470 ~* +@all -@dangerous\n"
+    )
     assert node.facts["default_user"]["has_password"]
     assert node.facts["default_user_may_run"] == dict.fromkeys(
         ("flushall", "flushdb", "config", "debug", "keys"), False

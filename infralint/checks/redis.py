@@ -287,10 +287,21 @@ def unknown_directive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
     suggested = 0
     target = _target_version(ctx)
+    # A module's config is queued until the module loads; with no loadmodule at all (and every
+    # include read), redis-server aborts at start-up.
+    modules_possible = any(entry["setting"] == "loadmodule" for entry in node.attrs["directives"]) or any(
+        not include["followed"] for include in node.facts["includes"]
+    )
     for entry in node.attrs["directives"]:
         if target is not None and entry["known"] and too_new(entry["since"], target):
             since, wanted = entry["since"], ".".join(map(str, target))
             message = f"{_name(node)}directive '{entry['name']}' needs Redis {since} or later: redis-server {wanted} (the target version) refuses to start"
+            yield Hit(message, span=_span(entry))
+            continue
+        if entry["module_config"] and not modules_possible:
+            message = (
+                f"{_name(node)}module config '{entry['name'][:60]}' but no loadmodule: redis-server refuses to start"
+            )
             yield Hit(message, span=_span(entry))
             continue
         if entry["known"] or entry["module_config"]:

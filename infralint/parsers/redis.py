@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers.redis_acl import COMMAND_CATEGORIES, AclUser, implicit_default_user, parse_user, redact
+from infralint.parsers.redis_acl import (
+    COMMAND_CATEGORIES,
+    AclUser,
+    acl_problem,
+    implicit_default_user,
+    parse_user,
+    redact,
+)
 from infralint.parsers.redis_directives import (
     CUMULATIVE,
     MODULE_CONFIG,
@@ -39,7 +46,7 @@ from infralint.parsers.redis_directives import (
     value_problem,
 )
 from infralint.parsers.redis_lexer import SplitError, split_args
-from infralint.parsers.result import ParseResult, input_finding
+from infralint.parsers.result import ParseResult, bom_message, input_finding
 from infralint.parsers.yamlpos import Path, Pos
 from infralint.source import SourceFile
 
@@ -95,9 +102,15 @@ class _Reader:
         self.lines: list[Line] = []
         self.includes: list[_Include] = []
         self.root = os.path.realpath(top.root) if top.root else ""
+        # Load-time state redis-server keeps across lines and included files.
+        self.users: dict[str, Line] = {}  # ACL user names (case-sensitive) -> the line defining it
+        self.commands_gone: dict[str, Line] = {}  # a command renamed away -> the rename-command line
+        self.commands_added: set[str] = set()  # names a rename-command gave a command
 
     def read(self, source: SourceFile, chain: tuple[str, ...]) -> None:
         own = source is self.top
+        if source.bom:
+            self._error(source, 1, 1, bom_message("redis-server"))
         for number, raw in enumerate(source.text.split("\n"), 1):
             body = raw.strip(_TRIM)
             if body and body[0] != "#":
@@ -138,6 +151,14 @@ class _Reader:
         """Report what redis-server would refuse; True when the line takes effect."""
         directive = line.directive
         if directive is None:
+            if line.module_config and not line.args:
+                self._error(
+                    source,
+                    number,
+                    cols[0],
+                    f"module config '{_shorten(line.name)}' has no value: redis-server refuses the line",
+                )
+                return False
             return True  # an unknown directive is a rule's finding; a module config is queued
         problem = _arity_problem(directive, line.args)
         if problem is not None:
@@ -149,6 +170,48 @@ class _Reader:
             message = f"'{line.name}' {reason} (got '{shown}'): redis-server refuses the line"
             self._error(source, number, cols[1 + index] if line.args else cols[0], message)
             return False
+        if directive.setting == "user":
+            return self._user(source, number, line, cols)
+        if directive.setting == "rename-command":
+            return self._rename(source, number, line, cols)
+        return True
+
+    def _user(self, source: SourceFile, number: int, line: Line, cols: list[int]) -> bool:
+        problem = acl_problem(line.args)
+        if problem is not None:
+            index, reason = problem
+            self._error(
+                source,
+                number,
+                cols[1 + index],
+                f"user '{_shorten(line.args[0])}': {reason}: redis-server refuses the line",
+            )
+            return False
+        first = self.users.setdefault(line.args[0], line)
+        if first is not line:
+            message = f"user '{_shorten(line.args[0])}' is already defined {_where(first, source)}: redis-server refuses a second definition"
+            self._error(source, number, cols[1], message)
+            return False
+        return True
+
+    def _rename(self, source: SourceFile, number: int, line: Line, cols: list[int]) -> bool:
+        """A command renamed away no longer exists under its old name, and a name a rename gave
+        is taken (names redis-server has built in are not known here)."""
+        old, new = line.args[0].lower(), line.args[1].lower()
+        earlier = self.commands_gone.get(old)
+        if earlier is not None and old not in self.commands_added:
+            message = f"'{_shorten(line.args[0])}' was already renamed {_where(earlier, source)}: redis-server finds no such command and refuses the line"
+            self._error(source, number, cols[1], message)
+            return False
+        if new and new != old and new in self.commands_added:
+            message = f"a command is already named '{_shorten(line.args[1])}': redis-server refuses the line"
+            self._error(source, number, cols[2], message)
+            return False
+        self.commands_gone[old] = line
+        self.commands_added.discard(old)
+        if new:
+            self.commands_added.add(new)
+            self.commands_gone.pop(new, None)
         return True
 
     def _arity_error(self, source: SourceFile, number: int, line: Line, cols: list[int], problem: str) -> bool:
@@ -236,7 +299,7 @@ class _Reader:
         return found, outside and not found
 
     def _load(self, path: str, relative: str, span: Any) -> SourceFile | None:
-        from infralint.discover import decode
+        from infralint.discover import UTF8_BOM, decode
 
         try:
             if os.path.getsize(path) > MAX_INCLUDE_BYTES:
@@ -258,7 +321,14 @@ class _Reader:
                 input_finding("infralint-parse-error", f"included file '{relative}': {reason}", span)
             )
             return None
-        return SourceFile(relative, path, text, "redis", root=self.top.root)
+        return SourceFile(relative, path, text, "redis", root=self.top.root, bom=data.startswith(UTF8_BOM))
+
+
+def _where(line: Line, source: SourceFile) -> str:
+    """'at line 3', or 'in other.conf:3' for a line of another file."""
+    if line.file == source.path:
+        return f"at line {line.pos[0]}"
+    return f"in {line.file}:{line.pos[0]}"
 
 
 def _has_wildcard(target: str) -> bool:

@@ -6,6 +6,8 @@ Only flags are kept, never the passwords or hashes themselves.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 # ACL categories of the commands the dangerous-commands rule looks at (Redis 7 command tables).
@@ -113,3 +115,84 @@ def _apply(user: AclUser, rule: str, in_selector: bool) -> None:
 def redact(args: list[str]) -> list[str]:
     """A `user` line's arguments with passwords and hashes replaced (for attrs and messages)."""
     return args[:1] + [arg[0] + "<redacted>" if arg[:1] in (">", "<", "#", "!") else arg for arg in args[1:]]
+
+
+# What redis-server accepts in a `user` line when it loads its config (checked against 7.0):
+# flags, key/channel patterns, passwords and hashes, command rules, and `( ... )` selectors,
+# which take patterns, command rules and the selector flags only. Command and category names
+# are not checked at load time.
+_SELECTOR_FLAGS = frozenset({"allkeys", "resetkeys", "allchannels", "resetchannels", "allcommands", "nocommands"})
+_FLAGS = _SELECTOR_FLAGS | {"on", "off", "skip-sanitize-payload", "sanitize-payload", "nopass", "resetpass", "reset"}
+_FLAGS |= {"clearselectors"}
+_HASH = re.compile(r"[0-9a-f]{64}")
+_PERMISSIONS = re.compile(r"%[RWrw]+(~.*)?", re.S)
+
+
+def acl_problem(args: list[str]) -> tuple[int, str] | None:
+    """(index in ARGS, why) of the first rule of a `user NAME rule...` line that redis-server
+    refuses; None when it loads. Passwords are compared as SHA-256 digests and not kept."""
+    hashes: set[str] = set()
+    index = 1
+    while index < len(args):
+        rule = args[index]
+        if rule.startswith("("):
+            end = next((i for i in range(index, len(args)) if args[i].endswith(")")), None)
+            if end is None:
+                return index, "opens a selector '(' that is never closed"
+            inner = " ".join(args[index : end + 1])[1:-1].split()
+            bad = next((part for part in inner if not _selector_rule(part)), None)
+            if bad is not None:
+                return (
+                    index,
+                    f"'{bad}' is not allowed in a selector (only patterns, command rules and key/channel/command flags)",
+                )
+            index = end + 1
+            continue
+        problem = _root_rule_problem(rule, hashes)
+        if problem is not None:
+            return index, problem
+        index += 1
+    return None
+
+
+def _selector_rule(rule: str) -> bool:
+    return (
+        rule[:1] in ("~", "&")
+        or _PERMISSIONS.fullmatch(rule) is not None
+        or _command_rule(rule)
+        or rule.lower() in _SELECTOR_FLAGS
+    )
+
+
+def _command_rule(rule: str) -> bool:
+    return rule[:1] in ("+", "-") and not (len(rule) > 1 and rule.endswith("|"))
+
+
+def _root_rule_problem(rule: str, hashes: set[str]) -> str | None:
+    lower = rule.lower()
+    if lower in _FLAGS:
+        if lower in ("nopass", "resetpass", "reset"):
+            hashes.clear()
+        return None
+    first = rule[:1]
+    if first in ("~", "&") or _command_rule(rule) or _PERMISSIONS.fullmatch(rule):
+        return None
+    if first in (">", "<"):
+        digest = hashlib.sha256(rule[1:].encode("utf-8", "surrogatepass")).hexdigest()
+    elif first in ("#", "!"):
+        digest = rule[1:]
+        if not _HASH.fullmatch(digest):
+            return "a password hash must be exactly 64 lowercase hexadecimal characters"
+    else:
+        return f"'{_shown(rule)}' is not an ACL rule (syntax error)"
+    if first in (">", "#"):
+        hashes.add(digest)
+        return None
+    if digest not in hashes:
+        return "removes a password the user does not have"
+    hashes.discard(digest)
+    return None
+
+
+def _shown(rule: str) -> str:
+    return rule if len(rule) <= 40 else rule[:37] + "..."
