@@ -51,7 +51,7 @@ def check_locations(text: str, path: str, result: Any) -> None:
 
 def fuzz_parser(target: str, data: bytes) -> None:
     name, kind, parse = PARSERS[target]
-    text = discover.decode(data)[0]
+    text = discover.decode(data, kind)[0]
     if text is None:
         return
     source = SourceFile(name, os.path.join(_ROOT, name), text, kind, root=_ROOT)
@@ -80,8 +80,9 @@ def fuzz_scan(data: bytes) -> None:
         internal = [f for f in report.findings if f.rule_id == "infralint-rule-error"]
         if internal:
             raise AssertionError(internal[0].message)
-        text = discover.decode(data[1:])[0]
-        if text is not None:
+        source = discover.read(path, folder, discover.DEFAULT_MAX_BYTES)
+        if isinstance(source, SourceFile):  # the text as the scan read it
+            text = source.text
             lines = text.count("\n") + 1
             for finding in report.findings:
                 line = finding.span.line

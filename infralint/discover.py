@@ -83,12 +83,13 @@ def classify_content(by_name: str, text: str, relative_path: str = "") -> str | 
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def decode(data: bytes) -> tuple[str | None, InputProblem | None, int, int]:
-    """Text of a file, or why it is not text (with the line and column of the first bad byte)."""
+def decode(data: bytes, kind: str | None = None) -> tuple[str | None, InputProblem | None, int, int]:
+    """Text of a file, or why it is not text (with the line and column of the first bad byte).
+    Line breaks are made one as the file's KIND counts them (see line_breaks)."""
     nul = data.find(b"\x00")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return _one_line_break(data.decode("utf-16")), None, 0, 0
+            return line_breaks(data.decode("utf-16"), kind), None, 0, 0
         except UnicodeDecodeError:
             pass
     if nul != -1:
@@ -100,18 +101,24 @@ def decode(data: bytes) -> tuple[str | None, InputProblem | None, int, int]:
         line, col = _line_col(data, error.start)
         reason = f"not UTF-8 text (byte 0x{data[error.start]:02x})"
         return None, InputProblem("", "infralint-parse-error", reason), line, col
-    return _one_line_break(text), None, 0, 0
+    return line_breaks(text, kind), None, 0, 0
 
 
-# Every line break YAML knows (CR LF, a lone CR, NEL, LS, PS) becomes LF, so that a line number
-# means the same to the YAML parser, to our line counting and to the reader's editor.
-_LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
+YAML_KINDS = frozenset({"k8s", "compose"})
+# Every line break YAML knows (CR LF, a lone CR, NEL, LS, PS) becomes LF in YAML files, so that
+# a line number means the same to libyaml and to our line counting.
+_YAML_LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
 
 
-def _one_line_break(text: str) -> str:
-    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
-        return _LINE_BREAKS.sub("\n", text)
-    return text
+def line_breaks(text: str, kind: str | None) -> str:
+    """CR LF becomes LF in every file. nginx, HAProxy and Redis end lines at LF only, so there
+    a lone CR stays what it is to them (a blank to nginx and Redis, the end of a line's words to
+    HAProxy); in YAML (KIND in YAML_KINDS) a lone CR, NEL, LS and PS are line breaks too."""
+    if kind in YAML_KINDS:
+        if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+            return _YAML_LINE_BREAKS.sub("\n", text)
+        return text
+    return text.replace("\r\n", "\n") if "\r" in text else text
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
@@ -235,7 +242,8 @@ def read(
         data = Path(real).read_bytes()
     except OSError as error:
         return InputProblem(relative, "infralint-unreadable-file", f"cannot read: {error.strerror or error}")
-    text, problem, line, col = decode(data)
+    # A .yaml name means YAML whatever it turns out to hold; a .conf is classified first.
+    text, problem, line, col = decode(data, "k8s" if by_name in ("yaml", "compose") else None)
     if problem is not None:
         if by_name == "conf":  # an unknown .conf/.cfg that is not text is not ours to judge
             return None
@@ -249,6 +257,7 @@ def read(
     kind = classify_content(by_name, text, relative)
     if kind is None:
         return None
+    text = line_breaks(text, kind)  # a .conf holding YAML
     return SourceFile(relative, absolute, text, kind, root=os.path.abspath(root), bom=data.startswith(UTF8_BOM))
 
 

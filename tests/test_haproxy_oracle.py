@@ -108,6 +108,8 @@ GENERATED = {
     "no-final-newline": (b"global\n    maxconn 10", 2),
     "carriage-return-in-quotes": (b'global\n    description "open\r"\n', 2),
     "byte-order-mark": (b"\xef\xbb\xbfglobal\n    maxconn 10\n", 1),
+    # A lone CR ends a line's words (the quote after it is ignored) but is no line break.
+    "lone-carriage-return": (b'global\n    maxconn 10\r"\n    description "x\n', 3),
 }
 
 

@@ -294,7 +294,7 @@ def _summary(result: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
 def check_parser(kind: str, data: bytes) -> tuple[str, Any]:
-    text = discover.decode(data)[0]
+    text = discover.decode(data, kind)[0]
     assume(text is not None)
     assert text is not None
     result = parse_text(kind, text)
@@ -412,9 +412,9 @@ def test_whole_scan(tree: dict[str, bytes]) -> None:
         for kind, data in tree.items():
             name = FORMATS[kind][0]
             (root / name).write_bytes(data)
-            text = discover.decode(data)[0]
-            if text is not None:
-                texts[name] = text
+            source = discover.read(str(root / name), str(root), discover.DEFAULT_MAX_BYTES)
+            if isinstance(source, SourceFile):  # the text as the scan reads it
+                texts[name] = source.text
         first = scan_tree(root)
         assert_inside(first.findings, texts)
         assert render_all(first) == render_all(scan_tree(root)), "two scans of the same tree render differently"

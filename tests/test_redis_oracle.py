@@ -272,6 +272,8 @@ VERDICT_LINES = [
     ("loadmodule /nonexistent/module.so", True),
     ("shutdown-on-sigterm nosave now", True),
     ("list-max-ziplist-entries 512", True),
+    ("maxmemory\r1gb", True),  # a lone CR is a blank to redis-server, not a line break
+    ("maxmemory 1gb\rfoo", False),
 ]
 
 

@@ -193,7 +193,7 @@ def read_inside_root(absolute: str, root: str, max_bytes: int = discover.DEFAULT
         data = FilePath(real).read_bytes()
     except OSError as error:
         return None, f"cannot be read: {error.strerror or error}"
-    text, problem, _line, _col = discover.decode(data)
+    text, problem, _line, _col = discover.decode(data, "compose")
     if problem is not None or text is None:
         return None, f"cannot be read: {problem.message if problem else 'not text'}"
     return text, ""
