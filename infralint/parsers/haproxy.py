@@ -239,26 +239,30 @@ class _Conditions:
 
     def __init__(self, errors: _Errors) -> None:
         self.errors = errors
-        self.stack: list[tuple[Statement, bool | None, bool]] = []  # (opener, value, a branch surely taken)
+        # (opener, value, a branch surely taken, past its .else) per open block
+        self.stack: list[tuple[Statement, bool | None, bool, bool]] = []
 
     @property
     def active(self) -> bool:
-        return all(value is not False for _, value, _ in self.stack)
+        return all(value is not False for _, value, _, _ in self.stack)
 
     def handle(self, statement: Statement) -> None:
         keyword = statement.keyword
         if keyword == ".if":
             value = _condition_value(statement.args())
-            self.stack.append((statement, value, value is True))
+            self.stack.append((statement, value, value is True, False))
         elif keyword in (".elif", ".else"):
             if not self.stack:
                 self.errors.add(statement.line, statement.col, f"'{keyword}' without a matching '.if'")
                 return
-            opener, _, taken = self.stack[-1]
+            opener, _, taken, past_else = self.stack[-1]
+            if past_else:
+                self.errors.add(statement.line, statement.col, f"'{keyword}' after '.else' is not permitted")
+                return
             value = True if keyword == ".else" else _condition_value(statement.args())
             if taken:
                 value = False
-            self.stack[-1] = (opener, value, taken or value is True)
+            self.stack[-1] = (opener, value, taken or value is True, keyword == ".else")
         elif keyword == ".endif":
             if not self.stack:
                 self.errors.add(statement.line, statement.col, "'.endif' without a matching '.if'")
@@ -266,7 +270,7 @@ class _Conditions:
             self.stack.pop()
 
     def finish(self) -> None:
-        for opener, _, _ in self.stack:
+        for opener, _, _, _ in self.stack:
             self.errors.add(opener.line, opener.col, "'.if' block is never closed with '.endif'")
 
 
@@ -316,6 +320,18 @@ def _resolve_defaults(sections: list[Section], errors: _Errors) -> None:
                 named[section.name] = section
 
 
+# Sections whose names haproxy checks for characters other than letters, digits, - _ . :
+CHECKED_NAMES = (
+    *PROXIES,
+    "resolvers",
+    "peers",
+    "userlist",
+    "mailers",
+    "ring",
+    "http-errors",
+    "fcgi-app",
+    "log-forward",
+)
 # Sections whose names haproxy keeps in a table of their own (a second one of a name is an
 # error); a log-forward's name must differ from every proxy's. userlist and defaults may repeat.
 OWN_NAMESPACE = ("resolvers", "peers", "mailers", "ring", "cache", "http-errors", "program", "fcgi-app")
@@ -336,15 +352,19 @@ def _check_names(sections: list[Section], errors: _Errors) -> None:
             _record(section, others.setdefault((section.type, name), section), errors)
         elif name is not None and section.type == "log-forward":
             _record(section, proxies.get(name) or forwards.setdefault(name, section), errors)
-        if section.type not in PROXIES:
-            continue
-        if name is not None and not _VALID_NAME.match(name):
+        if section.type == "defaults":  # a defaults section may hold ACLs (used by its rules)
+            for statement in section.statements:
+                _check_statement(statement, section, errors)
+        if name is not None and section.type in CHECKED_NAMES and not _VALID_NAME.match(name):
             word = section.header.words[1]
             errors.add(
                 word.line,
                 word.col,
                 f"invalid character in {section.type} name '{name}' (letters, digits, '-', '_', '.', ':')",
             )
+        _check_member_names(section, errors)
+        if section.type not in PROXIES:
+            continue
         if name is not None:
             first = forwards.get(name)
             for side, table in (("frontend", fronts), ("backend", backs)):
@@ -355,6 +375,37 @@ def _check_names(sections: list[Section], errors: _Errors) -> None:
             proxies.setdefault(name, section)
         for statement in section.statements:
             _check_statement(statement, section, errors)
+
+
+# Members a section names, which haproxy requires distinct within the section.
+_MEMBERS = {"backend": "server", "listen": "server", "ring": "server", "resolvers": "nameserver"}
+_TEMPLATE_RANGE = re.compile(r"(\d{1,6})(?:-(\d{1,6}))?")
+
+
+def _check_member_names(section: Section, errors: _Errors) -> None:
+    """Two servers (or nameservers) of one name in a section; a server-template names its
+    servers <prefix>1..N (or the range it gives)."""
+    keyword = _MEMBERS.get(section.type)
+    if keyword is None:
+        return
+    seen: dict[str, Statement] = {}
+    for statement in section.statements:
+        words = statement.words
+        if len(words) < 2 or statement.keyword not in (keyword, f"{keyword}-template"):
+            continue
+        names = [words[1].text]
+        if statement.keyword.endswith("-template"):
+            numbers = _TEMPLATE_RANGE.fullmatch(words[2].text) if len(words) > 2 else None
+            if numbers is None:
+                continue
+            low, high = (1, int(numbers[1])) if numbers[2] is None else (int(numbers[1]), int(numbers[2]))
+            names = [f"{words[1].text}{number}" for number in range(low, min(high, low + 10_000) + 1)]
+        for name in names:
+            first = seen.setdefault(name, statement)
+            if first is not statement:
+                message = f"another {keyword} named '{name}' is defined at line {first.line} of this {section.type}"
+                errors.add(words[1].line, words[1].col, message)
+                break
 
 
 def _record(section: Section, first: Section, errors: _Errors) -> None:
