@@ -310,6 +310,9 @@ STATEFUL_CONFIGS = [
     "rename-command GET fetch\nrename-command SET fetch\n",
     "rename-command CONFIG CONFIG\nrename-command CONFIG fetch\n",
     "port 6379\nmymodule.setting\n",
+    "rename-command CONFIG get\n",
+    'rename-command GET ""\nrename-command CONFIG get\n',
+    "rename-command CONFIG Flushall\n",
     "mymodule.setting 1\n",
 ]
 
@@ -332,7 +335,12 @@ ACL_RULES = [
     "!abc", "#abc", "+", "-", "+@", "+@nosuchcat", "+@all", "-@all", "+get|x", "-get|x", "+nosuch|x", "+|x",
     "-@", "+@all|x", "+get|x|y", "+get|", "(", ")", "()", "(+get", "(on)", "(~k +get)", "(+get ~k)",
     "(allkeys +get)", "(resetkeys)", "(nocommands)", "(nopass)", "(clearselectors)", "(>p)", "(~k) (~j)", "(~k",
-    "(%R~k)", "(&x)", ") (", "(~k)x", "(~k)(", "x", "allkeys(",
+    "(%R~k)", "(&x)", ") (", "(~k)x", "(~k)(", "x", "allkeys(", "~* ~*", "allkeys ~*", "~* ~x", "~x ~*",
+    "allkeys resetkeys ~x", "&* &x", "allchannels &x", "&x &*", "~* %R~x", "%R~* ~x", "~* reset ~x", "(~* ~x)",
+    "~* (~x)", "allkeys (allkeys ~x)", "~* %RW~x", "allchannels resetchannels &x", "%RW~* ~x", "allkeys %R",
+    "allkeys ~* %R~*", "~* ~", '""', "on '' off", "(~k (~k +get)", "((~k))", "(~k ()", "(( ~k)", "(~k (x)",
+    "(~k x)", "(~k ( )", "(~k (~x", "(~k ~l)", "(x~k)", "(~k (+get)", "(~k (~)", "(~k ~k))", "(~k (( )",
+    "+{get|", "-get|", "+GET|", "+nosuch|", "(+get|)", "+config|",
 ]  # fmt: skip
 
 
@@ -423,6 +431,19 @@ appendonly no
 protected-mode yes
 rename-command FLUSHALL ""
 """
+
+
+def test_the_command_table_holds_only_commands_the_server_has(redis_server: str, tmp_path: Path) -> None:
+    """BUILTIN_COMMANDS decides rename clashes and `+cmd|` rules: every name in it must be a
+    command of the installed server (which may have more: later releases add commands)."""
+    from infralint.parsers.redis_commands import BUILTIN_COMMANDS
+
+    config = tmp_path / "empty.conf"
+    config.write_text("", encoding="utf-8")
+    with running(redis_server, config, tmp_path) as sock:
+        installed = {name for name in _command(sock, "COMMAND", "LIST") if "|" not in name}
+    assert len(BUILTIN_COMMANDS) >= 200
+    assert sorted(BUILTIN_COMMANDS - installed) == []
 
 
 def test_effective_values_match_the_running_server(redis_server: str, tmp_path: Path) -> None:

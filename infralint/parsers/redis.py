@@ -37,6 +37,7 @@ from infralint.parsers.redis_acl import (
     parse_user,
     redact,
 )
+from infralint.parsers.redis_commands import BUILTIN_COMMANDS
 from infralint.parsers.redis_directives import (
     CUMULATIVE,
     MODULE_CONFIG,
@@ -195,15 +196,17 @@ class _Reader:
         return True
 
     def _rename(self, source: SourceFile, number: int, line: Line, cols: list[int]) -> bool:
-        """A command renamed away no longer exists under its old name, and a name a rename gave
-        is taken (names redis-server has built in are not known here)."""
+        """A command renamed away no longer exists under its old name, and a name a command has
+        (built in, or given by a rename) cannot be given to another. A name that is neither built
+        in 7.0 nor given by a rename may be a later release's command: not judged."""
         old, new = line.args[0].lower(), line.args[1].lower()
         earlier = self.commands_gone.get(old)
         if earlier is not None and old not in self.commands_added:
             message = f"'{_shorten(line.args[0])}' was already renamed {_where(earlier, source)}: redis-server finds no such command and refuses the line"
             self._error(source, number, cols[1], message)
             return False
-        if new and new != old and new in self.commands_added:
+        taken = new in self.commands_added or (new in BUILTIN_COMMANDS and new not in self.commands_gone)
+        if new and new != old and taken:
             message = f"a command is already named '{_shorten(line.args[1])}': redis-server refuses the line"
             self._error(source, number, cols[2], message)
             return False

@@ -10,6 +10,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from infralint.parsers.redis_commands import BUILTIN_COMMANDS
+
 # ACL categories of the commands the dangerous-commands rule looks at (Redis 7 command tables).
 COMMAND_CATEGORIES: dict[str, frozenset[str]] = {
     "flushall": frozenset({"keyspace", "write", "slow", "dangerous"}),
@@ -132,27 +134,77 @@ def acl_problem(args: list[str]) -> tuple[int, str] | None:
     """(index in ARGS, why) of the first rule of a `user NAME rule...` line that redis-server
     refuses; None when it loads. Passwords are compared as SHA-256 digests and not kept."""
     hashes: set[str] = set()
+    root = _Patterns()
     index = 1
     while index < len(args):
         rule = args[index]
         if rule.startswith("("):
-            end = next((i for i in range(index, len(args)) if args[i].endswith(")")), None)
-            if end is None:
+            text, end = _selector_text(args, index)
+            if text is None:
                 return index, "opens a selector '(' that is never closed"
-            inner = " ".join(args[index : end + 1])[1:-1].split()
-            bad = next((part for part in inner if not _selector_rule(part)), None)
-            if bad is not None:
-                return (
-                    index,
-                    f"'{bad}' is not allowed in a selector (only patterns, command rules and key/channel/command flags)",
-                )
+            selector = _Patterns()
+            for part in text[1:-1].split():
+                if not _selector_rule(part):
+                    allowed = "only patterns, command rules and key/channel/command flags"
+                    return index, f"'{_shown(part)}' is not allowed in a selector ({allowed})"
+                problem = selector.apply(part)
+                if problem is not None:
+                    return index, problem
             index = end + 1
             continue
-        problem = _root_rule_problem(rule, hashes)
+        problem = _root_rule_problem(rule, hashes) or root.apply(rule)
         if problem is not None:
             return index, problem
         index += 1
     return None
+
+
+def _selector_text(args: list[str], start: int) -> tuple[str | None, int]:
+    """The `( ... )` selector that begins at ARGS[START], joined, and the index of its last
+    argument; (None, _) when it is never closed. As redis-server does, an argument that opens
+    another `(` on the way starts the selector afresh (the text before it is dropped)."""
+    parts = [args[start]]
+    index = start
+    while not parts[-1].endswith(")"):
+        index += 1
+        if index >= len(args):
+            return None, index
+        word = args[index]
+        if word.startswith("(") and not word.endswith(")"):
+            parts = [word]
+        else:
+            parts.append(word)
+    return " ".join(parts), index
+
+
+class _Patterns:
+    """Key and channel patterns of one selector (the root or a `( ... )`): after `~*` or
+    `allkeys` another key pattern is refused, and after `&*` or `allchannels` another channel
+    pattern, until resetkeys/resetchannels/reset."""
+
+    def __init__(self) -> None:
+        self.all_keys = False
+        self.all_channels = False
+
+    def apply(self, rule: str) -> str | None:
+        lower = rule.lower()
+        if lower in ("reset", "resetkeys"):
+            self.all_keys = False
+        if lower in ("reset", "resetchannels"):
+            self.all_channels = False
+        if lower == "allkeys":
+            self.all_keys = True
+        elif lower == "allchannels":
+            self.all_channels = True
+        elif rule[:1] == "~" or rule[:1] == "%":
+            if self.all_keys and rule != "~*":
+                return "a key pattern after '~*' or 'allkeys' (use 'resetkeys' first)"
+            self.all_keys = self.all_keys or rule == "~*"
+        elif rule[:1] == "&":
+            if self.all_channels and rule != "&*":
+                return "a channel pattern after '&*' or 'allchannels' (use 'resetchannels' first)"
+            self.all_channels = self.all_channels or rule == "&*"
+        return None
 
 
 def _selector_rule(rule: str) -> bool:
@@ -165,12 +217,17 @@ def _selector_rule(rule: str) -> bool:
 
 
 def _command_rule(rule: str) -> bool:
-    return rule[:1] in ("+", "-") and not (len(rule) > 1 and rule.endswith("|"))
+    """`+get`, `-@admin`, `+config|get`. An empty subcommand to allow (`+get|`) is refused when
+    the command exists; an unknown command is let through at load time (a module may add it)."""
+    if rule[:1] not in ("+", "-"):
+        return False
+    command, bar, subcommand = rule[1:].rpartition("|")
+    return not (rule[0] == "+" and bar and not subcommand and command.lower() in BUILTIN_COMMANDS)
 
 
 def _root_rule_problem(rule: str, hashes: set[str]) -> str | None:
     lower = rule.lower()
-    if lower in _FLAGS:
+    if not rule or lower in _FLAGS:  # an empty rule ("") changes nothing
         if lower in ("nopass", "resetpass", "reset"):
             hashes.clear()
         return None
