@@ -10,9 +10,8 @@ Invariants:
   `}` or the end of the file, a stray `;` or `{`, text glued to a quoted word), all of which nginx
   rejects too; so "crossplane rejects => we reject" holds exactly and "we reject, crossplane
   accepts" only with one of those messages;
-  HAProxy and Redis: the real servers are too slow to ask per example (their oracle tests,
-  test_haproxy_oracle.py and test_redis_oracle.py, compare against them on fixed sets), so that
-  invariant is not checked here;
+  HAProxy and Redis: the real servers judge generated configs in test_server_properties.py
+  (a subprocess per example, with a budget of its own), so that invariant is not checked here;
 - the same input gives the same result twice (parsers) and byte-identical text, JSON and SARIF (scan).
 
 The example budget comes from the hypothesis profile tests/conftest.py loads ("ci": fixed, derandomized).
