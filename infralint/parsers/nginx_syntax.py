@@ -324,8 +324,10 @@ def inside(path: str, real_root: str) -> bool:
 
 
 def read_text(real: str, real_root: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str | None, str, str]:
-    """Text of a file inside the root, or (None, rule id, why): the same guards discovery uses."""
-    from infralint.discover import decode
+    """Text of a file inside the root, or (None, rule id, why): the same guards discovery uses.
+    A text nginx would still refuse (it starts with a byte order mark) comes with a rule id and why."""
+    from infralint.discover import UTF8_BOM, decode
+    from infralint.parsers.result import bom_message
 
     if not inside(real, real_root):
         return None, "infralint-include-not-found", "outside the scan root: not read"
@@ -341,6 +343,8 @@ def read_text(real: str, real_root: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     text, problem, _, _ = decode(data)
     if text is None:
         return None, "infralint-parse-error", problem.message if problem else "not text"
+    if data.startswith(UTF8_BOM):
+        return text, "infralint-parse-error", bom_message("nginx")
     return text, "", ""
 
 
@@ -605,6 +609,10 @@ class Reader:
                 self.problems.append(Problem(rule_id, f"include {relative}: {why}", unit, stmt.line, stmt.col))
                 return None
             loaded = self._tokenize_file(real, relative, text)
+            if rule_id and relative not in self._reported_files:  # read, but nginx refuses it
+                self._reported_files.add(relative)
+                target = SourceFile(relative, os.path.join(self.root, relative), text, "nginx", root=self.root)
+                self.problems.append(Problem(rule_id, why, target, 1, 1))
         if isinstance(loaded, NginxSyntaxError):
             if relative not in self._reported_files:
                 self._reported_files.add(relative)
