@@ -268,6 +268,17 @@ def test_an_included_fragment_is_judged_in_the_config_that_includes_it(tmp_path:
     }
 
 
+def test_a_byte_order_mark_in_an_included_file_is_reported_there(tmp_path: Path) -> None:
+    (tmp_path / "common.conf").write_bytes(b"\xef\xbb\xbfmaxmemory 1gb\n")
+    write(tmp_path, "redis.conf", "bind 127.0.0.1\nrequirepass x\ninclude common.conf\n")
+    source = SourceFile("redis.conf", str(tmp_path / "redis.conf"), (tmp_path / "redis.conf").read_text(), "redis")
+    source.root = str(tmp_path)
+    result = parse(source)
+    spans = [(f.span.path, f.span.line, f.span.col) for f in result.findings if f.rule_id == "infralint-parse-error"]
+    assert spans == [("common.conf", 1, 1)]
+    assert result.nodes[0].facts["maxmemory"] == 1024**3  # what the author meant is still judged
+
+
 def test_missing_and_outside_includes_are_not_found(tmp_path: Path) -> None:
     write(
         tmp_path,
