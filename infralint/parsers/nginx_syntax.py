@@ -12,7 +12,10 @@ argument count is a parse error here too. The loop around them is ours because i
   over silently (an unterminated quote, a statement cut off by the end of the file, a stray ";");
 - bound block nesting and include depth, and detect include cycles (nginx itself crashes on one).
 Unknown directives are not errors: they come from modules (lua, headers-more, brotli ...) that the
-checking nginx may simply not have been built with.
+checking nginx may simply not have been built with. A directive given twice where nginx allows
+one (`"root" directive is duplicate`) is not detected: crossplane has no table for it. An error
+in a statement that spans lines is reported at the statement's first line; nginx names the line
+of its `;` or `{`.
 """
 
 from __future__ import annotations
