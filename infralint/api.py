@@ -108,6 +108,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
                 comments[path] = suppress.parse_comments(path, text)
 
     graph = build(nodes)
+    input_findings += _graph_findings(graph)
     rules = [rule for rule in catalog.all_rules() if rule.id in enabled_ids]
     findings = engine.run(graph, rules, settings.rule_options, options.debug, options.file_timeout)
     severities = catalog.meta_by_id()
@@ -179,6 +180,23 @@ def _parse_safely(
             message += "\n" + traceback.format_exc()
         result.findings.append(input_finding("infralint-rule-error", message, Span(source.path)))
         return result
+
+
+def _graph_findings(graph: Any) -> list[Finding]:
+    """What the graph could not link within its bounds (see k8s_links.selector_budget)."""
+    from infralint import catalog
+    from infralint.graph.k8s_links import K8S_SELECTORS_SKIPPED, selector_budget
+
+    node = graph.indexes.get(K8S_SELECTORS_SKIPPED)
+    if node is None:
+        return []
+    message = (
+        f"the selectors of this scan need more than {selector_budget(graph):,} workload comparisons in all "
+        f"(reached at {node.facts.get('object', node.id)}): none is linked, and the checks that follow "
+        "selectors are off for this scan"
+    )
+    rule_id = "infralint-graph-too-large"
+    return [Finding(rule_id, catalog.meta_by_id()[rule_id].severity, message, node.span, node.id, locator=rule_id)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -1,8 +1,8 @@
 """A tree of hostile files scanned as a user would (a subprocess): every file reported, exit 1,
 no traceback, nothing read outside the root, and within a stated time and memory bound.
 
-The bounds have headroom for a loaded 2-core CI machine: the scan takes about a second and
-under 100 MiB on an idle one.
+The bounds have headroom for a loaded 2-core CI machine: the scan takes about 3 s and under
+200 MiB on one (most of it the dense-selectors file, which unbounded took minutes and gigabytes).
 """
 
 from __future__ import annotations
@@ -33,6 +33,18 @@ def _alias_bomb() -> str:
     return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n" + "".join(f"  {x}\n" for x in lines)
 
 
+def dense_selectors(count: int) -> str:
+    """COUNT Services and COUNT Deployments that all share one label: every Service selects
+    every Deployment (COUNT squared pairs), which the graph must not try to build."""
+    service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\nspec:\n  selector:\n    app: web\n"
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d{i}\nspec:\n  replicas: 2\n"
+        "  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n"
+        "        app: web\n    spec:\n      containers:\n        - name: c\n          image: nginx:1.27\n"
+    )
+    return "---\n".join(part.format(i=i) for i in range(count) for part in (service, deployment))
+
+
 def build_tree(base: Path) -> tuple[Path, Path, set[str]]:
     """(root, a folder outside it, the files inside the root each finding must name)."""
     root, outside = base / "root", base / "outside"
@@ -48,6 +60,7 @@ def build_tree(base: Path) -> tuple[Path, Path, set[str]]:
         "k8s/latin1.yaml": "apiVersion: v1\nkind: ConfigMap\ndata:\n  city: Z\u00fcrich\n".encode("latin-1"),
         "k8s/huge.yaml": POD + "# " + "x" * (6 * 1024 * 1024) + "\n",
         "k8s/empty.yaml": "",
+        "k8s/dense-selectors.yaml": dense_selectors(3_000),
         "k8s/blank.yaml": "\n\n   \n",
         "nginx/unbalanced/nginx.conf": "events {}\nhttp {\n  server {\n    listen 80;\n",
         "nginx/extra-brace/nginx.conf": "events {}\nhttp { }\n}\n",

@@ -11,7 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from infralint.graph.k8s_links import declared_replicas, looks_like_patch, min_replicas, replica_floor
+from infralint.graph.k8s_links import (
+    declared_replicas,
+    looks_like_patch,
+    min_replicas,
+    replica_floor,
+    selectors_linked,
+)
 from infralint.graph.model import Graph, Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
@@ -91,7 +97,7 @@ def _replicated(graph: Graph, node: Node) -> int | None:
 
 def no_pod_disruption_budget(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     floor = _replicated(ctx.graph, node)
-    if floor is None or _budgets(ctx.graph, node):
+    if floor is None or _budgets(ctx.graph, node) or not selectors_linked(ctx.graph):
         return
     yield Hit(
         f"{node.facts['object']} runs {floor} replicas but no PodDisruptionBudget selects its pods: "

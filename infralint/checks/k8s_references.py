@@ -21,6 +21,7 @@ from infralint.graph.k8s_links import (
     nearest_named,
     pod_running_custom_resources,
     same_namespace,
+    selectors_linked,
     workload_references,
 )
 from infralint.graph.model import Graph, Node
@@ -99,8 +100,13 @@ def _definitions(graph: Graph, kind: str) -> tuple[set[str], FolderSet, FolderSe
 
 
 def _holds_the_pods(graph: Graph, namespace: str | None) -> bool:
-    """Whether the scan shows every pod a selector in ``namespace`` could match."""
-    return _defines(graph, "workload", namespace) and not pod_running_custom_resources(graph, namespace)
+    """Whether the scan shows every pod a selector in ``namespace`` could match (and the
+    selectors were linked: a scan too dense for that judges none)."""
+    return (
+        selectors_linked(graph)
+        and _defines(graph, "workload", namespace)
+        and not pod_running_custom_resources(graph, namespace)
+    )
 
 
 def _labels(selector: dict[str, Any]) -> str:

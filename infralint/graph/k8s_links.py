@@ -123,13 +123,16 @@ def _by_folder(nodes: Iterable[Node]) -> dict[tuple[str, ...], list[Node]]:
     return found
 
 
-def nearest_selected(graph: Graph, node: Node, selector: Any, plain: bool = False) -> list[Node]:
+def nearest_selected(
+    graph: Graph, node: Node, selector: Any, plain: bool = False, looked_at: list[int] | None = None
+) -> list[Node]:
     """The workloads ``node`` selects, in scan order: those of its own namespace, and of the rest
     the nearest (as ``nearest`` ranks them).
 
     When either side has no namespace the match rests on a guess (it gets one at deploy time),
     so, as for names, only the closest matches in the file tree count: two apps of a monorepo
     that both label their pods `app: web` do not select each other's pods.
+    ``looked_at``, when given, has the number of candidate workloads examined added to it.
     """
     namespace = node.facts["namespace"]
     if not isinstance(selector, dict) or (plain and not selector):
@@ -139,23 +142,25 @@ def nearest_selected(graph: Graph, node: Node, selector: Any, plain: bool = Fals
     ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
     certain: list[Node] = []  # the selector's own namespace: no guess
     if namespace is not None:
-        certain = [
-            workload
-            for workload in index.by_label_namespace.get((label, namespace), ())
-            if _workload_matches(workload, selector, plain, ordinals)
-        ]
+        candidates = index.by_label_namespace.get((label, namespace), ())
+        certain = [workload for workload in candidates if _workload_matches(workload, selector, plain, ordinals)]
+        if looked_at is not None:
+            looked_at[0] += len(candidates)
 
     def guess(workload: Node) -> bool:
         return (namespace is None or workload.facts["namespace"] is None) and _workload_matches(
             workload, selector, plain, ordinals
         )
 
-    guessed = _nearest_accepted(node, index.by_folder(label), guess)
+    guessed = _nearest_accepted(node, index.by_folder(label), guess, looked_at)
     return sorted(certain + guessed, key=lambda workload: index.position[id(workload)])
 
 
 def _nearest_accepted(
-    node: Node, by_folder: dict[tuple[str, ...], list[Node]], accept: Callable[[Node], bool]
+    node: Node,
+    by_folder: dict[tuple[str, ...], list[Node]],
+    accept: Callable[[Node], bool],
+    looked_at: list[int] | None = None,
 ) -> list[Node]:
     """``nearest(node, accepted)`` for the workloads of ``by_folder`` that ``accept`` takes, found
     from the closest folder outwards: the search stops at the first folder holding a match."""
@@ -165,6 +170,8 @@ def _nearest_accepted(
         found = verdicts.get(id(workload))
         if found is None:
             found = verdicts[id(workload)] = (accept(workload), not looks_like_patch(workload))
+            if looked_at is not None:
+                looked_at[0] += 1
         return found
 
     folders = _folders(node.path)
@@ -398,23 +405,7 @@ def link(graph: Graph) -> None:
         by_name[(node.facts["kind"], node.facts["name"])].append(node)
     graph.indexes[K8S_BY_NAME] = by_name
 
-    for service in graph.of_kind("k8s/Service"):
-        selector = _spec(service).get("selector")
-        if isinstance(selector, dict) and selector:
-            for workload in nearest_selected(graph, service, selector, plain=True):
-                graph.link(service, workload, "selects")
-
-    for budget in graph.of_kind("k8s/PodDisruptionBudget"):
-        selector = _spec(budget).get("selector")
-        if isinstance(selector, dict):
-            for workload in nearest_selected(graph, budget, selector):
-                graph.link(budget, workload, "selects")
-
-    for policy in graph.of_kind("k8s/NetworkPolicy"):
-        selector = _spec(policy).get("podSelector")
-        if isinstance(selector, dict):
-            for workload in nearest_selected(graph, policy, selector):
-                graph.link(policy, workload, "selects")
+    _link_selectors(graph)
 
     for hpa in graph.of_kind("k8s/HorizontalPodAutoscaler"):
         target = _spec(hpa).get("scaleTargetRef")
@@ -439,6 +430,54 @@ def link(graph: Graph) -> None:
         for ref in workload_references(workload):
             for target in nearest_named(graph, workload, ref.kind, ref.name):
                 graph.link(workload, target, "references", path=ref.path, optional=ref.optional)
+
+
+# What linking selectors may cost in a scan: candidate workloads looked at plus pairs linked,
+# at most 100 per Kubernetes object scanned and never less than a million. Real trees stay far
+# below (30,000 files copied from the corpus need 130,000; a namespace of 500 workloads with 50
+# catch-all NetworkPolicies, 25,000); 5,000 Services selecting the same 5,000 pods would need
+# 25 million edges, and minutes and gigabytes to build and judge them.
+MIN_SELECTOR_WORK = 1_000_000
+SELECTOR_WORK_PER_OBJECT = 100
+K8S_SELECTORS_SKIPPED = "k8s_selectors_skipped"
+# (kind, where its pod selector is in spec, a plain map as Services have it)
+_SELECTORS: tuple[tuple[str, str, bool], ...] = (
+    ("k8s/Service", "selector", True),
+    ("k8s/PodDisruptionBudget", "selector", False),
+    ("k8s/NetworkPolicy", "podSelector", False),
+)
+
+
+def _link_selectors(graph: Graph) -> None:
+    """Services, PodDisruptionBudgets and NetworkPolicies `selects` the workloads whose pods they
+    match; past selector_budget() none is linked (graph.indexes[K8S_SELECTORS_SKIPPED] holds
+    the selector where the budget ran out), so no rule judges from part of them."""
+    budget = selector_budget(graph)
+    work = [0]  # candidate workloads looked at, and pairs found
+    found: list[tuple[Node, list[Node]]] = []
+    for kind, key, plain in _SELECTORS:
+        for node in graph.of_kind(kind):
+            selector = _spec(node).get(key)
+            if not isinstance(selector, dict) or (plain and not selector):
+                continue
+            selected = nearest_selected(graph, node, selector, plain=plain, looked_at=work)
+            work[0] += len(selected)
+            if work[0] > budget:
+                graph.indexes[K8S_SELECTORS_SKIPPED] = node
+                return
+            found.append((node, selected))
+    for node, selected in found:
+        for workload in selected:
+            graph.link(node, workload, "selects")
+
+
+def selector_budget(graph: Graph) -> int:
+    return max(MIN_SELECTOR_WORK, SELECTOR_WORK_PER_OBJECT * sum(1 for _ in graph.of_kind("k8s/object")))
+
+
+def selectors_linked(graph: Graph) -> bool:
+    """Whether every selector was linked (False when the scan was too dense: see selector_budget)."""
+    return graph.indexes.get(K8S_SELECTORS_SKIPPED) is None
 
 
 def ingress_backends(ingress: Node) -> Iterator[tuple[dict[str, Any], tuple[Any, ...]]]:
