@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from scanning import found, scan_tree, write
-from test_robustness_tree import dense_selectors
+from test_robustness_tree import dense_references, dense_selectors
 
 from infralint.graph import k8s_links
 
@@ -66,3 +66,20 @@ def test_the_budget_grows_with_the_scan() -> None:
     assert k8s_links.selector_budget(Counted(10)) == k8s_links.MIN_SELECTOR_WORK  # type: ignore[arg-type]
     big = 50_000
     assert k8s_links.selector_budget(Counted(big)) == big * k8s_links.SELECTOR_WORK_PER_OBJECT  # type: ignore[arg-type]
+
+
+def test_a_name_thousands_of_objects_share_is_followed_to_a_few(tmp_path: Path) -> None:
+    """Names mean one object per namespace: a reference links to at most MAX_NAME_MATCHES of
+    the equally near objects of its name (unbounded: 3,000 x 3,000 edges, seconds and a GiB)."""
+    text = dense_references(3_000)
+    write(tmp_path, "all.yaml", text)
+    write(tmp_path, "other/app.yaml", text.split("---\n")[1].replace("name: cfg", "name: nowhere"))
+    report = scan_tree(tmp_path)
+    graph = report.graph
+    workloads = list(graph.of_kind("k8s/Deployment"))
+    references = [target for w in workloads for target in graph.outgoing(w, "references")]
+    assert len(workloads) == 3_001
+    assert 3_000 <= len(references) <= 3_000 * k8s_links.MAX_NAME_MATCHES
+    # The check still knows a defined name from a missing one.
+    missing = {(path, line) for path, line, rule in found(report) if rule == "k8s-missing-configmap-or-secret"}
+    assert missing == {("other/app.yaml", 19)}  # the `name: nowhere` of its configMapRef

@@ -13,12 +13,12 @@ from typing import Any, NamedTuple
 
 from infralint.graph.k8s_links import (
     defined_elsewhere,
-    find,
+    exists,
     ingress_backends,
     is_empty_selector,
-    looks_like_patch,
     made_by_operator,
     nearest_named,
+    patches_of,
     pod_running_custom_resources,
     same_namespace,
     selectors_linked,
@@ -413,8 +413,8 @@ def _has_request(container: Node, resource: str) -> bool:
 def _patched_request(graph: Graph, workload: Node, container: Node, resource: str) -> bool:
     """Whether a kustomize patch of the workload in the scan sets the request for this container."""
     facts = workload.facts
-    for patch in find(graph, facts["kind"], facts["namespace"], facts["name"]):
-        if patch is workload or not looks_like_patch(patch):
+    for patch in patches_of(graph, facts["kind"], facts["namespace"], facts["name"]):
+        if patch is workload:
             continue
         for other in _serving_containers(graph, patch):
             if other.facts["container"] == container.facts["container"] and _has_request(other, resource):
@@ -430,7 +430,7 @@ def missing_configmap_or_secret(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     for ref in workload_references(node):
         if ref.kind not in ("ConfigMap", "Secret") or ref.optional or "imagePullSecrets" in ref.path:
             continue  # kubelet starts pods without a missing pull secret; optional refs may be absent
-        if find(ctx.graph, ref.kind, namespace, ref.name) or defined_elsewhere(
+        if exists(ctx.graph, ref.kind, namespace, ref.name) or defined_elsewhere(
             ctx.graph, ref.kind, namespace, ref.name
         ):
             continue

@@ -59,6 +59,33 @@ def find(graph: Graph, kind: str, namespace: str | None, name: str) -> list[Node
     return [node for node in candidates if same_namespace(node.facts["namespace"], namespace)]
 
 
+K8S_NAMESPACES_BY_NAME = "k8s_namespaces_by_name"
+
+
+def exists(graph: Graph, kind: str, namespace: str | None, name: str) -> bool:
+    """Whether ``find`` finds anything, without looking at every object of that name."""
+    table = graph.indexes.get(K8S_NAMESPACES_BY_NAME)
+    if table is None:
+        table = graph.indexes[K8S_NAMESPACES_BY_NAME] = defaultdict(set)
+        for (kind_, name_), nodes in graph.indexes[K8S_BY_NAME].items():
+            table[(kind_, name_)].update(node.facts["namespace"] for node in nodes)
+    namespaces = table.get((kind, name), set())
+    return bool(namespaces) and (namespace is None or None in namespaces or namespace in namespaces)
+
+
+K8S_PATCHES_BY_NAME = "k8s_patches_by_name"
+
+
+def patches_of(graph: Graph, kind: str, namespace: str | None, name: str) -> list[Node]:
+    """The kustomize patches in the scan for an object (few, however many objects share a name)."""
+    table = graph.indexes.get(K8S_PATCHES_BY_NAME)
+    if table is None:
+        table = graph.indexes[K8S_PATCHES_BY_NAME] = defaultdict(list)
+        for key, nodes in graph.indexes[K8S_BY_NAME].items():
+            table[key].extend(node for node in nodes if looks_like_patch(node))
+    return [node for node in table.get((kind, name), ()) if same_namespace(node.facts["namespace"], namespace)]
+
+
 def nearest(node: Node, candidates: list[Node]) -> list[Node]:
     """Of several objects a name could mean, those closest to ``node`` in the file tree.
 
@@ -105,22 +132,36 @@ def nearest_named(graph: Graph, node: Node, kind: str, name: str, namespace: str
     if (kind, name) not in by_folder:
         by_folder[(kind, name)] = _by_folder(candidates)
     return _nearest_accepted(
-        node, by_folder[(kind, name)], lambda other: same_namespace(other.facts["namespace"], namespace)
+        node,
+        by_folder[(kind, name)],
+        lambda other: same_namespace(other.facts["namespace"], namespace),
+        limit=MAX_NAME_MATCHES,
     )
 
 
 FEW_CANDIDATES = 8  # ranking this many is cheaper than indexing them by folder
+# A name means one object per namespace; equally near objects of one name are kustomize bases
+# and overlays, a handful at most. Past this many, a name is not followed further (thousands of
+# ConfigMaps named alike, each referenced by thousands of workloads, would be millions of edges).
+MAX_NAME_MATCHES = 16
 K8S_BY_NAME_AND_FOLDER = "k8s_by_name_and_folder"
 
 
 def _by_folder(nodes: Iterable[Node]) -> dict[tuple[str, ...], list[Node]]:
-    """The nodes under each folder (as a tuple of folder names) at any depth, in their order."""
+    """The nodes under each folder (as a tuple of folder names) at any depth, in their order,
+    and those of each file (under _file_key)."""
     found: dict[tuple[str, ...], list[Node]] = defaultdict(list)
     for node in nodes:
         folders = _folders(node.path)
         for depth in range(len(folders) + 1):
             found[folders[:depth]].append(node)
+        found[_file_key(node.path)].append(node)
     return found
+
+
+def _file_key(path: str) -> tuple[str, ...]:
+    """A file's entry in a _by_folder table: no folder tuple can end with a NUL-marked name."""
+    return (*_folders(path), "\x00" + path)
 
 
 def nearest_selected(
@@ -161,9 +202,11 @@ def _nearest_accepted(
     by_folder: dict[tuple[str, ...], list[Node]],
     accept: Callable[[Node], bool],
     looked_at: list[int] | None = None,
+    limit: int | None = None,
 ) -> list[Node]:
     """``nearest(node, accepted)`` for the workloads of ``by_folder`` that ``accept`` takes, found
-    from the closest folder outwards: the search stops at the first folder holding a match."""
+    from the closest folder outwards: the search stops at the first folder holding a match, and
+    at ``limit`` matches when one is given."""
     verdicts: dict[int, tuple[bool, bool]] = {}  # accepted, whole object (not a patch)
 
     def verdict(workload: Node) -> tuple[bool, bool]:
@@ -176,15 +219,21 @@ def _nearest_accepted(
 
     folders = _folders(node.path)
     prefixes = [folders[:depth] for depth in range(len(folders), -1, -1)]  # deepest first
-    same_file = [w for w in by_folder.get(prefixes[0], ()) if w.path == node.path]
+    same_file = by_folder.get(_file_key(node.path), ())
     patches: list[Node] = []  # the nearest accepted patches, in case no whole object is accepted
     for group in (same_file, *(by_folder.get(prefix, ()) for prefix in prefixes)):
-        accepted = [w for w in group if verdict(w)[0]]
-        whole = [w for w in accepted if verdict(w)[1]]
+        whole: list[Node] = []
+        accepted_patches: list[Node] = []
+        for other in group:
+            taken, is_whole = verdict(other)
+            if taken:
+                (whole if is_whole else accepted_patches).append(other)
+                if limit is not None and len(whole) >= limit:
+                    break
         if whole:
             return whole
         if not patches:
-            patches = accepted
+            patches = accepted_patches[:limit]
     return patches
 
 
