@@ -58,6 +58,13 @@ def dense_references(count: int) -> str:
     return "---\n".join(part.format(i=i) for i in range(count) for part in (config, deployment))
 
 
+def dense_upstream(count: int) -> str:
+    """An upstream of COUNT servers that COUNT locations pass to."""
+    servers = "".join(f"    server 10.0.{i // 250}.{i % 250}:80;\n" for i in range(count))
+    locations = "".join(f"    location /p{i} {{ proxy_pass http://backend; }}\n" for i in range(count))
+    return f"events {{}}\nhttp {{\n  upstream backend {{\n{servers}  }}\n  server {{\n    listen 80;\n{locations}  }}\n}}\n"
+
+
 def build_tree(base: Path) -> tuple[Path, Path, set[str]]:
     """(root, a folder outside it, the files inside the root each finding must name)."""
     root, outside = base / "root", base / "outside"
@@ -76,6 +83,7 @@ def build_tree(base: Path) -> tuple[Path, Path, set[str]]:
         "k8s/dense-selectors.yaml": dense_selectors(3_000),
         "k8s/dense-references.yaml": dense_references(3_000),
         "k8s/blank.yaml": "\n\n   \n",
+        "nginx/dense-upstream/nginx.conf": dense_upstream(5_000),
         "nginx/unbalanced/nginx.conf": "events {}\nhttp {\n  server {\n    listen 80;\n",
         "nginx/extra-brace/nginx.conf": "events {}\nhttp { }\n}\n",
         "nginx/escape/nginx.conf": "events {}\nhttp {\n  include /etc/passwd;\n  include ../../../outside/nginx-secret.conf;\n}\n",
@@ -108,7 +116,7 @@ def build_tree(base: Path) -> tuple[Path, Path, set[str]]:
     # A two-file include cycle is reported where it closes: in the included file.
     expected = set(hostile) - {"nginx/cycle2/nginx.conf", "redis/cycle2/redis.conf"}
     # Valid input that only costs: bounded silently (names followed to a few), judged as usual.
-    expected -= {"k8s/dense-references.yaml"}
+    expected -= {"k8s/dense-references.yaml", "nginx/dense-upstream/nginx.conf"}
     expected |= set(links) - {"links/etc-passwd.conf"}  # a .conf nobody claims is not ours to report
     return root, outside, expected
 

@@ -511,8 +511,14 @@ def upstream_no_keepalive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(f"{label(node)} has no keepalive: every request opens a new upstream connection")
 
 
-def _fails_fast(upstream: Node) -> bool:
-    return any(s["max_fails"] is not None or s["fail_timeout"] is not None for s in upstream.facts.get("servers", ()))
+def _fails_fast(upstream: Node, graph: Graph) -> bool:
+    """Whether a server of the upstream sets max_fails or fail_timeout (once per upstream: many
+    locations may pass to one upstream of many servers)."""
+    known = graph.indexes.setdefault("nginx/upstreams_failing_fast", {})
+    if upstream.id not in known:
+        servers = upstream.facts.get("servers", ())
+        known[upstream.id] = any(s["max_fails"] is not None or s["fail_timeout"] is not None for s in servers)
+    return bool(known[upstream.id])
 
 
 @rule("nginx-proxy-no-timeouts")
@@ -527,7 +533,7 @@ def proxy_no_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if target["directive"] != "proxy_pass":
             continue
         upstream = upstreams.get(target["host"])
-        if upstream is not None and _fails_fast(upstream):
+        if upstream is not None and _fails_fast(upstream, ctx.graph):
             continue
         yield Hit(
             f"proxy_pass {target['raw']} in {label(node)} has no proxy_connect_timeout/proxy_read_timeout "

@@ -85,6 +85,7 @@ def references(graph: Graph) -> Iterator[Reference]:
 
 def _nginx_references(node: Node) -> Iterator[Reference]:
     config = str(node.facts.get("config") or node.id)
+    record_paths = _record_paths(node)
     for target in node.facts.get("proxy_targets") or ():
         if target.get("unix") or target.get("is_variable") or not target.get("host"):
             continue
@@ -101,7 +102,7 @@ def _nginx_references(node: Node) -> Iterator[Reference]:
             port,
             written,
             Span(target["path"], target["line"], target["col"]),
-            _record_path(node, target),
+            record_paths.get(_place(target), ()),
         )
     for server in node.facts.get("servers") or () if node.kind == "nginx/upstream" else ():
         raw = str(server.get("raw") or "")
@@ -118,28 +119,27 @@ def _nginx_references(node: Node) -> Iterator[Reference]:
             server.get("port") if written or node.facts.get("protocol") == "http" else None,
             written,
             Span(server["path"], server["line"], server["col"]),
-            _record_path(node, server),
+            record_paths.get(_place(server), ()),
         )
 
 
-def _record_path(node: Node, place: dict[str, Any]) -> tuple[Any, ...]:
-    """The attribute path of the directive record written at ``place`` in the node."""
+def _place(record: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return (record.get("path"), record.get("line"), record.get("col"))
 
-    def search(records: Any, prefix: tuple[Any, ...]) -> tuple[Any, ...] | None:
+
+def _record_paths(node: Node) -> dict[tuple[Any, Any, Any], tuple[Any, ...]]:
+    """The attribute path of each directive record of the node, by where it is written (one walk
+    for the node, not one per reference: an upstream may hold thousands of servers)."""
+    paths: dict[tuple[Any, Any, Any], tuple[Any, ...]] = {}
+
+    def walk(records: Any, prefix: tuple[Any, ...]) -> None:  # nesting is bounded by the parser
         for index, record in enumerate(records if isinstance(records, list) else ()):
             here = (*prefix, index)
-            if (record.get("path"), record.get("line"), record.get("col")) == (
-                place.get("path"),
-                place.get("line"),
-                place.get("col"),
-            ):
-                return here
-            found = search(record.get("block"), (*here, "block"))
-            if found is not None:
-                return found
-        return None
+            paths.setdefault(_place(record), here)
+            walk(record.get("block"), (*here, "block"))
 
-    return search(node.attrs.get("directives"), ("directives",)) or ()
+    walk(node.attrs.get("directives"), ("directives",))
+    return paths
 
 
 def _haproxy_references(node: Node) -> Iterator[Reference]:
