@@ -210,6 +210,14 @@ def test_acl_users_and_the_default_user() -> None:
     assert node.facts["default_user"]["has_password"] and not node.facts["default_user"]["nopass"]
 
 
+def test_a_password_written_without_its_marker_is_not_echoed() -> None:
+    node, findings = node_of("user alice on forgot-the-marker ~* +@all\nuser bob on (>in-a-selector)\n")
+    errors = [(f.span.line, f.span.col) for f in findings if f.rule_id == "infralint-parse-error"]
+    assert errors == [(1, 15), (2, 13)]
+    shown = json.dumps([node.attrs, node.facts]) + " ".join(f.message for f in findings)
+    assert "forgot-the-marker" not in shown and "in-a-selector" not in shown
+
+
 def test_secrets_never_reach_attrs_facts_or_messages() -> None:
     secrets = ("requirepass-value-1", "masterauth-value-2", "acl-password-3", "keypass-4")
     text = (

@@ -115,8 +115,18 @@ def _apply(user: AclUser, rule: str, in_selector: bool) -> None:
 
 
 def redact(args: list[str]) -> list[str]:
-    """A `user` line's arguments with passwords and hashes replaced (for attrs and messages)."""
-    return args[:1] + [arg[0] + "<redacted>" if arg[:1] in (">", "<", "#", "!") else arg for arg in args[1:]]
+    """A `user` line's arguments with passwords and hashes replaced (for attrs and messages), and
+    any word that is no ACL rule too: it may be a password written without its '>'."""
+    return args[:1] + [_redacted(arg) for arg in args[1:]]
+
+
+def _redacted(arg: str) -> str:
+    bare = arg.strip("()")
+    if bare[:1] in (">", "<", "#", "!"):
+        return arg[0] + "<redacted>" if arg[0] not in "()" else "(<redacted>)"
+    if not bare or bare.lower() in _FLAGS or bare[:1] in ("~", "&", "%", "+", "-"):
+        return arg
+    return "<redacted>"
 
 
 # What redis-server accepts in a `user` line when it loads its config (checked against 7.0):
@@ -146,7 +156,7 @@ def acl_problem(args: list[str]) -> tuple[int, str] | None:
             for part in text[1:-1].split():
                 if not _selector_rule(part):
                     allowed = "only patterns, command rules and key/channel/command flags"
-                    return index, f"'{_shown(part)}' is not allowed in a selector ({allowed})"
+                    return index, f"a selector holds a rule it does not allow ({allowed})"
                 problem = selector.apply(part)
                 if problem is not None:
                     return index, problem
@@ -240,8 +250,8 @@ def _root_rule_problem(rule: str, hashes: set[str]) -> str | None:
         digest = rule[1:]
         if not _HASH.fullmatch(digest):
             return "a password hash must be exactly 64 lowercase hexadecimal characters"
-    else:
-        return f"'{_shown(rule)}' is not an ACL rule (syntax error)"
+    else:  # not echoed: it may be a password written without its '>'
+        return "not an ACL rule (syntax error; a password needs a '>' before it)"
     if first in (">", "#"):
         hashes.add(digest)
         return None
@@ -249,7 +259,3 @@ def _root_rule_problem(rule: str, hashes: set[str]) -> str | None:
         return "removes a password the user does not have"
     hashes.discard(digest)
     return None
-
-
-def _shown(rule: str) -> str:
-    return rule if len(rule) <= 40 else rule[:37] + "..."
