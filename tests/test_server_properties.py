@@ -11,6 +11,12 @@ Invariants:
   DNS, certificates) are outside a parser that has no keyword table. The generated `.if`
   conditions are constants: one haproxy evaluates from its environment (`defined(VAR)`) is
   unknown to us, so the lines under it are judged as if the block were taken.
+- nginx: `nginx -t` accepts the config exactly when we report no parse error, and our first
+  error is not before nginx's first (nginx stops there: an earlier one would be a line it
+  accepted), unless both fall in one statement spanning lines (nginx names its last line). Its
+  syntax errors are ours at that line, except the refusals NGINX_GAPS names (crossplane, whose
+  tables we use, has none for them). Upstream hosts are IP addresses and nginx runs without a
+  network (`unshare -rn`), so that no name is looked up.
 - Redis: redis-server refuses the config exactly when we report a parse error or an unknown
   directive, at the first line we report (redis-server stops there). The one gap is renaming a
   command redis-server does not have (REDIS_GAPS: a name our 7.0 table lacks may be newer).
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -30,12 +37,12 @@ import pytest
 from conftest import require_binary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_properties import mutated
+from test_properties import NGINX_TEXT, mutated
 
 from infralint import discover
 from infralint.checks.redis import unknown_directive
 from infralint.graph.model import Graph
-from infralint.parsers import haproxy, redis
+from infralint.parsers import haproxy, nginx, redis
 from infralint.rules.meta import RuleContext
 from infralint.source import SourceFile
 
@@ -176,6 +183,85 @@ def test_haproxy_parse_errors_are_haproxy_alerts(data: bytes, haproxy_binary: st
                 for ours_line, text in ours.items()
             )
             assert line in ours or skipped, f"haproxy: {message!r} at line {line}; our parse errors: {ours}"
+
+
+# -- nginx ----------------------------------------------------------------------------------
+
+NGINX_ORACLE_TEXT = NGINX_TEXT.filter(lambda text: text.startswith("events {}\n")).map(
+    lambda text: (
+        text.replace("http://api:8000", "http://127.0.0.1:8000")
+        .replace("server api:80", "server 127.0.0.2:80")
+        .replace("http://backend", "http://127.0.0.3:8080")
+        .replace("http://x", "http://127.0.0.4")
+        .replace("/var/log/x.log", "logs/x.log")
+    )
+)
+NGINX_EMERG = re.compile(r"\[emerg\] (?:\d+#\d+: )?(?P<reason>.*?)(?: in (?P<file>\S+):(?P<line>\d+))?$", re.M)
+NGINX_SYNTAX = re.compile(
+    r'unexpected "|unexpected end of file|is not terminated by ";"|has no opening "\{"'
+    r'|directive is not allowed here|invalid number of arguments in|it must be "on" or "off"'
+)
+NGINX_GAPS = re.compile(r'unknown directive "(?!\ufeff)|directive is duplicate')
+
+
+@pytest.fixture(scope="module")
+def nginx_binary() -> str:
+    return require_binary("nginx")
+
+
+def nginx_verdict(binary: str, folder: Path, data: bytes) -> tuple[bool, str, int | None]:
+    """(accepted, reason, line) of `nginx -t` on DATA as the main config, run in FOLDER."""
+    (folder / "logs").mkdir(exist_ok=True)
+    (folder / "nginx.conf").write_bytes(data)
+    command = [binary, "-t", "-q", "-c", str(folder / "nginx.conf"), "-p", f"{folder}/"]
+    command += ["-e", str(folder / "logs" / "error.log"), "-g", f"pid {folder / 'nginx.pid'}; user root root;"]
+    unshare = shutil.which("unshare")
+    if unshare and subprocess.run([unshare, "-rn", "true"], capture_output=True, check=False).returncode == 0:
+        command = [unshare, "-rn", *command]
+    done = subprocess.run(command, capture_output=True, timeout=TIMEOUT, check=False)
+    stderr = done.stderr.decode("utf-8", "replace")
+    if done.returncode == 0:
+        return True, "", None
+    match = NGINX_EMERG.search(stderr)
+    assert match is not None, stderr[-500:]
+    return False, match.group("reason"), int(match.group("line")) if match.group("line") else None
+
+
+def _one_statement(text: str, first: int, last: int) -> bool:
+    """Whether lines FIRST..LAST can be one statement: none before LAST ends one."""
+    return not any(char in line for line in text.split("\n")[first - 1 : last - 1] for char in ";{}")
+
+
+@ORACLE_SETTINGS
+@given(data=either(NGINX_ORACLE_TEXT))
+def test_nginx_accepts_exactly_what_we_accept(data: bytes, nginx_binary: str, tmp_path: Path) -> None:
+    source = source_of(tmp_path, "nginx.conf", data, "nginx")
+    if source is None or "\x00" in source.text:
+        return
+    errors = [
+        f
+        for f in nginx.parse(source).findings
+        if f.rule_id == "infralint-parse-error" and f.span.path == "nginx.conf" and f.span.line is not None
+    ]
+    ours = sorted(f.span.line for f in errors if f.span.line is not None)
+    accepted, reason, line = nginx_verdict(nginx_binary, tmp_path, data)
+    if accepted:
+        assert not ours, f"nginx accepts; we report parse errors at {ours}"
+        return
+    if line is None:
+        return  # a refusal about the whole file (a missing file, a certificate): not the parser's
+    if "unexpected end of file" in reason:
+        # nginx names the end; we name what was left open there (a quote, a brace, a statement)
+        assert ours, f"nginx: {reason!r}; we report no parse error"
+        return
+    first = min(errors, key=lambda f: (f.span.line, f.span.col or 0), default=None)
+    if first is not None and first.span.line is not None and first.span.line < line:
+        if first.message.startswith(reason):
+            return  # the same error: nginx names the statement's last line, we its first
+        assert _one_statement(source.text, first.span.line, line), (first.message, ours, line, reason)
+    if NGINX_SYNTAX.search(reason) and not NGINX_GAPS.search(reason):
+        near = [ours_line for ours_line in ours if ours_line == line or _one_statement(source.text, ours_line, line)]
+        assert near, f"nginx: {reason!r} at line {line}; our parse errors are at {ours}"
 
 
 # -- Redis -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import glob
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,10 +145,13 @@ def tokenize(text: str) -> list[Token]:
     (an unterminated quote swallows everything after it), so a missing sentinel means the text
     ended inside a quoted string or a Lua block.
     """
+    lexed, braces_in_words = _braces_as_nginx_reads_them(text)
     try:
-        raw = list(_lex_file_object([text, f"\n{_SENTINEL};\n"]))
+        raw = list(_lex_file_object([lexed, f"\n{_SENTINEL};\n"]))
     except NgxParserBaseException as error:  # the Lua block lexer raises these
         raise NginxSyntaxError(error.strerror, error.lineno) from None
+    if braces_in_words:
+        raw = [(value.translate(_WORD_BRACES_BACK), line, quoted) for value, line, quoted in raw]
     if len(raw) >= 2 and raw[-2][0] == _SENTINEL and raw[-1][0] == ";" and not raw[-2][2]:
         raw = raw[:-2]
         complete = True
@@ -158,6 +162,68 @@ def tokenize(text: str) -> list[Token]:
         line, col = _open_quote_position(text, tokens)
         raise NginxSyntaxError("unexpected end of file: unterminated quoted string or block", line, col)
     return tokens
+
+
+# nginx and crossplane cut words differently. To nginx a `}` inside a word is part of it
+# (`set $a b};` sets "b}"), so is a `{` right after a `$` (`${name`), and its only blanks are
+# space, tab, CR and LF; crossplane ends every word at `}`, reads `${` up to the next `}` or
+# blank (`;` included), and takes any Unicode space (a no-break space pasted from a web page)
+# for a blank. Such characters are handed to crossplane as stand-ins it sees as word characters.
+_WORD_BRACE_HINT = re.compile(r"\$\{|[^\s;{}]\}|[^\S \t\r\n]")
+_OPEN_IN_WORD, _CLOSE_IN_WORD = "\ue000", "\ue001"
+_ODD_BLANKS = (
+    "\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_STAND_INS = {blank: chr(0xE010 + index) for index, blank in enumerate(_ODD_BLANKS)}
+_WORD_BRACES_BACK = str.maketrans(
+    {_OPEN_IN_WORD: "{", _CLOSE_IN_WORD: "}", **{stand_in: blank for blank, stand_in in _STAND_INS.items()}}
+)
+
+
+def _braces_as_nginx_reads_them(text: str) -> tuple[str, bool]:
+    """TEXT with the braces nginx reads as word characters replaced by stand-ins (same length),
+    and whether any was. Text with Lua blocks (their own lexer) or the stand-ins is left alone."""
+    if not _WORD_BRACE_HINT.search(text) or "_by_lua_block" in text or re.search("[\ue000-\ue0ff]", text):
+        return text, False
+    chars = list(text)
+    in_word = False
+    quote = ""
+    index, size = 0, len(chars)
+    while index < size:
+        char = chars[index]
+        if quote:  # inside a quoted string: only its closing quote matters
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+                in_word = True  # what follows a closing quote is glued to it
+        elif char == "\\":
+            in_word = True
+            index += 1
+        elif char in _STAND_INS:
+            chars[index] = _STAND_INS[char]
+            in_word = True
+        elif char.isspace() or char in ";{":
+            if char == "{" and in_word and index and chars[index - 1] == "$":
+                chars[index] = _OPEN_IN_WORD
+            else:
+                in_word = False
+        elif char == "}":
+            if in_word:
+                chars[index] = _CLOSE_IN_WORD
+        elif char == "#" and not in_word:
+            newline = text.find("\n", index)
+            index = size if newline == -1 else newline
+            continue
+        elif char in "\"'" and not in_word:
+            quote = char
+        else:
+            in_word = True
+        index += 1
+    changed = "".join(chars)
+    return changed, changed != text
 
 
 def _line_starts(text: str) -> list[int]:
@@ -674,14 +740,34 @@ def _analysis_error(stmt: Stmt, term: str, ctx: Ctx) -> str | None:
     key = (stmt.name, ctx, term, len(args), args[0].lower() if len(args) == 1 else "")
     if key in _ANALYSIS_CACHE:
         return _ANALYSIS_CACHE[key]
-    try:
-        analyze("", {"directive": stmt.name, "args": args, "line": stmt.line}, term, ctx)
-        reason = None
-    except NgxParserDirectiveError as error:
-        reason = error.strerror
+    reason = _name_error(stmt.name, ctx)
+    if reason is None:
+        try:
+            analyze("", {"directive": stmt.name, "args": args, "line": stmt.line}, term, ctx)
+        except NgxParserDirectiveError as error:
+            reason = error.strerror
     if len(_ANALYSIS_CACHE) < 10_000:
         _ANALYSIS_CACHE[key] = reason
     return reason
+
+
+# Blocks whose lines are entries (`text/html html;`, `~^/api 1;`), not directives.
+_ENTRY_BLOCKS = frozenset({"map", "geo", "types", "split_clients", "charset_map", "match"})
+_DIRECTIVE_CHARS = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _name_error(name: str, ctx: Ctx) -> str | None:
+    """Why NAME cannot name any directive (nginx refuses it as unknown), or None. Unknown names
+    made of letters, digits and `_` are left alone: they may belong to a module."""
+    if (ctx and ctx[-1] in _ENTRY_BLOCKS) or _DIRECTIVE_CHARS.fullmatch(name):
+        return None
+    odd = next((char for char in name if not (char.isalnum() or char == "_")), "")
+    if odd.isspace():
+        what = f"a {unicodedata.name(odd, 'blank').lower()} (U+{ord(odd):04X}), which nginx does not take for a blank"
+    else:
+        what = f"'{odd}'"
+    shown = name if len(name) <= 40 else name[:37] + "..."
+    return f'unknown directive "{shown}": it holds {what}'
 
 
 def _skip_block(tokens: list[Token], index: int) -> int:
