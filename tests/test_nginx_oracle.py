@@ -32,6 +32,7 @@ SYNTAX = re.compile(
     r'unexpected "|unexpected end of file|is not terminated by ";"|has no opening "\{"'
     r"|directive is not allowed here|invalid number of arguments in|it must be \"on\" or \"off\""
     '|unknown directive "\ufeff'  # a byte order mark glued to the first directive
+    r'|unknown directive "[^"]*[^\w"][^"]*"'  # a name no directive has (a pasted no-break space)
 )
 # Rejections that come from the machine, not the config (non-root runs, busy ports).
 ENVIRONMENT = re.compile(r"bind\(\) to|Permission denied|Operation not permitted|Address already in use")
