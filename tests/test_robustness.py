@@ -7,19 +7,16 @@ breaking real code; a parser that hangs likewise.
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from scanning import POD, found, scan_tree, write
+from scanning import POD, found, run_cli, scan_tree, write
 
 from infralint import catalog
-from infralint.cli import main
 from infralint.deadline import DeadlineExceeded, deadline
 
 BROKEN_RULE = "k8s-image-latest-tag"
@@ -30,9 +27,8 @@ TWO_PODS = (
 )
 
 
-@pytest.fixture
-def broken_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """k8s-image-latest-tag raises on the Pod `web`'s container and works everywhere else."""
+def _misbehave_on_web(monkeypatch: pytest.MonkeyPatch, misbehave: Callable[[], None]) -> None:
+    """Make BROKEN_RULE call MISBEHAVE on the Pod `web` (and work as usual everywhere else)."""
     rules = catalog.all_rules()
 
     def swap(rule: catalog.Rule) -> catalog.Rule:
@@ -42,7 +38,7 @@ def broken_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 
         def check(node, ctx) -> Iterator:  # type: ignore[no-untyped-def]
             if node.facts.get("name") == "web":
-                raise ZeroDivisionError("injected failure")
+                misbehave()
             yield from real(node, ctx)
 
         return dataclasses.replace(rule, check=check)
@@ -50,14 +46,14 @@ def broken_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catalog, "all_rules", lambda: tuple(swap(rule) for rule in rules))
 
 
-def _cli(*args: str, cwd: Path) -> tuple[int, str]:
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    finally:
-        os.chdir(previous)
-    return result.exit_code, result.output
+@pytest.fixture
+def broken_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """k8s-image-latest-tag raises on the Pod `web`'s container and works everywhere else."""
+
+    def fail() -> None:
+        raise ZeroDivisionError("injected failure")
+
+    _misbehave_on_web(monkeypatch, fail)
 
 
 def test_a_failing_rule_is_a_finding_naming_rule_and_object(tmp_path: Path, broken_rule: None) -> None:
@@ -83,28 +79,28 @@ def test_debug_adds_the_traceback(tmp_path: Path, broken_rule: None) -> None:
     [error] = [f for f in scan_tree(tmp_path, debug=True).findings if f.rule_id == "infralint-rule-error"]
     assert "Traceback (most recent call last)" in error.message
     assert "injected failure" in error.message
-    code, output = _cli("scan", ".", "--debug", "--no-color", cwd=tmp_path)
+    code, output = run_cli("scan", ".", "--debug", "--no-color", cwd=tmp_path)
     assert code == 1 and "Traceback" in output
 
 
 def test_rule_errors_count_like_errors_for_fail_on(tmp_path: Path, broken_rule: None) -> None:
     write(tmp_path, "pods.yaml", TWO_PODS)
-    code, output = _cli("scan", ".", "--select", BROKEN_RULE, "--fail-on", "error", cwd=tmp_path)
+    code, output = run_cli("scan", ".", "--select", BROKEN_RULE, "--fail-on", "error", cwd=tmp_path)
     assert code == 1 and "infralint-rule-error" in output
     assert "Traceback" not in output
-    assert _cli("scan", ".", "--select", BROKEN_RULE, "--fail-on", "never", cwd=tmp_path)[0] == 0
+    assert run_cli("scan", ".", "--select", BROKEN_RULE, "--fail-on", "never", cwd=tmp_path)[0] == 0
 
 
 def test_strict_exits_2_on_a_rule_error(tmp_path: Path, broken_rule: None) -> None:
     write(tmp_path, "pods.yaml", TWO_PODS)
-    assert _cli("scan", ".", "--strict", cwd=tmp_path)[0] == 2
-    assert _cli("scan", ".", "--strict", "--fail-on", "never", cwd=tmp_path)[0] == 2
+    assert run_cli("scan", ".", "--strict", cwd=tmp_path)[0] == 2
+    assert run_cli("scan", ".", "--strict", "--fail-on", "never", cwd=tmp_path)[0] == 2
 
 
 def test_strict_without_rule_errors_keeps_the_usual_codes(tmp_path: Path) -> None:
     write(tmp_path, "pods.yaml", TWO_PODS)
-    assert _cli("scan", ".", "--strict", cwd=tmp_path)[0] == 1
-    assert _cli("scan", ".", "--strict", "--fail-on", "never", cwd=tmp_path)[0] == 0
+    assert run_cli("scan", ".", "--strict", cwd=tmp_path)[0] == 1
+    assert run_cli("scan", ".", "--strict", "--fail-on", "never", cwd=tmp_path)[0] == 0
 
 
 # -- per-file time budget ------------------------------------------------------------------
@@ -142,7 +138,7 @@ def test_a_file_over_the_time_budget_is_a_parse_error(tmp_path: Path, slow_redis
 
 def test_file_timeout_option_on_the_command_line(tmp_path: Path, slow_redis: None) -> None:
     write(tmp_path, "redis.conf", "port 6379\n# spin\n")
-    code, output = _cli("scan", ".", "--file-timeout", "0.3", "--no-color", cwd=tmp_path)
+    code, output = run_cli("scan", ".", "--file-timeout", "0.3", "--no-color", cwd=tmp_path)
     assert code == 1 and "took too long" in output and "0.3 s" in output
 
 
@@ -191,7 +187,7 @@ def test_a_parser_crash_is_an_internal_error_on_that_file_only(tmp_path: Path, m
     assert ("pod.yaml", 8, BROKEN_RULE) in found(report)
     [error] = [f for f in scan_tree(tmp_path, debug=True).findings if f.rule_id == "infralint-rule-error"]
     assert "Traceback (most recent call last)" in error.message
-    assert _cli("scan", ".", "--strict", cwd=tmp_path)[0] == 2
+    assert run_cli("scan", ".", "--strict", cwd=tmp_path)[0] == 2
 
 
 # -- time budget for rules -----------------------------------------------------------------
@@ -200,22 +196,12 @@ def test_a_parser_crash_is_an_internal_error_on_that_file_only(tmp_path: Path, m
 @pytest.fixture
 def slow_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     """k8s-image-latest-tag spins (pure Python, interruptible) on the Pod `web` only."""
-    rules = catalog.all_rules()
 
-    def swap(rule: catalog.Rule) -> catalog.Rule:
-        if rule.id != BROKEN_RULE:
-            return rule
-        real = rule.check
+    def spin() -> None:
+        while True:
+            time.sleep(0.01)
 
-        def check(node, ctx) -> Iterator:  # type: ignore[no-untyped-def]
-            if node.facts.get("name") == "web":
-                while True:
-                    time.sleep(0.01)
-            yield from real(node, ctx)
-
-        return dataclasses.replace(rule, check=check)
-
-    monkeypatch.setattr(catalog, "all_rules", lambda: tuple(swap(rule) for rule in rules))
+    _misbehave_on_web(monkeypatch, spin)
 
 
 def test_a_rule_over_the_time_budget_is_stopped_on_that_object_only(tmp_path: Path, slow_rule: None) -> None:
@@ -238,9 +224,9 @@ def test_a_rule_over_the_time_budget_is_stopped_on_that_object_only(tmp_path: Pa
 
 def test_rules_budget_on_the_command_line_and_strict(tmp_path: Path, slow_rule: None) -> None:
     write(tmp_path, "pods.yaml", TWO_PODS)
-    code, output = _cli("scan", ".", "--file-timeout", "0.2", "--no-color", cwd=tmp_path)
+    code, output = run_cli("scan", ".", "--file-timeout", "0.2", "--no-color", cwd=tmp_path)
     assert code == 1 and "took too long on Pod/web" in output
-    assert _cli("scan", ".", "--file-timeout", "0.2", "--strict", cwd=tmp_path)[0] == 2
+    assert run_cli("scan", ".", "--file-timeout", "0.2", "--strict", cwd=tmp_path)[0] == 2
 
 
 def test_the_watchdog_lets_short_calls_through_and_stops_a_long_one() -> None:
