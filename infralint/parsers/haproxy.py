@@ -366,12 +366,7 @@ def _check_names(sections: list[Section], errors: _Errors) -> None:
         if section.type not in PROXIES:
             continue
         if name is not None:
-            first = forwards.get(name)
-            for side, table in (("frontend", fronts), ("backend", backs)):
-                if first is None and section.type in (side, "listen"):
-                    first = table.setdefault(name, section)
-                    first = None if first is section else first
-            _record(section, first or section, errors)
+            _record(section, forwards.get(name) or _claim(section, name, fronts, backs), errors)
             proxies.setdefault(name, section)
         for statement in section.statements:
             _check_statement(statement, section, errors)
@@ -406,6 +401,17 @@ def _check_member_names(section: Section, errors: _Errors) -> None:
                 message = f"another {keyword} named '{name}' is defined at line {first.line} of this {section.type}"
                 errors.add(words[1].line, words[1].col, message)
                 break
+
+
+def _claim(section: Section, name: str, fronts: dict[str, Section], backs: dict[str, Section]) -> Section:
+    """The proxy of the same side (frontend, backend, or either for a listen) that has NAME
+    already, or SECTION, which takes it."""
+    for side, table in (("frontend", fronts), ("backend", backs)):
+        if section.type in (side, "listen"):
+            first = table.setdefault(name, section)
+            if first is not section:
+                return first
+    return section
 
 
 def _record(section: Section, first: Section, errors: _Errors) -> None:
