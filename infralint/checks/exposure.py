@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from infralint.graph.exposure import MemoryLimit, memory_limit, runner_label
+from infralint.findings import Related
+from infralint.graph.exposure import MemoryLimit, exposure_source, memory_limit, runner_label
 from infralint.graph.model import Node
 from infralint.graph.mounts import server_flags
 from infralint.graph.redis_links import included_elsewhere
@@ -23,6 +24,24 @@ from infralint.source import Span
 from infralint.units import format_bytes
 
 CONSEQUENCE = "the container is killed for running out of memory before Redis starts evicting keys"
+
+
+def exposure_related(node: Node, ctx: RuleContext) -> tuple[Related, ...]:
+    """Where the graph decided how far NODE can be reached, as a related location (or none)."""
+    found = exposure_source(ctx.graph, node)
+    if found is None:
+        return ()
+    via, path, label = found
+    return (ctx.related(via, label, path),)
+
+
+def reachable_from_outside(node: Node, ctx: RuleContext) -> tuple[str, tuple[Related, ...]]:
+    """A message's `; reachable from outside: ...` and its related location, for a node the
+    graph found reachable; ("", ()) when it has no reason to give."""
+    reason = node.facts.get("exposure_reason")
+    if not reason:
+        return "", ()
+    return f"; reachable from outside: {reason}", exposure_related(node, ctx)
 
 
 def maxmemory_over_limit(node: Node, ctx: RuleContext) -> Iterator[Hit]:

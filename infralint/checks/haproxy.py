@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from infralint.checks.exposure import reachable_from_outside
 from infralint.findings import Related
-from infralint.graph.exposure import exposure_source
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
@@ -217,11 +217,9 @@ def plain_http_frontend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             continue
         message = f"{_label(node)} serves plain HTTP on {bind['address']} and does not redirect to https"
         related: tuple[Related, ...] = ()
-        if bind.get("direct") and node.facts.get("exposure_reason"):
-            message += f"; reachable from outside: {node.facts['exposure_reason']}"
-            source = exposure_source(ctx.graph, node)
-            if source is not None:
-                related = (ctx.related(source[0], source[2], source[1]),)
+        if bind.get("direct"):
+            reach, related = reachable_from_outside(node, ctx)
+            message += reach
         yield Hit(message, tuple(bind["path"]), related=related)
 
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from infralint.checks.exposure import reachable_from_outside
 from infralint.findings import Related
-from infralint.graph.exposure import exposure_source
 from infralint.graph.model import Graph, Node
 from infralint.parsers.nginx import PASS_DIRECTIVES, is_https_redirect, walk_records
 from infralint.parsers.nginx_regex import capture_holds_newline
@@ -230,11 +230,9 @@ def plain_http_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     where = f"listen {entry['raw']}" if not entry.get("implicit") else "no listen: *:80"
     message = f"{label(node)} serves content over plain HTTP ({where}) instead of redirecting to https"
     related: tuple[Related, ...] = ()
-    if entry.get("direct") and node.facts.get("exposure_reason"):
-        message += f"; reachable from outside: {node.facts['exposure_reason']}"
-        source = exposure_source(ctx.graph, node)
-        if source is not None:
-            related = (ctx.related(source[0], source[2], source[1]),)
+    if entry.get("direct"):
+        reach, related = reachable_from_outside(node, ctx)
+        message += reach
     yield Hit(message, span=span, related=related)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from infralint.checks.exposure import exposure_related
 from infralint.findings import Related, Severity
-from infralint.graph.exposure import exposure_source
 from infralint.graph.model import Node
 from infralint.graph.mounts import server_flags
 from infralint.graph.redis_links import (
@@ -115,14 +115,6 @@ def _reach(node: Node) -> str:
     return f"; other containers/pods can connect ({reason})"
 
 
-def _exposure_related(node: Node, ctx: RuleContext) -> tuple[Related, ...]:
-    found = exposure_source(ctx.graph, node)
-    if found is None:
-        return ()
-    via, path, label = found
-    return (ctx.related(via, label, path),)
-
-
 def _runners(node: Node, ctx: RuleContext) -> list[Node]:
     return [ctx.graph.nodes[i] for i in node.facts.get("runs_in") or () if i in ctx.graph.nodes]
 
@@ -161,7 +153,7 @@ def no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     # The line that leaves the default user open, else where the exposure is decided.
     declared_default = _last_user(node, "default")
     span = _span(declared_default) if declared_default else _anchor(node, "requirepass", "bind", "port")
-    yield Hit(message, span=span, related=_exposure_related(node, ctx), severity=_contained_severity(node))
+    yield Hit(message, span=span, related=exposure_related(node, ctx), severity=_contained_severity(node))
 
 
 def _last_user(node: Node, name: str) -> dict[str, Any] | None:
@@ -182,7 +174,7 @@ def protected_mode_off(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         f"{_name(node)}protected-mode no while the default user has no password and Redis listens on "
         f"{listening_on(facts)}: nothing stops a remote client from running any command{_reach(node)}"
     )
-    related = _exposure_related(node, ctx)
+    related = exposure_related(node, ctx)
     yield Hit(message, span=_anchor(node, "protected-mode"), related=related, severity=_contained_severity(node))
 
 
@@ -197,7 +189,7 @@ def bind_all_interfaces(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         message = f"{_name(node)}bind {' '.join(wildcards)} listens on every network interface"
     else:
         message = f"{_name(node)}no bind line, so Redis listens on every network interface (its default '* -::*')"
-    yield Hit(message + _reach(node), span=_anchor(node, "bind", "port"), related=_exposure_related(node, ctx))
+    yield Hit(message + _reach(node), span=_anchor(node, "bind", "port"), related=exposure_related(node, ctx))
 
 
 def no_maxmemory(node: Node, ctx: RuleContext) -> Iterator[Hit]:
@@ -332,7 +324,7 @@ def no_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         f"{_name(node)}no tls-port while Redis listens on {listening_on(facts)}: "
         f"passwords and data cross the network in clear text{_reach(node)}"
     )
-    yield Hit(message, span=_anchor(node, "port", "bind"), related=_exposure_related(node, ctx))
+    yield Hit(message, span=_anchor(node, "port", "bind"), related=exposure_related(node, ctx))
 
 
 CHECKS: dict[str, CheckFn] = {
