@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -32,8 +33,11 @@ class ScanOptions:
     report_unused_ignores: bool = False
     report_stale_baseline: bool = False
     # Seconds one file's parse, or one rule on one object, may take before it is reported
-    # "took too long" and skipped (None/0: no limit).
+    # "took too long" and skipped (None/0: no limit). A chart or kustomize render gets three times this.
     file_timeout: float | None = 10.0
+    # Render Helm charts and build kustomize roots (when a renderer is available); False: judge
+    # plain files only, as `--no-render` asks.
+    render: bool = True
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
@@ -75,9 +79,15 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     comments = {}
     files_by_kind: Counter[str] = Counter()
     scanned: set[str] = set()  # files read, for stale baseline entries
-    for count, absolute in enumerate(discover.walk(list(paths) or ["."], root, settings.excluded(root)), 1):
+    walked = list(discover.walk(list(paths) or ["."], root, settings.excluded(root)))
+    rendering = _render(root, walked, settings, options)
+    for count, absolute in enumerate(walked, 1):
         if options.progress is not None:
             options.progress(count)
+        if rendering is not None and rendering.is_consumed(absolute):
+            scanned.add(os.path.relpath(absolute, root).replace(os.sep, "/"))
+            files_by_kind[rendering.kind_of(absolute)] += 1
+            continue
         source = discover.read(absolute, root, options.max_bytes, real_paths)
         if source is None:
             continue
@@ -107,6 +117,14 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
             if path not in comments:
                 comments[path] = suppress.parse_comments(path, text)
 
+    if rendering is not None:
+        rendered = rendering.parse(options.file_timeout, options.debug)
+        nodes.extend(rendered.nodes)
+        input_findings.extend(rendered.findings)
+        input_findings.extend(rendering.problem_findings())
+        for path, text in rendering.read_texts().items():
+            if path not in comments:
+                comments[path] = suppress.parse_comments(path, text)
     graph = build(nodes)
     input_findings += _graph_findings(graph)
     rules = [rule for rule in catalog.all_rules() if rule.id in enabled_ids]
@@ -121,11 +139,16 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     input_findings += suppress.unknown_rule_findings(comments, graph, set(severities), IGNORE_ANNOTATION)
     input_findings += settings.unknown_rule_findings(root)
     findings.extend(f for f in input_findings if f.rule_id in enabled_ids or f.rule_id not in severities)
+    locate = None
+    if rendering is not None:
+        translator = rendering.translator(graph)
+        findings, locate = translator.findings(findings), translator.node_span
     used_annotations: set[tuple[str, str]] = set()
-    findings = suppress.apply(findings, comments, graph, used_annotations)
+    findings = suppress.apply(findings, comments, graph, used_annotations, locate)
     findings = settings.apply_path_ignores(findings, root)
     if options.report_unused_ignores and "infralint-unused-ignore" in enabled_ids:
-        findings += suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
+        unused = suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
+        findings += translator.findings(unused) if rendering is not None else unused
         findings += settings.unused_path_ignore_findings(root, enabled_ids)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
     if report_only is not None:
@@ -149,7 +172,23 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         tool_version=__version__,
         graph=graph,
         baseline=outcome,
+        rendered=rendering.counts() if rendering is not None else {},
     )
+
+
+def _render(root: str, walked: list[str], settings: Any, options: ScanOptions) -> Any:
+    """The rendering step (charts, kustomize roots), or None when the scan has nothing to render:
+    a scan without charts and kustomizations does not even import it."""
+    if not options.render or not any(_renderable_name(path) for path in walked):
+        return None
+    from infralint.render.session import RenderSession
+
+    return RenderSession.start(root, walked, settings.config, options)
+
+
+def _renderable_name(path: str) -> bool:
+    name = os.path.basename(path)
+    return name in ("Chart.yaml", "Chart.yml") or name.lower() in ("kustomization.yaml", "kustomization.yml")
 
 
 def _parse_safely(

@@ -75,6 +75,11 @@ def _progress_printer() -> Any:
     help="Report only on PATHS, judged with their project context (their folder, compose and k8s files "
     "above them, what kustomizations and compose mounts reference): the pre-commit hook's mode.",
 )
+@click.option(
+    "--no-render",
+    is_flag=True,
+    help="Judge files as they are: render no Helm chart and build no kustomize root.",
+)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
 @click.option("--no-config", is_flag=True, help="Read no config file.")
 @click.option(
@@ -99,6 +104,7 @@ def scan(
     strict: bool,
     file_timeout: float | None,
     with_context: bool,
+    no_render: bool,
     config_file: str | None,
     no_config: bool,
     baseline_file: str | None,
@@ -119,6 +125,7 @@ def scan(
         options.max_bytes = max_file_size
     if file_timeout is not None:
         options.file_timeout = file_timeout
+    options.render = not no_render
     try:
         targets = list(paths) or ["."]
         if with_context:

@@ -61,8 +61,30 @@ def touching(findings: Iterable[Finding], paths: Iterable[str], root: str) -> li
     wanted = {_relative(path, root) for path in paths}
     if "." in wanted:
         return list(findings)
+    # A changed file of a Helm chart re-renders the whole chart: every finding of it counts.
+    wanted |= {_relative(chart, root) for path in paths if (chart := chart_of(os.path.abspath(path)))}
     folders = tuple(w + "/" for w in wanted if os.path.isdir(os.path.join(root, w)))
-    return [f for f in findings if f.span.path in wanted or (folders and f.span.path.startswith(folders))]
+
+    def inside(path: str) -> bool:
+        return path in wanted or bool(folders and path.startswith(folders))
+
+    # A values file or a kustomize overlay is where a rendered finding is fixed too.
+    return [f for f in findings if inside(f.span.path) or any(r.role and inside(r.span.path) for r in f.related)]
+
+
+def chart_of(path: str) -> str | None:
+    """The top-level Helm chart folder PATH lies in (a vendored subchart renders with its parent)."""
+    from infralint.render.charts import is_chart_folder
+
+    found = None
+    current = path if os.path.isdir(path) else os.path.dirname(path)
+    while True:
+        if is_chart_folder(current):
+            found = current
+        parent = os.path.dirname(current)
+        if parent == current or os.path.exists(os.path.join(current, ".git")):
+            return found
+        current = parent
 
 
 def not_excluded(paths: Sequence[str], exclude: Callable[[str, bool], bool] | None) -> list[str]:
@@ -108,6 +130,7 @@ class _ContextFinder:
         self._ignores: dict[str, Any] = {}
         self._loaded: set[str] = set()
         self._kustomizations_seen: set[str] = set()
+        self._kustomization_index: dict[str, list[str]] = {}
 
     def context_of(self, absolute: str) -> Iterator[str]:
         folder = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
@@ -123,8 +146,12 @@ class _ContextFinder:
         ]
         yield from beside
         yield from above
-        for path in beside + above:
+        chart = chart_of(absolute)
+        if chart is not None:  # the chart is rendered whole
+            yield from _walk([chart])
+        for path in beside + above + self._roots_reaching(absolute, top):
             if os.path.basename(path).lower() in KUSTOMIZATION_NAMES:
+                yield path
                 yield from self._kustomize_closure(path, top)
         if os.path.isfile(absolute):
             yield from self._compose_mounts(absolute, top)
@@ -173,6 +200,34 @@ class _ContextFinder:
                     if os.path.basename(path).lower() in KUSTOMIZATION_NAMES:
                         yield from self._kustomize_closure(path, top)
 
+    def _roots_reaching(self, absolute: str, top: str) -> list[str]:
+        """Kustomizations of the repository whose closure holds ABSOLUTE (the roots that build a
+        changed base), looked for only when the file lies in a kustomize tree."""
+        if not self._in_kustomize_tree(absolute, top):
+            return []
+        reaching = []
+        for kustomization in self._all_kustomizations(top):
+            closure = _KustomizeClosure(self, top)
+            if absolute in closure.files(kustomization):
+                reaching.append(kustomization)
+        return reaching
+
+    def _in_kustomize_tree(self, absolute: str, top: str) -> bool:
+        folder = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        for candidate in [folder, *_ancestors(folder, top)]:
+            if any(os.path.isfile(os.path.join(candidate, name)) for name in KUSTOMIZATION_NAMES):
+                return True
+        return False
+
+    def _all_kustomizations(self, top: str) -> list[str]:
+        if top not in self._kustomization_index:
+            found = []
+            for folder, dirs, files in os.walk(top):
+                dirs[:] = sorted(d for d in dirs if d not in discover.DEFAULT_EXCLUDES)
+                found += [os.path.join(folder, n) for n in sorted(files) if n.lower() in KUSTOMIZATION_NAMES]
+            self._kustomization_index[top] = found
+        return self._kustomization_index[top]
+
     def _compose_mounts(self, absolute: str, top: str) -> Iterator[str]:
         """Bind-mounted sources of a compose file, inside the repository."""
         if discover.classify_name(os.path.basename(absolute)) not in ("compose", "yaml"):
@@ -191,6 +246,37 @@ class _ContextFinder:
                 target = os.path.join(top, *str(mount["source"]).split("/"))
                 if mount.get("inside_root") and os.path.exists(target):
                     yield from _walk([target])
+
+
+class _KustomizeClosure:
+    """The files one kustomization reaches (its own walk, apart from what the run has yielded)."""
+
+    def __init__(self, finder: _ContextFinder, top: str) -> None:
+        self.finder, self.top = finder, top
+        self.seen: set[str] = set()
+
+    def files(self, kustomization: str) -> set[str]:
+        found: set[str] = set()
+        self._visit(kustomization, found)
+        return found
+
+    def _visit(self, kustomization: str, found: set[str]) -> None:
+        if kustomization in self.seen:
+            return
+        self.seen.add(kustomization)
+        found.add(kustomization)
+        base = os.path.dirname(kustomization)
+        for reference in _kustomize_references(kustomization):
+            target = os.path.normpath(os.path.join(base, reference))
+            if not _inside(target, self.top):
+                continue
+            if os.path.isfile(target):
+                found.add(target)
+            elif os.path.isdir(target):
+                for path in self.finder._files_in(target, self.top):
+                    found.add(path)
+                    if os.path.basename(path).lower() in KUSTOMIZATION_NAMES:
+                        self._visit(path, found)
 
 
 def _ancestors(folder: str, top: str) -> Iterator[str]:

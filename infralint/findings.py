@@ -28,6 +28,9 @@ class Related:
 
     span: Span
     message: str
+    # "values": the values entry behind a rendered value; "root": a kustomize root the finding
+    # holds in. A commit that changes such a file is shown the finding (pre-commit mode).
+    role: str = ""
 
 
 @dataclass

@@ -24,6 +24,7 @@ class Report:
     tool_version: str = ""
     graph: Graph | None = field(default=None, repr=False)  # what the scan found, for `infralint graph`
     baseline: Outcome | None = None  # what --baseline hid and which of its entries are stale
+    rendered: dict[str, int] = field(default_factory=dict)  # "helm releases", "kustomize roots"
 
     def count_by_severity(self) -> Counter[Severity]:
         return Counter(finding.severity for finding in self.findings)

@@ -47,6 +47,8 @@ class SourceFile:
     # The file began with a UTF-8 byte order mark (not part of ``text``): nginx, HAProxy and
     # Redis read it as part of the first word and refuse the file; YAML allows it.
     bom: bool = False
+    # Output of a Helm or Kustomize render (path is virtual): template syntax is not looked for.
+    rendered: bool = False
     _line_starts: list[int] | None = field(default=None, repr=False)
 
     @property

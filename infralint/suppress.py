@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from infralint.findings import Finding, Severity
-from infralint.graph.model import Graph
+from infralint.graph.model import Graph, Node
 from infralint.source import Span
 
 _COMMENT = re.compile(r"#\s*infralint:\s*(ignore|ignore-file)\[([^\]]*)\]")
@@ -74,14 +75,17 @@ def apply(
     comments: dict[str, FileSuppressions],
     graph: Graph,
     used_annotations: set[tuple[str, str]] | None = None,
+    locate: Callable[[Node], Span] | None = None,
 ) -> list[Finding]:
     """Drop findings covered by a comment or by the ignore annotation of their object.
 
     ``used_annotations`` collects (object node id, rule id) of the annotations that hid something.
+    ``locate`` gives where a node starts in the repository (a rendered object: in its template).
     """
     kept = []
     for finding in findings:
-        if _annotated(finding, graph, used_annotations) or _commented(finding, comments.get(finding.span.path), graph):
+        file = comments.get(finding.span.path)
+        if _annotated(finding, graph, used_annotations) or _commented(finding, file, graph, locate):
             continue
         kept.append(finding)
     return kept
@@ -98,7 +102,9 @@ def _annotated(finding: Finding, graph: Graph, used: set[tuple[str, str]] | None
     return True
 
 
-def _commented(finding: Finding, file: FileSuppressions | None, graph: Graph) -> bool:
+def _commented(
+    finding: Finding, file: FileSuppressions | None, graph: Graph, locate: Callable[[Node], Span] | None = None
+) -> bool:
     if file is None:
         return False
     for suppression in file.whole_file:
@@ -112,8 +118,9 @@ def _commented(finding: Finding, file: FileSuppressions | None, graph: Graph) ->
             return suppression.use(finding.rule_id)
     node = graph.nodes.get(finding.node_id) if finding.node_id else None
     while node is not None:
-        if node.path == finding.span.path:
-            for suppression in file.by_line.get(node.span.line or -1, ()):
+        start = locate(node) if locate is not None else node.span
+        if start.path == finding.span.path:
+            for suppression in file.by_line.get(start.line or -1, ()):
                 if suppression.own_line and _matches(suppression, finding.rule_id):
                     return suppression.use(finding.rule_id)
         node = graph.nodes.get(node.parent) if node.parent else None

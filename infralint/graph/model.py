@@ -10,6 +10,9 @@ from typing import Any
 from infralint.parsers.yamlpos import Path, Pos
 from infralint.source import Span
 
+RENDER_SCOPE = "render_scope"  # the release or kustomize root a rendered node belongs to
+RENDER_LABEL = "render_label"  # how a diagram names it: "Helm release web (values.yaml)"
+
 
 class SpanMap:
     """Positions of a node's attributes, looked up by attribute path.
@@ -127,7 +130,12 @@ class Graph:
                     yield node
 
     def link(self, source: Node, target: Node, kind: str, **attrs: Any) -> Edge:
+        """Add an edge. Objects of two different renders (two releases of a chart, two kustomize
+        roots) are never linked: each is judged as its own deployment."""
         edge = Edge(source.id, target.id, kind, tuple(sorted(attrs.items())))
+        scope, other = source.facts.get(RENDER_SCOPE), target.facts.get(RENDER_SCOPE)
+        if scope is not None and other is not None and scope != other:
+            return edge
         self.edges.append(edge)
         self._out[source.id].append(edge)
         self._in[target.id].append(edge)

@@ -6,6 +6,7 @@ pod-level securityContext fields apply to each container, and a limit defaults i
 
 from __future__ import annotations
 
+import os
 import posixpath
 from typing import Any
 
@@ -53,11 +54,11 @@ def parse(source: SourceFile) -> ParseResult:
         for doc in load_documents(source.text):
             documents.append(doc)
     except YamlInputError as error:
-        if "{{" in source.text:
+        if "{{" in source.text and not source.rendered:
             result.findings.append(_template_finding(source))
             return result
         result.findings.append(yaml_error_finding(source, error))
-    if "{{" in source.text and any(doc.complex_keys for doc in documents):
+    if "{{" in source.text and not source.rendered and any(doc.complex_keys for doc in documents):
         result.findings.append(_template_finding(source))
         return result
     for doc in documents:
@@ -70,11 +71,27 @@ def parse(source: SourceFile) -> ParseResult:
 
 def _template_finding(source: SourceFile) -> Finding:
     line = source.text.count("\n", 0, source.text.index("{{")) + 1
-    return input_finding(
-        "infralint-unsupported-template",
-        "template syntax ({{ }}): render the chart or template, then scan the output",
-        source.span(line),
-    )
+    if _in_chart(source.abspath):
+        message = (
+            "template syntax ({{ }}) in a Helm chart that was not rendered: install `infralint[helm]` "
+            "(or put `helm` on PATH) to render the chart and judge what it produces"
+        )
+    else:
+        message = "template syntax ({{ }}): render the chart or template, then scan the output"
+    return input_finding("infralint-unsupported-template", message, source.span(line))
+
+
+def _in_chart(abspath: str) -> bool:
+    """Whether a file lies in the templates/ folder of a Helm chart."""
+    from infralint.render.charts import chart_file_in
+
+    folder = os.path.dirname(abspath)
+    while os.path.basename(folder) != "templates":
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    return chart_file_in(os.path.dirname(folder)) is not None
 
 
 def _add_document(source: SourceFile, data: Any, positions: dict[Path, Pos], result: ParseResult) -> None:

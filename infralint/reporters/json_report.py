@@ -28,6 +28,7 @@ def document(report: Report) -> dict[str, Any]:
         "tool": {"name": "infralint", "version": report.tool_version},
         "summary": {
             "files": dict(sorted(report.files_by_kind.items())),
+            "rendered": dict(sorted(report.rendered.items())),
             "findings": {severity.value: counts.get(severity, 0) for severity in Severity},
             "total": len(report.findings),
             **_baseline(report),

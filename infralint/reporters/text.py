@@ -51,10 +51,20 @@ def summary(report: Report, timing: bool = True) -> str:
     text = f"Scanned {total} file{'s' if total != 1 else ''}"
     if kinds:
         text += f" ({kinds})"
+    if report.rendered:
+        text += " and rendered " + " and ".join(
+            _rendered(kind, count) for kind, count in sorted(report.rendered.items())
+        )
     text += f": {found}"
     if timing:
         text += f" in {report.seconds:.2f}s"
     return text + "." + _baseline_summary(report)
+
+
+def _rendered(kind: str, count: int) -> str:
+    """`helm releases` -> "1 Helm release", "2 Helm releases"; `kustomize roots` likewise."""
+    noun = {"helm releases": "Helm release", "kustomize roots": "kustomize root"}.get(kind, kind)
+    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 def _baseline_summary(report: Report) -> str:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infralint.findings import Finding
-from infralint.graph.model import Edge, Graph, Node
+from infralint.graph.model import RENDER_LABEL, RENDER_SCOPE, Edge, Graph, Node
 
 ROLES = ("entry", "proxy", "service", "datastore", "config", "external")
 SEVERITIES = ("error", "warning", "note")
@@ -287,6 +287,10 @@ class _Builder:
     def _k8s_group(self, node: Node) -> str:
         namespace = node.facts.get("namespace")
         label = f"namespace {namespace}" if namespace else "k8s (no namespace)"
+        rendered = _render_group(node)
+        if rendered is not None:  # a release or kustomize root is drawn as its own deployment
+            group_id, render_label = rendered
+            return self.group(group_id, f"{render_label}, {label}", "k8s-render")
         return self.group(f"k8s/namespace/{namespace or ''}", label, "k8s-namespace")
 
     def _workload(self, workload: Node) -> None:
@@ -621,7 +625,8 @@ class _Builder:
             if "compose/project" in node.kinds or "compose/service" in node.kinds:
                 group = str(node.facts.get("project") or node.id)
             elif node.kind.startswith("k8s/") and "namespace" in node.facts:
-                group = f"k8s/namespace/{node.facts.get('namespace') or ''}"
+                rendered = _render_group(node)
+                group = rendered[0] if rendered else f"k8s/namespace/{node.facts.get('namespace') or ''}"
             else:
                 node = self.graph.nodes.get(node.parent or "")
                 continue
@@ -772,3 +777,11 @@ def _is_local(host: str) -> bool:
     except ValueError:
         return False
     return address.is_unspecified or address.is_loopback
+
+
+def _render_group(node: Node) -> tuple[str, str] | None:
+    """(group id, label) of a rendered object: its release or kustomize root, and its namespace."""
+    scope = node.facts.get(RENDER_SCOPE)
+    if scope is None:
+        return None
+    return f"render/{scope}/{node.facts.get('namespace') or ''}", str(node.facts.get(RENDER_LABEL, scope))

@@ -1,0 +1,183 @@
+"""Findings on rendered objects, moved to the repository lines that produced them.
+
+A rule reports at a line of rendered text (a virtual path); here that becomes the template,
+base, patch or overlay line behind it, with the values entry that set the value as a related
+location. The same problem found in several renders (values sets of one chart, overlays of one
+base) is one finding at that line, which names every release or root it holds in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from infralint.findings import Finding, Related
+from infralint.render.model import RenderedText
+from infralint.source import Span
+
+if TYPE_CHECKING:
+    from infralint.graph.model import Graph, Node
+    from infralint.render.step import RenderStep, Scope
+
+RENDER_ERROR = "infralint-render-error"
+
+
+class Translator:
+    def __init__(self, step: RenderStep, graph: Graph | None = None) -> None:
+        self.step = step
+        self.graph = graph
+        self._mentions = (
+            re.compile("|".join(re.escape(path) for path in sorted(step.texts, key=len, reverse=True)) + r":(\d+)")
+            if step.texts
+            else None
+        )
+
+    def is_virtual(self, path: str) -> bool:
+        return path in self.step.texts
+
+    def span(self, span: Span, fallback: Span | None = None) -> Span:
+        """The repository position behind SPAN (unchanged when it is not in rendered text)."""
+        text = self.step.texts.get(span.path)
+        if text is None:
+            return span
+        origin = text.origin(span.line)
+        if origin is not None:
+            return Span(origin.path, origin.line, origin.column(span.col))
+        if fallback is not None and fallback.path == span.path and fallback.line != span.line:
+            return self.span(fallback)
+        return _first_origin(text)
+
+    def node_span(self, node: Node) -> Span:
+        return self.span(node.span)
+
+    def findings(self, findings: Iterable[Finding]) -> list[Finding]:
+        """Translate, then merge what several renders found at one line."""
+        translated: list[tuple[Finding, Scope | None]] = []
+        for finding in findings:
+            scope = self.step.scopes.get(finding.span.path)
+            translated.append((self._translate(finding), scope))
+        return _merge(translated)
+
+    def _translate(self, finding: Finding) -> Finding:
+        if not self.is_virtual(finding.span.path) and not any(self.is_virtual(r.span.path) for r in finding.related):
+            return finding
+        fallback = self._node_fallback(finding)
+        text = self.step.texts.get(finding.span.path)
+        span = self.span(finding.span, fallback)
+        related = [Related(self.span(r.span), self._message(r.message), r.role) for r in finding.related]
+        if text is not None:
+            related += _values_related(text, finding.span.line)
+        rule_id, message = finding.rule_id, self._message(finding.message)
+        if rule_id == "infralint-parse-error" and text is not None:
+            rule_id, message = (
+                RENDER_ERROR,
+                f"the rendered output is not valid YAML: {message.removeprefix('not valid YAML: ')}",
+            )
+        return Finding(
+            rule_id,
+            finding.severity,
+            message,
+            span,
+            finding.node_id,
+            _unique(related, span),
+            finding.locator,
+        )
+
+    def _node_fallback(self, finding: Finding) -> Span | None:
+        if self.graph is None or finding.node_id is None:
+            return None
+        node = self.graph.nodes.get(finding.node_id)
+        while node is not None and node.parent and node.path == finding.span.path and node.span.line is None:
+            node = self.graph.nodes.get(node.parent)
+        return node.span if node is not None else None
+
+    def _message(self, message: str) -> str:
+        """A rendered position written in a message ("at x@rel/templates/a.yaml:12") becomes the real one."""
+        if self._mentions is None or "@" not in message:
+            return message
+
+        def real(match: re.Match[str]) -> str:
+            virtual = match.group(0).rsplit(":", 1)[0]
+            span = self.span(Span(virtual, int(match.group(1))))
+            return f"{span.path}:{span.line}" if span.line else span.path
+
+        return self._mentions.sub(real, message)
+
+
+def _first_origin(text: RenderedText) -> Span:
+    for origin in text.lines:
+        if origin is not None:
+            return Span(origin.path, origin.line)
+    return Span(text.home or text.name)
+
+
+def _values_related(text: RenderedText, line: int | None) -> list[Related]:
+    if line is None:
+        return []
+    return [Related(Span(v.path, v.line, v.col), f"`{v.key}` is set here", "values") for v in text.values.get(line, ())]
+
+
+def _unique(related: Iterable[Related], own: Span) -> tuple[Related, ...]:
+    seen = set()
+    kept = []
+    for entry in related:
+        key = (entry.span.path, entry.span.line)
+        if key in seen or (entry.span.path == own.path and entry.span.line == own.line):
+            continue
+        seen.add(key)
+        kept.append(entry)
+    return tuple(kept)
+
+
+def _merge(translated: list[tuple[Finding, Scope | None]]) -> list[Finding]:
+    """One finding per rule and repository position, naming the renders it holds in."""
+    groups: dict[tuple[str, str, int | None, int | None], list[tuple[Finding, Scope]]] = {}
+    order: list[Finding | tuple[str, str, int | None, int | None]] = []
+    for finding, scope in translated:
+        if scope is None:
+            order.append(finding)
+            continue
+        key = (finding.rule_id, finding.span.path, finding.span.line, finding.span.col)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append((finding, scope))
+    merged = []
+    for entry in order:
+        if isinstance(entry, Finding):
+            merged.append(entry)
+        else:
+            merged.append(_one(groups[entry]))
+    return merged
+
+
+def _one(group: list[tuple[Finding, Scope]]) -> Finding:
+    first = group[0][0]
+    scopes: list[Scope] = []
+    for _, scope in group:
+        if scope not in scopes:
+            scopes.append(scope)
+    related = list(first.related)
+    for finding, _ in group[1:]:
+        related += [r for r in finding.related if r not in related]
+    if all(scope.kind == "kustomize" for scope in scopes):
+        related += [Related(scope.anchor, f"holds in kustomize root {scope.label}", "root") for scope in scopes]
+    message = f"{first.message} [{_where(scopes)}]"
+    return replace(first, message=message, related=_unique(related, first.span), fingerprint="")
+
+
+def _where(scopes: list[Scope]) -> str:
+    helm = [scope for scope in scopes if scope.kind == "helm"]
+    roots = [scope.label for scope in scopes if scope.kind == "kustomize"]
+    parts = []
+    if len(helm) == 1:
+        parts.append(f"in {helm[0].label}")
+    elif helm:
+        parts.append(f"in {len(helm)} releases: " + ", ".join(scope.label.removeprefix("release ") for scope in helm))
+    if len(roots) == 1:
+        parts.append(f"in kustomize root {roots[0]}")
+    elif roots:
+        parts.append(f"in {len(roots)} kustomize roots: " + ", ".join(roots))
+    return "; ".join(parts)
