@@ -59,7 +59,10 @@ def chart_file_in(folder: str) -> str | None:
 
 
 def is_chart_folder(folder: str) -> bool:
-    return chart_file_in(folder) is not None and os.path.isdir(os.path.join(folder, "templates"))
+    """A Chart.yaml beside templates/, or beside charts/ (an umbrella chart of subcharts only)."""
+    return chart_file_in(folder) is not None and (
+        os.path.isdir(os.path.join(folder, "templates")) or os.path.isdir(os.path.join(folder, "charts"))
+    )
 
 
 def is_subchart_folder(folder: str) -> bool:
@@ -69,7 +72,7 @@ def is_subchart_folder(folder: str) -> bool:
 
 
 def find_charts(root: str, files: Iterable[str]) -> tuple[list[Chart], list[RenderProblem]]:
-    """Charts among the scanned files (a Chart.yaml beside a templates/ folder), sorted by path.
+    """Charts among the scanned files (a Chart.yaml beside templates/ or charts/), sorted by path.
 
     Charts vendored as dependencies of another chart are not listed: they render with it.
     """
@@ -79,7 +82,7 @@ def find_charts(root: str, files: Iterable[str]) -> tuple[list[Chart], list[Rend
         if os.path.basename(absolute) not in CHART_FILES:
             continue
         folder = os.path.dirname(absolute)
-        if not os.path.isdir(os.path.join(folder, "templates")) or is_subchart_folder(folder):
+        if not is_chart_folder(folder) or is_subchart_folder(folder):
             continue
         chart, problem = load_chart(root, folder)
         if chart is not None:

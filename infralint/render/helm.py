@@ -345,7 +345,7 @@ def locate_error(chart: Chart, answer: dict[str, Any], values_set: ValuesSet, ro
     raw = str(answer.get("error", "")).strip()
     stage = answer.get("stage")
     detail = _one_line(raw)
-    where = f"release {values_set.release} with {values_set.label}"
+    where = f"release {values_set.release} ({values_set.label})"
     if stage == "values":
         message = f"values do not match the chart's values.schema.json ({where}): {detail}"
         return RenderProblem(RENDER_ERROR, message, chart.relative(_schema_name(chart)), None)
@@ -354,7 +354,7 @@ def locate_error(chart: Chart, answer: dict[str, Any], values_set: ValuesSet, ro
         path = template_path(chart, match.group(1), root)
         if path is not None:
             line = int(match.group(2))
-            col = int(match.group(3)) if match.group(3) else None
+            col = int(match.group(3)) + 1 if match.group(3) else None  # Go counts columns from 0
             message = f"the chart does not render ({where}): {_without_position(detail)}"
             return RenderProblem(RENDER_ERROR, message, path, line, col)
     message = f"the chart does not render ({where}): {detail}"
