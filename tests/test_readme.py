@@ -24,7 +24,7 @@ def _yaml_blocks(marker: str) -> list[str]:
 
 def test_the_two_commands_come_first() -> None:
     first = [body for lang, body in BLOCKS if lang == "sh"][:2]
-    assert "pip install -q . && .venv/bin/infralint scan examples/" in first[0]
+    assert "pip install -q '.[helm]' && .venv/bin/infralint scan examples/" in first[0]
     assert "pip install -q -e '.[test]' && .venv/bin/python -m pytest" in first[1]
 
 
