@@ -231,7 +231,11 @@ def test_a_template_that_fails_is_a_render_error_at_the_line_helm_names(
 ) -> None:
     write(tmp_path, "chart/Chart.yaml", CHART)
     write(tmp_path, "chart/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n" + template)
-    write(tmp_path, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: nginx}]\n")
+    write(
+        tmp_path,
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: nginx}]\n",
+    )
     report = scan_tree(tmp_path, select=["k8s-image-latest-tag"])
     [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
     assert (error.span.path, error.span.line) == ("chart/templates/cm.yaml", line)
@@ -244,7 +248,11 @@ def test_a_template_that_fails_is_a_render_error_at_the_line_helm_names(
 def test_a_values_file_that_is_not_yaml_is_a_render_error_at_its_line(tmp_path: Path) -> None:
     _chart(tmp_path)
     write(tmp_path, "chart/values-bad.yaml", "replicaCount: 2\nimage: [unclosed\n")
-    write(tmp_path, ".infralint.yaml", "helm:\n  charts:\n    chart:\n      values:\n        - files: [chart/values-bad.yaml]\n")
+    write(
+        tmp_path,
+        ".infralint.yaml",
+        "helm:\n  charts:\n    chart:\n      values:\n        - files: [chart/values-bad.yaml]\n",
+    )
     report = _scan_with_config(tmp_path, select=["k8s-single-replica"])
     [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
     assert error.span.path == "chart/values-bad.yaml" and error.span.line == 3
@@ -252,7 +260,11 @@ def test_a_values_file_that_is_not_yaml_is_a_render_error_at_its_line(tmp_path: 
 
 def test_values_against_the_chart_schema(tmp_path: Path) -> None:
     _chart(tmp_path, values=VALUES.replace("replicaCount: 1", 'replicaCount: "one"'))
-    write(tmp_path, "chart/values.schema.json", '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}\n')
+    write(
+        tmp_path,
+        "chart/values.schema.json",
+        '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}\n',
+    )
     report = scan_tree(tmp_path, select=["k8s-single-replica"])
     [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
     assert error.span.path == "chart/values.schema.json" and "replicaCount" in error.message
@@ -265,7 +277,11 @@ def test_a_template_that_never_ends_is_stopped(tmp_path: Path) -> None:
         "chart/templates/loop.yaml",
         "{{- range $i := until 2000000000 }}{{- range $j := until 2000000000 }}{{- end }}{{- end }}\n",
     )
-    write(tmp_path, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: nginx}]\n")
+    write(
+        tmp_path,
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: nginx}]\n",
+    )
     report = scan_tree(tmp_path, select=["k8s-image-latest-tag"], file_timeout=1.0)
     [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
     assert error.span.path == "chart/Chart.yaml" and error.span.line == 2
@@ -342,14 +358,18 @@ def test_a_library_chart_is_not_rendered_alone(tmp_path: Path) -> None:
 def test_a_dependency_that_is_not_vendored_is_named_and_the_rest_rendered(tmp_path: Path) -> None:
     _chart(tmp_path)
     chart = tmp_path / "chart" / "Chart.yaml"
-    chart.write_text(CHART + "dependencies:\n  - name: postgresql\n    version: 15.x.x\n"
-                     "    repository: oci://registry.example.com/charts\n    condition: postgresql.enabled\n")
+    chart.write_text(
+        CHART + "dependencies:\n  - name: postgresql\n    version: 15.x.x\n"
+        "    repository: oci://registry.example.com/charts\n    condition: postgresql.enabled\n"
+    )
     report = scan_tree(tmp_path, select=["k8s-single-replica"])
     assert found(report) == {
         ("chart/Chart.yaml", 6, "infralint-not-fetched"),
         ("chart/templates/deployment.yaml", 8, "k8s-single-replica"),
     }
-    assert "postgresql 15.x.x from oci://registry.example.com/charts" in _finding(report, "infralint-not-fetched").message
+    assert (
+        "postgresql 15.x.x from oci://registry.example.com/charts" in _finding(report, "infralint-not-fetched").message
+    )
 
 
 # --- suppressions written in templates -----------------------------------------------------
@@ -391,7 +411,7 @@ def test_without_a_renderer_templates_get_a_note_that_says_how_to_render(tmp_pat
 
 def test_no_render_judges_files_as_they_are(tmp_path: Path) -> None:
     _chart(tmp_path)
-    code, output = run_cli("scan", "--no-render", "--no-color", ".", cwd=tmp_path)
+    _code, output = run_cli("scan", "--no-render", "--no-color", ".", cwd=tmp_path)
     assert "infralint-unsupported-template" in output and "and rendered" not in output
 
 
@@ -406,7 +426,11 @@ def test_the_summary_says_how_many_releases_were_rendered() -> None:
 
 def test_a_symlink_out_of_the_scan_root_is_not_read_by_the_render(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
-    write(outside, "secret.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: leaked}\nspec:\n  containers: [{name: a, image: nginx}]\n")
+    write(
+        outside,
+        "secret.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: leaked}\nspec:\n  containers: [{name: a, image: nginx}]\n",
+    )
     root = tmp_path / "repo"
     _chart(root)
     os.symlink(outside / "secret.yaml", root / "chart" / "templates" / "leak.yaml")
@@ -421,7 +445,7 @@ def test_lookup_finds_nothing_and_no_cluster_is_asked(tmp_path: Path) -> None:
     write(
         tmp_path,
         "chart/templates/cm.yaml",
-        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n'
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n"
         '  found: {{ (lookup "v1" "Secret" "default" "db") | len | quote }}\n',
     )
     report = scan_tree(tmp_path)

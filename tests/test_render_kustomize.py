@@ -188,8 +188,24 @@ def test_pre_commit_on_a_base_rebuilds_the_roots_that_reach_it(tmp_path: Path) -
 
     _tree(tmp_path)
     (tmp_path / ".git").mkdir()
-    code, output = run_cli("scan", "--with-context", "--no-color", "--select", "k8s-missing-memory-limit", "base/deployment.yaml", cwd=tmp_path)
+    code, output = run_cli(
+        "scan",
+        "--with-context",
+        "--no-color",
+        "--select",
+        "k8s-missing-memory-limit",
+        "base/deployment.yaml",
+        cwd=tmp_path,
+    )
     assert "base/deployment.yaml:20:11: warning k8s-missing-memory-limit" in output
     assert "2 kustomize roots" in output
-    code, output = run_cli("scan", "--with-context", "--no-color", "--select", "k8s-image-latest-tag", "overlays/prod/kustomization.yaml", cwd=tmp_path)
+    _code, output = run_cli(
+        "scan",
+        "--with-context",
+        "--no-color",
+        "--select",
+        "k8s-image-latest-tag",
+        "overlays/prod/kustomization.yaml",
+        cwd=tmp_path,
+    )
     assert "overlays/prod/kustomization.yaml:9" in output
