@@ -188,7 +188,7 @@ def test_pre_commit_on_a_base_rebuilds_the_roots_that_reach_it(tmp_path: Path) -
 
     _tree(tmp_path)
     (tmp_path / ".git").mkdir()
-    code, output = run_cli(
+    _, output = run_cli(
         "scan",
         "--with-context",
         "--no-color",
