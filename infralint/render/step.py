@@ -9,13 +9,15 @@ manifest. The files a render read are left out of the plain parse, so nothing is
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from infralint.render.model import RenderedText, RenderProblem
 from infralint.source import SourceFile, Span
 
+T = TypeVar("T")
 HOOK_ANNOTATION = "helm.sh/hook"
 MAX_OBJECTS = 5000  # per render: past this a chart or root is a finding, not a slow scan
 
@@ -94,6 +96,7 @@ def _render_charts(
     if not found:
         return
     backend = helm.choose_backend(settings.helm)
+    releases = []
     for chart in found:
         step.chart_folders[chart.folder] = backend or ""
         if chart.is_library:
@@ -104,8 +107,23 @@ def _render_charts(
         _consume_chart(chart.folder, step)
         step.read_texts.update(_chart_texts(root, chart.folder))
         step.problems.extend(helm.missing_dependency_problems(chart))
-        for values_set in values_sets(chart, settings, root, step):
-            _render_release(chart, values_set, backend, root, timeout, max_bytes, step)
+        releases += [(chart, values_set) for values_set in values_sets(chart, settings, root, step)]
+    if backend is None:
+        return
+    outputs = in_parallel([partial(helm.render, c, v, backend, root, timeout, max_bytes) for c, v in releases])
+    for (chart, values_set), output in zip(releases, outputs, strict=True):
+        _add_release(chart, values_set, output, root, step)
+
+
+def in_parallel(jobs: Sequence[Callable[[], T]]) -> list[T]:
+    """Run JOBS (each mostly waiting on a renderer's process) on the cores there are; results in order."""
+    if len(jobs) < 2:
+        return [job() for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(jobs), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(lambda job: job(), jobs))
 
 
 def _consume_chart(folder: str, step: RenderStep) -> None:
@@ -162,18 +180,9 @@ def _config_position(settings: RenderSettings, chart_folder: str, index: int, ke
     return line, col
 
 
-def _render_release(
-    chart: Any,
-    values_set: Any,
-    backend: str,
-    root: str,
-    timeout: float | None,
-    max_bytes: int,
-    step: RenderStep,
-) -> None:
+def _add_release(chart: Any, values_set: Any, output: Any, root: str, step: RenderStep) -> None:
     from infralint.render import helm, helm_map
 
-    output = helm.render(chart, values_set, backend, root, timeout, max_bytes)
     step.problems.extend(output.problems)
     if output.manifests is None:
         return
@@ -269,14 +278,18 @@ def _build_kustomize_roots(
 
     if kustomize.find_binary() is None:
         return
-    for kustomization in kustomize.find_roots(root, kustomizations):
-        built = kustomize.build(root, kustomization, timeout=timeout or 60.0, max_output_bytes=max_bytes)
+    roots = kustomize.find_roots(root, kustomizations)
+    limit = timeout or 60.0
+    builds = in_parallel([partial(kustomize.build, root, path, limit, max_bytes) for path in roots])
+    for built in builds:
         step.problems.extend(built.problems)
         if not built.texts:
             continue
         step.counts["kustomize roots"] = step.counts.get("kustomize roots", 0) + 1
         folder = os.path.dirname(built.root) or "."
-        scope = Scope(f"kustomize:{folder}", "kustomize", folder, Span(built.root, 1))
+        scope = Scope(
+            f"kustomize:{folder}", "kustomize", folder, Span(built.root, _first_content_line(root, built.root))
+        )
         for index, rendered in enumerate(built.texts):
             suffix = f"-{index + 1}" if index else ""
             virtual_path = f"{folder}@kustomize/build{suffix}.yaml"
@@ -291,6 +304,18 @@ def _build_kustomize_roots(
                     step.read_texts.setdefault(relative, handle.read())
             except (OSError, UnicodeDecodeError):
                 pass
+
+
+def _first_content_line(root: str, relative: str) -> int:
+    """The first line of a file that is neither blank nor a comment (1 when there is none)."""
+    try:
+        with open(os.path.join(root, relative), encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip() and not line.lstrip().startswith("#"):
+                    return number
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 1
 
 
 def is_consumed(path: str, step: RenderStep) -> bool:
