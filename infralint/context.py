@@ -61,8 +61,6 @@ def touching(findings: Iterable[Finding], paths: Iterable[str], root: str) -> li
     wanted = {_relative(path, root) for path in paths}
     if "." in wanted:
         return list(findings)
-    # A changed file of a Helm chart re-renders the whole chart: every finding of it counts.
-    wanted |= {_relative(chart, root) for path in paths if (chart := chart_of(os.path.abspath(path)))}
     folders = tuple(w + "/" for w in wanted if os.path.isdir(os.path.join(root, w)))
 
     def inside(path: str) -> bool:

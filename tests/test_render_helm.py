@@ -481,3 +481,53 @@ def test_the_helm_binary_and_the_sdk_judge_alike(tmp_path: Path) -> None:
 def _scan_renderer(root: Path, renderer: str) -> Report:
     write(root, ".infralint.yaml", f"helm:\n  renderer: {renderer}\n")
     return _scan_with_config(root)
+
+
+def test_a_line_a_range_repeats_reports_each_item_at_that_line(tmp_path: Path) -> None:
+    write(tmp_path, "chart/Chart.yaml", CHART)
+    write(
+        tmp_path,
+        "chart/values.yaml",
+        "sidecars:\n  - name: log-shipper\n    image: registry.example.com/shipper:2.1\n"
+        "  - name: metrics\n    image: registry.example.com/metrics:latest\n",
+    )
+    write(
+        tmp_path,
+        "chart/templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\nspec:\n  containers:\n"
+        "    {{- range .Values.sidecars }}\n"
+        "    - name: {{ .name }}\n"
+        "      image: {{ .image | quote }}\n"
+        "    {{- end }}\n",
+    )
+    report = scan_tree(tmp_path, select=["k8s-missing-memory-limit", "k8s-image-latest-tag"])
+    assert sorted((f.span.path, f.span.line, f.rule_id) for f in report.findings) == [
+        ("chart/templates/pod.yaml", 8, "k8s-missing-memory-limit"),
+        ("chart/templates/pod.yaml", 8, "k8s-missing-memory-limit"),
+        ("chart/templates/pod.yaml", 9, "k8s-image-latest-tag"),
+    ]
+    assert {f.message.split(" of ")[0] for f in report.findings if f.span.line == 8} == {
+        "container 'log-shipper'",
+        "container 'metrics'",
+    }
+    image = _finding(report, "k8s-image-latest-tag")
+    assert ("chart/values.yaml", 5) in {(r.span.path, r.span.line) for r in image.related if r.role == "values"}
+
+
+def test_pre_commit_on_a_values_file_reports_what_it_sets(tmp_path: Path) -> None:
+    _chart(tmp_path)
+    (tmp_path / ".git").mkdir()
+    _, output = run_cli(
+        "scan", "--with-context", "--no-color", "--select", "k8s-single-replica", "chart/values.yaml", cwd=tmp_path
+    )
+    assert "chart/templates/deployment.yaml:8:3: warning k8s-single-replica" in output
+    assert "chart/values.yaml:1:1: `replicaCount` is set here" in output
+
+
+def test_the_graph_draws_rendered_objects_under_their_release() -> None:
+    code, output = run_cli("graph", "--format", "json", ".", cwd=REPO / "examples" / "helm-shop")
+    assert code == 0
+    import json
+
+    groups = {group["label"] for group in json.loads(output)["groups"]}
+    assert "Helm release shop (values.yaml), k8s (no namespace)" in groups

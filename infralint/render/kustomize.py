@@ -24,6 +24,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -78,11 +79,15 @@ _HOST_LIKE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?/", re.I)
 
 
 def find_binary() -> list[str] | None:
-    """The command that builds a kustomization folder: standalone kustomize, else kubectl's."""
+    """The command that builds a kustomization folder: standalone kustomize, else kubectl's (on
+    PATH, or installed beside this Python by the `kustomize` extra)."""
     if shutil.which("kustomize"):
         return ["kustomize", "build"]
     if shutil.which("kubectl"):
         return ["kubectl", "kustomize"]
+    beside = os.path.join(os.path.dirname(sys.executable), "kubectl")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return [beside, "kustomize"]
     return None
 
 
@@ -130,19 +135,25 @@ def build(
     kustomization_file: str,
     timeout: float = 10.0,
     max_output_bytes: int = 20 * 1024 * 1024,
+    load_anywhere: bool = False,
 ) -> KustomizeBuild:
-    """Build one root kustomization from a safe copy; never raises."""
+    """Build one root kustomization from a safe copy; never raises. LOAD_ANYWHERE lets a
+    kustomization read files beside or above its folder (`--load-restrictor LoadRestrictionsNone`);
+    the copy holds only files of the scan root either way."""
     scan_root = os.path.abspath(root)
     relative = _relative(os.path.abspath(kustomization_file), scan_root)
     result = KustomizeBuild(root=relative)
+    flags = ["--load-restrictor", "LoadRestrictionsNone"] if load_anywhere else []
     try:
-        _build_into(result, scan_root, relative, timeout, max_output_bytes)
+        _build_into(result, scan_root, relative, timeout, max_output_bytes, flags)
     except Exception as error:  # a last resort: one root must not stop a scan
         result.problems.append(RenderProblem(RENDER_ERROR, f"kustomize build not completed: {error!r}", relative, 1))
     return result
 
 
-def _build_into(result: KustomizeBuild, scan_root: str, relative: str, timeout: float, max_output: int) -> None:
+def _build_into(
+    result: KustomizeBuild, scan_root: str, relative: str, timeout: float, max_output: int, flags: list[str]
+) -> None:
     if relative.startswith("../") or not os.path.isfile(os.path.join(scan_root, relative)):
         result.problems.append(RenderProblem(RENDER_ERROR, "kustomization file not found in the scan", relative))
         return
@@ -172,11 +183,11 @@ def _build_into(result: KustomizeBuild, scan_root: str, relative: str, timeout: 
         copy = os.path.join(work, "tree")
         tree.write_copy(copy, relative, MAPPED_METADATA)
         folder = posixpath.dirname(relative) or "."
-        run = _run([command, *binary[1:], folder], copy, work, timeout, max_output)
+        run = _run([command, *binary[1:], *flags, folder], copy, work, timeout, max_output)
         if run.returncode not in (0, None) and "buildMetadata" in run.stderr:
             # A kustomize older than 4.5 knows no buildMetadata: build unmapped rather than not at all.
             tree.write_copy(copy, relative, None)
-            run = _run([command, *binary[1:], folder], copy, work, timeout, max_output)
+            run = _run([command, *binary[1:], *flags, folder], copy, work, timeout, max_output)
         if run.failure:
             result.problems.append(
                 RenderProblem(RENDER_ERROR, f"not built: {run.failure}", relative, tree.first_line(relative))

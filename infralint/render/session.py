@@ -37,7 +37,9 @@ def render_settings(config: Any, root: str) -> RenderSettings:
             if tuple(path[len(config.prefix) : len(config.prefix) + 3]) == ("helm", "charts", key)
         }
         settings.charts[folder] = {**chart, "_positions": positions}
-    settings.kustomize = (config.get("kustomize") or {}).get("build", "auto")
+    kustomize = config.get("kustomize") or {}
+    settings.kustomize = kustomize.get("build", "auto")
+    settings.kustomize_load_anywhere = kustomize.get("load-restrictor") == "none"
     return settings
 
 

@@ -43,6 +43,7 @@ class VirtualSource:
 class RenderSettings:
     helm: str = "auto"  # auto | binary | sdk | off
     kustomize: str = "auto"  # auto | off
+    kustomize_load_anywhere: bool = False  # --load-restrictor LoadRestrictionsNone
     release: str | None = None  # default: the chart's name
     namespace: str = "default"
     ci_values: bool = False
@@ -280,9 +281,10 @@ def _build_kustomize_roots(
         return
     roots = kustomize.find_roots(root, kustomizations)
     limit = timeout or 60.0
-    builds = in_parallel([partial(kustomize.build, root, path, limit, max_bytes) for path in roots])
+    anywhere = settings.kustomize_load_anywhere
+    builds = in_parallel([partial(kustomize.build, root, path, limit, max_bytes, anywhere) for path in roots])
     for built in builds:
-        step.problems.extend(built.problems)
+        step.problems.extend(_with_hint(problem) for problem in built.problems)
         if not built.texts:
             continue
         step.counts["kustomize roots"] = step.counts.get("kustomize roots", 0) + 1
@@ -304,6 +306,20 @@ def _build_kustomize_roots(
                     step.read_texts.setdefault(relative, handle.read())
             except (OSError, UnicodeDecodeError):
                 pass
+
+
+RESTRICTOR_HINT = (
+    " (kustomize by default reads no file outside a kustomization's folder; if the project builds with"
+    " `--load-restrictor LoadRestrictionsNone`, set `kustomize: {load-restrictor: none}` in .infralint.yaml)"
+)
+
+
+def _with_hint(problem: RenderProblem) -> RenderProblem:
+    if "is not in or below" in problem.message and RESTRICTOR_HINT not in problem.message:
+        return RenderProblem(
+            problem.rule_id, problem.message + RESTRICTOR_HINT, problem.path, problem.line, problem.col
+        )
+    return problem
 
 
 def _first_content_line(root: str, relative: str) -> int:

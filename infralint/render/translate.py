@@ -67,7 +67,7 @@ class Translator:
         text = self.step.texts.get(finding.span.path)
         span = self.span(finding.span, fallback)
         related = [Related(self.span(r.span), self._message(r.message), r.role) for r in finding.related]
-        if text is not None:
+        if text is not None and _names_a_key(finding):
             related += _values_related(text, finding.span.line)
         rule_id, message = finding.rule_id, self._message(finding.message)
         if rule_id == "infralint-parse-error" and text is not None:
@@ -106,6 +106,12 @@ class Translator:
         return self._mentions.sub(real, message)
 
 
+def _names_a_key(finding: Finding) -> bool:
+    """Whether the finding is about a key's value (`replicas`, `image`), not about the object
+    that starts on the line: a container without a probe is not the fault of its `name` value."""
+    return bool(finding.locator) and not finding.locator.startswith("@")
+
+
 def _first_origin(text: RenderedText) -> Span:
     for origin in text.lines:
         if origin is not None:
@@ -132,14 +138,22 @@ def _unique(related: Iterable[Related], own: Span) -> tuple[Related, ...]:
 
 
 def _merge(translated: list[tuple[Finding, Scope | None]]) -> list[Finding]:
-    """One finding per rule and repository position, naming the renders it holds in."""
-    groups: dict[tuple[str, str, int | None, int | None], list[tuple[Finding, Scope]]] = {}
-    order: list[Finding | tuple[str, str, int | None, int | None]] = []
+    """One finding per rule and repository position, naming the renders it holds in.
+
+    A line a `range` repeats yields several findings in one render (one per container, say):
+    the n-th of each render are merged together, so each container is still reported.
+    """
+    groups: dict[tuple[str, str, int | None, int | None, int], list[tuple[Finding, Scope]]] = {}
+    seen: dict[tuple[str, str, int | None, int | None, str], int] = {}
+    order: list[Finding | tuple[str, str, int | None, int | None, int]] = []
     for finding, scope in translated:
         if scope is None:
             order.append(finding)
             continue
-        key = (finding.rule_id, finding.span.path, finding.span.line, finding.span.col)
+        place = (finding.rule_id, finding.span.path, finding.span.line, finding.span.col)
+        nth = seen.get((*place, scope.id), 0)
+        seen[(*place, scope.id)] = nth + 1
+        key = (*place, nth)
         if key not in groups:
             groups[key] = []
             order.append(key)
