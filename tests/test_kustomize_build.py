@@ -12,6 +12,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -404,6 +405,7 @@ def test_a_timeout_and_oversized_output_are_problems_not_hangs(binary: list[str]
 def test_no_binary_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, {"app/kustomization.yaml": "resources:\n  - cm.yaml\n", "app/cm.yaml": CONFIG_MAP})
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "empty" / "python"))  # no kubectl beside it
     assert find_binary() is None
     result = build(str(tmp_path), str(tmp_path / "app/kustomization.yaml"))
     assert [(p.rule_id, p.path, p.line) for p in result.problems] == [

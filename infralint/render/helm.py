@@ -410,7 +410,8 @@ def _one_line(text: str, limit: int = 400) -> str:
 def _without_position(detail: str) -> str:
     """Helm's message less the position it starts with (the finding carries it)."""
     detail = re.sub(r"^(execution error|parse error) at \([^)]*\):\s*", "", detail)
-    return re.sub(r"^template: [^:]+:\d+(:\d+)?:\s*", "", detail)
+    detail = re.sub(r"^template: [^:]+:\d+(:\d+)?:\s*", "", detail)
+    return re.sub(r"^[\w.@+\-/]+:\d+(:\d+)?:?\s*", "", detail)
 
 
 def _too_large(chart: Chart, size: int, limit: int) -> RenderProblem:
