@@ -105,13 +105,16 @@ def test_literal_columns_shift_with_indentation(deployment: Mapped) -> None:
     assert origin is not None and origin.col_shift == 0 and origin.column(3) == 3
 
 
-def test_helper_lines_map_to_the_include_action(deployment: Mapped) -> None:
-    expected = fixture_line(DEPLOYMENT, 6, '{{- include "shop.labels" . | nindent 4 }}')
-    for rendered in ("app.kubernetes.io/name: shop", "app.kubernetes.io/instance: shop", "team: web"):
+def test_helper_lines_map_to_the_helper_and_what_it_prints_to_the_include(deployment: Mapped) -> None:
+    # A helper's literal text is written (and fixed) in the helper file.
+    for rendered, line in (("app.kubernetes.io/name: shop", 8), ("app.kubernetes.io/instance: shop", 9)):
         origin = deployment.origin(rendered)
-        assert at(origin) == expected, rendered
-        assert origin is not None and origin.col == 5 and origin.col_shift is None  # the `{{`
-    # The helper prints `toYaml .` of podLabels: the key's own values entry.
+        assert at(origin) == ("shop/templates/_helpers.tpl", line), rendered
+        assert origin is not None and origin.column(5) == 1  # the key's own column in the helper
+    # What the helper's actions print (`toYaml .` of podLabels) maps to the `include` that called it.
+    expected = fixture_line(DEPLOYMENT, 6, '{{- include "shop.labels" . | nindent 4 }}')
+    origin = deployment.origin("team: web")
+    assert at(origin) == expected and origin is not None and origin.col == 5  # the `{{`
     assert deployment.value("team: web") == (ValueOrigin(VALUES, 11, 3, "podLabels.team"),)
 
 

@@ -235,12 +235,13 @@ def test_untouched_fields_map_to_the_base_with_exact_columns(prod_text: Rendered
     assert at(prod_text, reference) == ("base/deployment.yaml", 36)
 
 
-def test_a_line_starting_a_list_item_maps_to_the_item_unless_another_file_set_its_key(
-    prod_text: RenderedText,
-) -> None:
-    # kustomize sorts keys: the redis container's first rendered line is `- args:`; rules report
-    # containers there, so it maps to the container's own first line in the base.
-    assert origin_of(prod_text, "- args:") == ("base/deployment.yaml", 24)
+def test_a_line_starting_a_list_item_maps_to_its_key_and_keeps_the_item_apart(prod_text: RenderedText) -> None:
+    # kustomize sorts keys: the redis container's first rendered line is `- args:`. The line is
+    # the `args:` key for findings on it; findings on the container use the item's own line.
+    line = next(n for n, text in enumerate(prod_text.text.splitlines(), 1) if text.strip().startswith("- args:"))
+    assert source_line(*at(prod_text, line)).strip().startswith("args:")
+    item = prod_text.items[line]
+    assert (item.path, item.line) == ("base/deployment.yaml", 24)
     assert source_line("base/deployment.yaml", 24).strip() == "- name: redis"
     # The web container starts with `- env:`, which the overlay's patch added: the patch's line.
     assert origin_of(prod_text, "- env:") == ("overlays/prod/resources.yaml", 13)

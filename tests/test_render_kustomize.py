@@ -209,3 +209,30 @@ def test_pre_commit_on_a_base_rebuilds_the_roots_that_reach_it(tmp_path: Path) -
         cwd=tmp_path,
     )
     assert "overlays/prod/kustomization.yaml:9" in output
+
+
+def test_findings_that_say_different_things_in_two_roots_stay_apart(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    write(tmp_path, "overlays/staging/kustomization.yaml", "resources:\n  - ../../base\nnamePrefix: staging-\n")
+    write(
+        tmp_path,
+        "overlays/big/kustomization.yaml",
+        "resources:\n  - ../../base\nnamePrefix: big-\nreplicas:\n  - name: web\n    count: 5\n",
+    )
+    report = scan_tree(tmp_path, select=["k8s-no-pod-disruption-budget"])
+    messages = sorted(f.message for f in report.findings if f.rule_id == "k8s-no-pod-disruption-budget")
+    assert len(messages) == 2  # 2 replicas in staging, 5 in big: two findings, each with its root
+    assert "big-web runs 5 replicas" in messages[0] and messages[0].endswith("[in kustomize root overlays/big]")
+    assert "staging-web runs 2 replicas" in messages[1] and messages[1].endswith("[in kustomize root overlays/staging]")
+
+
+def test_a_plain_manifest_does_not_link_to_a_rendered_object(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    write(
+        tmp_path,
+        "unused/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: stray\nspec:\n  selector: {app: web}\n"
+        "  ports: [{port: 80, targetPort: 8080}]\n",
+    )
+    report = scan_tree(tmp_path, select=["k8s-service-selects-nothing"])
+    assert ("unused/service.yaml", 6, "k8s-service-selects-nothing") in found(report)  # its selector

@@ -131,10 +131,13 @@ class Graph:
 
     def link(self, source: Node, target: Node, kind: str, **attrs: Any) -> Edge:
         """Add an edge. Objects of two different renders (two releases of a chart, two kustomize
-        roots) are never linked: each is judged as its own deployment."""
+        roots), or of a render and a plain manifest, are never linked: each is judged as its own
+        deployment."""
         edge = Edge(source.id, target.id, kind, tuple(sorted(attrs.items())))
         scope, other = source.facts.get(RENDER_SCOPE), target.facts.get(RENDER_SCOPE)
-        if scope is not None and other is not None and scope != other:
+        if scope != other and ((scope is not None and other is not None) or (_is_k8s(source) and _is_k8s(target))):
+            # A rendered object and a plain manifest are two deployments too (a component file
+            # no root uses is not part of the root); other formats reach into a render freely.
             return edge
         self.edges.append(edge)
         self._out[source.id].append(edge)
@@ -153,3 +156,7 @@ class Graph:
     def extend(self, nodes: Iterable[Node]) -> None:
         for node in nodes:
             self.add(node)
+
+
+def _is_k8s(node: Node) -> bool:
+    return node.kind.startswith("k8s/")

@@ -2487,16 +2487,17 @@ def _first_column(text: str) -> int:
 def _line_origin(variant: _Variant, text: str, anchor: LineOrigin | None) -> LineOrigin | None:
     """A rendered line printed by a skeleton line's variant: the file line of its first content.
 
-    Literal text maps with a column shift (same text, other indentation); text printed by a
-    helper maps to the calling action's `{{`."""
+    Literal text maps with a column shift (same text, other indentation), in the helper that
+    holds it when a helper printed it; text a helper's actions print maps to the calling
+    action's `{{`."""
     for segment in variant.items:
         if isinstance(segment, _Lit):
             if segment.line == 0 or not segment.text.strip():
                 continue
-            if segment.via is not None:
-                return _where_origin(segment.via, anchor)
-            if segment.path is None:
-                return anchor
+            if segment.path is None:  # a subchart archive's text: the calling line, else the anchor
+                return _where_origin(segment.via, anchor) if segment.via is not None else anchor
+            # Literal text of a helper maps to the helper's own line: a pod spec written in
+            # `_pod.tpl` is fixed there, not at the `include` that prints it.
             template_col = segment.col + len(segment.text) - len(segment.text.lstrip())
             return LineOrigin(segment.path, segment.line, col_shift=template_col - _first_column(text))
         if isinstance(segment, _Print):

@@ -25,7 +25,7 @@ import functools
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,14 +194,15 @@ def map_output(text: str, root_folder: str, sources: Sources, kept: frozenset[st
     final = _parse(final_text) if final_text != text else raw
     text_lines = final_text.splitlines()
     lines: list[LineOrigin | None] = [None] * len(text_lines)
+    items: dict[int, LineOrigin] = {}
     if len(final) == len(raw):
         for doc, notes in zip(final, annotations, strict=True):
             if isinstance(doc.data, dict):
                 mapper = _ObjectMapper(sources, root_folder, doc.data, notes)
-                for number, origin in _document_lines(doc, mapper, text_lines, sources).items():
+                for number, origin in _document_lines(doc, mapper, text_lines, sources, items).items():
                     if 1 <= number <= len(lines):
                         lines[number - 1] = origin
-    return RenderedText(name="", text=final_text, lines=lines)
+    return RenderedText(name="", text=final_text, lines=lines, items=items)
 
 
 def _read_annotations(data: Any) -> _Annotations:
@@ -284,9 +285,14 @@ def _deeper_lines(lines: list[str], line: int, indent: int) -> list[str]:
 
 
 def _document_lines(
-    doc: YamlDocument, mapper: _ObjectMapper, text_lines: list[str], sources: Sources
+    doc: YamlDocument,
+    mapper: _ObjectMapper,
+    text_lines: list[str],
+    sources: Sources,
+    items: dict[int, LineOrigin],
 ) -> dict[int, LineOrigin]:
-    """Origins of one rendered document's lines, by line number."""
+    """Origins of one rendered document's lines, by line number. A line that starts a list item
+    (`- args: ...`: kustomize sorts keys) maps to its key; ITEMS gets the item's own origin."""
     starts: dict[int, Path] = {}  # the deepest path starting on each line
     covers: dict[int, Path] = {}  # the deepest path spanning a line it does not start on
     for path, (line, _col, end) in doc.positions.items():
@@ -305,7 +311,12 @@ def _document_lines(
     result: dict[int, LineOrigin] = {}
     for line, path in starts.items():
         starts_item = len(path) >= 2 and doc.positions.get(path[:-1], (0, 0, 0))[0] == line
-        hit = _item_or_first_key(path, hit_of) if starts_item else hit_of(path)
+        hit = hit_of(path)
+        if starts_item:
+            item = hit_of(path[:-1])
+            if item is not None:
+                items[line] = item.origin
+            hit = hit or item
         if hit is not None:
             result[line] = hit.origin
     for line, path in covers.items():
@@ -319,23 +330,6 @@ def _document_lines(
             rendered = _block_content(text_lines, indicator, indent)
             result.update(_block_lines(rendered, indicator + 1, hit, sources))
     return result
-
-
-def _item_or_first_key(path: Path, hit_of: Callable[[Path], _Hit | None]) -> _Hit | None:
-    """The origin of a line that starts both PATH and the list item PATH is the first key of.
-
-    `- args: [...]` is a container to a reader (rules report containers there), and kustomize
-    sorts keys: the line maps to the item's own first line (`- name: cache`) when the key comes
-    from the same file, and to the key's origin when another file set it (an overlay's newTag
-    rewrote `- image:`).
-    """
-    key = hit_of(path)
-    if len(path) < 2 or not isinstance(path[-2], int) or not isinstance(path[-1], str):
-        return key
-    item = hit_of(path[:-1])
-    if item is None or key is None:
-        return key or item
-    return item if item.origin.path == key.origin.path else key
 
 
 def _block_lines(rendered: list[str], first: int, hit: _Hit, sources: Sources) -> dict[int, LineOrigin]:

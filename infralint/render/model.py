@@ -62,6 +62,9 @@ class RenderedText:
     # The real file the text mostly comes from (the template, or the root's kustomization file):
     # a line without an origin falls back to the first line of this file's object.
     home: str = ""
+    # Lines that start a list item and hold its first key at once (kustomize sorts keys, so a
+    # container may start with `- args:`): the item's own origin, for findings on the item.
+    items: dict[int, LineOrigin] = field(default_factory=dict)
 
     def origin(self, line: int | None) -> LineOrigin | None:
         if line is None or not 1 <= line <= len(self.lines):

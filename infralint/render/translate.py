@@ -37,12 +37,13 @@ class Translator:
     def is_virtual(self, path: str) -> bool:
         return path in self.step.texts
 
-    def span(self, span: Span, fallback: Span | None = None) -> Span:
-        """The repository position behind SPAN (unchanged when it is not in rendered text)."""
+    def span(self, span: Span, fallback: Span | None = None, item: bool = False) -> Span:
+        """The repository position behind SPAN (unchanged when it is not in rendered text).
+        ITEM: SPAN is where an object or list item starts, not one of its keys."""
         text = self.step.texts.get(span.path)
         if text is None:
             return span
-        origin = text.origin(span.line)
+        origin = (text.items.get(span.line) if item and span.line is not None else None) or text.origin(span.line)
         if origin is not None:
             return Span(origin.path, origin.line, origin.column(span.col))
         if fallback is not None and fallback.path == span.path and fallback.line != span.line:
@@ -50,22 +51,35 @@ class Translator:
         return _first_origin(text)
 
     def node_span(self, node: Node) -> Span:
-        return self.span(node.span)
+        return self.span(node.span, item=True)
 
     def findings(self, findings: Iterable[Finding]) -> list[Finding]:
         """Translate, then merge what several renders found at one line."""
-        translated: list[tuple[Finding, Scope | None]] = []
+        translated: list[tuple[Finding, Scope | None, str]] = []
         for finding in findings:
             scope = self.step.scopes.get(finding.span.path)
-            translated.append((self._translate(finding), scope))
+            translated.append((self._translate(finding), scope, self._shape(finding)))
         return _merge(translated)
+
+    def _shape(self, finding: Finding) -> str:
+        """The message with the object's own names left out: what must be equal for findings of
+        two renders to be one (`prod-web` and `staging-web` of one base are; 6 and 2 replicas are not)."""
+        node = self.graph.nodes.get(finding.node_id) if self.graph is not None and finding.node_id else None
+        shape = finding.message
+        names: set[str] = set()
+        while node is not None:
+            names.update(str(node.facts[key]) for key in ("object", "name", "workload") if node.facts.get(key))
+            node = self.graph.nodes.get(node.parent) if self.graph is not None and node.parent else None
+        for name in sorted(names, key=len, reverse=True):
+            shape = shape.replace(name, "\0")
+        return shape
 
     def _translate(self, finding: Finding) -> Finding:
         if not self.is_virtual(finding.span.path) and not any(self.is_virtual(r.span.path) for r in finding.related):
             return finding
         fallback = self._node_fallback(finding)
         text = self.step.texts.get(finding.span.path)
-        span = self.span(finding.span, fallback)
+        span = self.span(finding.span, fallback, item=not finding.locator)
         related = [Related(self.span(r.span), self._message(r.message), r.role) for r in finding.related]
         if text is not None and _names_a_key(finding):
             related += _values_related(text, finding.span.line)
@@ -137,20 +151,22 @@ def _unique(related: Iterable[Related], own: Span) -> tuple[Related, ...]:
     return tuple(kept)
 
 
-def _merge(translated: list[tuple[Finding, Scope | None]]) -> list[Finding]:
-    """One finding per rule and repository position, naming the renders it holds in.
+def _merge(translated: list[tuple[Finding, Scope | None, str]]) -> list[Finding]:
+    """One finding per rule, repository position and message (less the objects' names), naming
+    the renders it holds in.
 
     A line a `range` repeats yields several findings in one render (one per container, say):
     the n-th of each render are merged together, so each container is still reported.
     """
-    groups: dict[tuple[str, str, int | None, int | None, int], list[tuple[Finding, Scope]]] = {}
-    seen: dict[tuple[str, str, int | None, int | None, str], int] = {}
-    order: list[Finding | tuple[str, str, int | None, int | None, int]] = []
-    for finding, scope in translated:
+    Key = tuple[str, str, int | None, int | None, str, int]
+    groups: dict[Key, list[tuple[Finding, Scope]]] = {}
+    seen: dict[tuple[str, str, int | None, int | None, str, str], int] = {}
+    order: list[Finding | Key] = []
+    for finding, scope, shape in translated:
         if scope is None:
             order.append(finding)
             continue
-        place = (finding.rule_id, finding.span.path, finding.span.line, finding.span.col)
+        place = (finding.rule_id, finding.span.path, finding.span.line, finding.span.col, shape)
         nth = seen.get((*place, scope.id), 0)
         seen[(*place, scope.id)] = nth + 1
         key = (*place, nth)
