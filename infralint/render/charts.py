@@ -169,7 +169,13 @@ def _requirements(root: str, folder: str) -> tuple[Any, dict[Any, Any], str]:
 
 
 def vendored_subcharts(root: str, folder: str) -> dict[str, str]:
-    """Charts under charts/: folders with a Chart.yaml, and .tgz archives (named by their Chart.yaml)."""
+    """Charts under charts/ by chart name, as paths relative to ROOT (see subchart_paths)."""
+    return {name: _relative(root, path) for name, path in subchart_paths(folder).items()}
+
+
+def subchart_paths(folder: str) -> dict[str, str]:
+    """Charts under FOLDER/charts by chart name: folders with a Chart.yaml, and .tgz archives
+    (named by their Chart.yaml), as absolute paths; folder names may differ from chart names."""
     charts_dir = os.path.join(folder, "charts")
     found: dict[str, str] = {}
     try:
@@ -181,12 +187,12 @@ def vendored_subcharts(root: str, folder: str) -> dict[str, str]:
         if os.path.isdir(path):
             sub = chart_file_in(path)
             chart_name = _chart_name(sub) if sub else None
-            if chart_name:
-                found.setdefault(chart_name, _relative(root, path))
         elif name.endswith(".tgz") and os.path.isfile(path):
             chart_name = archive_chart_name(path)
-            if chart_name:
-                found.setdefault(chart_name, _relative(root, path))
+        else:
+            chart_name = None
+        if chart_name:
+            found.setdefault(chart_name, path)
     return found
 
 

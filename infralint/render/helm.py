@@ -383,23 +383,11 @@ def template_path(chart: Chart, helm_name: str, root: str) -> str | None:
 
 
 def _subchart_folder(folder: str, name: str) -> str | None:
-    """The folder of subchart NAME under FOLDER/charts (folder names may differ from chart names)."""
-    from infralint.render.charts import _chart_name, chart_file_in
+    """The folder of the vendored subchart NAME under FOLDER/charts (an archive has none)."""
+    from infralint.render.charts import subchart_paths
 
-    charts = os.path.join(folder, "charts")
-    direct = os.path.join(charts, name)
-    if chart_file_in(direct):
-        return direct
-    try:
-        entries = sorted(os.listdir(charts))
-    except OSError:
-        return None
-    for entry in entries:
-        candidate = os.path.join(charts, entry)
-        chart_file = chart_file_in(candidate) if os.path.isdir(candidate) else None
-        if chart_file and _chart_name(chart_file) == name:
-            return candidate
-    return None
+    path = subchart_paths(folder).get(name)
+    return path if path is not None and os.path.isdir(path) else None
 
 
 def _one_line(text: str, limit: int = 400) -> str:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from infralint.parsers.result import dig
 from infralint.parsers.yamlpos import YamlInputError, load_documents
 from infralint.render.model import LineOrigin, ValueOrigin
 
@@ -2215,15 +2216,7 @@ class _ValueStack:
         return self._merged
 
     def lookup(self, path: VPath) -> Any:
-        node = self.merged()
-        for key in path:
-            if isinstance(node, dict) and isinstance(key, str):
-                node = node.get(key)
-            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-                node = node[key]
-            else:
-                return None
-        return node
+        return dig(self.merged(), path)
 
 
 def _value_stack(

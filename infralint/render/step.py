@@ -112,8 +112,9 @@ def _render_charts(
     if backend is None:
         return
     outputs = in_parallel([partial(helm.render, c, v, backend, root, timeout, max_bytes) for c, v in releases])
+    sources: dict[str, Any] = {}  # chart folder -> its sources, read once for all its releases
     for (chart, values_set), output in zip(releases, outputs, strict=True):
-        _add_release(chart, values_set, output, root, step)
+        _add_release(chart, values_set, output, root, step, sources)
 
 
 def in_parallel(jobs: Sequence[Callable[[], T]]) -> list[T]:
@@ -181,7 +182,7 @@ def _config_position(settings: RenderSettings, chart_folder: str, index: int, ke
     return line, col
 
 
-def _add_release(chart: Any, values_set: Any, output: Any, root: str, step: RenderStep) -> None:
+def _add_release(chart: Any, values_set: Any, output: Any, root: str, step: RenderStep, loaded: dict[str, Any]) -> None:
     from infralint.render import helm, helm_map
 
     step.problems.extend(output.problems)
@@ -195,7 +196,9 @@ def _add_release(chart: Any, values_set: Any, output: Any, root: str, step: Rend
         f"release {values_set.release} ({values_set.label})",
         Span(chart.chart_file, chart.name_line),
     )
-    sources = helm_map.ChartSources.load(root, chart.folder)
+    if chart.folder not in loaded:
+        loaded[chart.folder] = helm_map.ChartSources.load(root, chart.folder)
+    sources = loaded[chart.folder]
     layers = _values_layers(values_set, root)
     for name in sorted(output.manifests):
         text = output.manifests[name]
