@@ -23,6 +23,19 @@ def found(report: Report, rule_prefix: str = "") -> set[tuple[str, int | None, s
     return {(f.span.path, f.span.line, f.rule_id) for f in report.findings if f.rule_id.startswith(rule_prefix)}
 
 
+def edges_across_renders(report: Report) -> list[object]:
+    """Edges between nodes of two different renders (releases, kustomize roots) or of a render
+    and a plain file: a scan must have none of these between Kubernetes objects."""
+    assert report.graph is not None
+    graph = report.graph
+    return [
+        edge
+        for edge in graph.edges
+        if len({graph.nodes[end].facts.get("render_scope") for end in (edge.source, edge.target)}) > 1
+        and all(graph.nodes[end].kind.startswith("k8s/") for end in (edge.source, edge.target))
+    ]
+
+
 def write(root: Path, name: str, text: str | bytes) -> Path:
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)

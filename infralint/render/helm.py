@@ -351,7 +351,9 @@ def locate_error(chart: Chart, answer: dict[str, Any], values_set: ValuesSet, ro
         return RenderProblem(RENDER_ERROR, message, chart.relative(_schema_name(chart)), None)
     match = _TEMPLATE_POSITION.search(raw)
     if match is not None:
-        path = template_path(chart, match.group(1), root)
+        from infralint.render.helm_map import ChartSources
+
+        path = ChartSources.load(root, chart.folder).template_path(match.group(1))
         if path is not None:
             line = int(match.group(2))
             col = int(match.group(3)) + 1 if match.group(3) else None  # Go counts columns from 0
@@ -363,31 +365,6 @@ def locate_error(chart: Chart, answer: dict[str, Any], values_set: ValuesSet, ro
 
 def _schema_name(chart: Chart) -> str:
     return "values.schema.json" if os.path.isfile(os.path.join(chart.folder, "values.schema.json")) else "Chart.yaml"
-
-
-def template_path(chart: Chart, helm_name: str, root: str) -> str | None:
-    """The file of the scan behind a Helm template name (`chart/charts/sub/templates/x.yaml`)."""
-    parts = helm_name.split("/")
-    if not parts or parts[0] != chart.name:
-        return None
-    folder, index = chart.folder, 1
-    while index + 1 < len(parts) and parts[index] == "charts":
-        sub = _subchart_folder(folder, parts[index + 1])
-        if sub is None:
-            return None
-        folder, index = sub, index + 2
-    path = os.path.join(folder, *parts[index:])
-    if not os.path.isfile(path):
-        return None
-    return os.path.relpath(path, root).replace(os.sep, "/")
-
-
-def _subchart_folder(folder: str, name: str) -> str | None:
-    """The folder of the vendored subchart NAME under FOLDER/charts (an archive has none)."""
-    from infralint.render.charts import subchart_paths
-
-    path = subchart_paths(folder).get(name)
-    return path if path is not None and os.path.isdir(path) else None
 
 
 def _one_line(text: str, limit: int = 400) -> str:

@@ -58,7 +58,6 @@ class RenderStep:
     consumed: set[str] = field(default_factory=set)  # absolute files the plain parse skips
     consumed_folders: list[str] = field(default_factory=list)  # absolute folders (with a trailing separator)
     read_texts: dict[str, str] = field(default_factory=dict)  # relative path -> text (suppression comments)
-    chart_folders: dict[str, str] = field(default_factory=dict)  # absolute chart folder -> backend or ""
     counts: dict[str, int] = field(default_factory=dict)  # "helm releases", "kustomize roots"
     scopes: dict[str, Scope] = field(default_factory=dict)  # virtual path -> scope
     texts: dict[str, RenderedText] = field(default_factory=dict)  # virtual path -> text
@@ -99,7 +98,6 @@ def _render_charts(
     backend = helm.choose_backend(settings.helm)
     releases = []
     for chart in found:
-        step.chart_folders[chart.folder] = backend or ""
         if chart.is_library:
             _consume_chart(chart.folder, step)
             continue
@@ -183,7 +181,7 @@ def _config_position(settings: RenderSettings, chart_folder: str, index: int, ke
 
 
 def _add_release(chart: Any, values_set: Any, output: Any, root: str, step: RenderStep, loaded: dict[str, Any]) -> None:
-    from infralint.render import helm, helm_map
+    from infralint.render import helm_map
 
     step.problems.extend(output.problems)
     if output.manifests is None:
@@ -205,7 +203,7 @@ def _add_release(chart: Any, values_set: Any, output: Any, root: str, step: Rend
         if name.endswith("NOTES.txt") or not _has_content(text):
             continue
         lines, values = helm_map.map_rendered(sources, name, text, layers)
-        template = helm.template_path(chart, name, root) or chart.chart_file
+        template = sources.template_path(name) or chart.chart_file
         rendered = RenderedText(name, text, lines, values, home=template)
         inside = name.split("/", 1)[1] if "/" in name else name
         virtual_path = f"{chart.path or '.'}@{tag}/{inside}"
