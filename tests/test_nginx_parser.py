@@ -49,6 +49,7 @@ SYNTAX_ERRORS = {
     "wrong-context": ("events {}\nhttp {\n  listen 80;\n}\n", 3, "not allowed here"),
     "argument-count": ("events {}\nhttp {\n  server {\n    listen;\n  }\n}\n", 4, "invalid number of arguments"),
     "not-a-flag": ("events {}\nhttp {\n  sendfile maybe;\n}\n", 3, "must be"),
+    "percent-in-a-flag": ("events {}\nhttp {\n  sendfile 50%off;\n}\n", 3, 'invalid value "50%off"'),
     "block-for-a-plain-directive": ("events {}\nhttp {\n  root /srv { }\n}\n", 3, "not terminated"),
 }
 

@@ -743,7 +743,9 @@ def _analysis_error(stmt: Stmt, term: str, ctx: Ctx) -> str | None:
     reason = _name_error(stmt.name, ctx)
     if reason is None:
         try:
-            analyze("", {"directive": stmt.name, "args": args, "line": stmt.line}, term, ctx)
+            # crossplane formats a bad flag value into its message twice: a `%` in it must be doubled
+            shown = [arg.replace("%", "%%") for arg in args]
+            analyze("", {"directive": stmt.name, "args": shown, "line": stmt.line}, term, ctx)
         except NgxParserDirectiveError as error:
             reason = error.strerror
     if len(_ANALYSIS_CACHE) < 10_000:
