@@ -151,6 +151,9 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         findings += translator.findings(unused) if rendering is not None else unused
         findings += settings.unused_path_ignore_findings(root, enabled_ids)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
+    from infralint.folding import fold
+
+    findings, folded = fold(findings)
     if report_only is not None:
         from infralint.context import touching
 
@@ -173,6 +176,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         graph=graph,
         baseline=outcome,
         rendered=rendering.counts() if rendering is not None else {},
+        folded=folded,
     )
 
 

@@ -48,7 +48,23 @@ def run(
 def to_finding(rule: Rule, node: Node, hit: Hit) -> Finding:
     span = hit.span or node.spans.span(hit.path)
     locator = ".".join(str(part) for part in hit.path) if hit.span is None else f"@{span.path}:{hit.message}"
-    return Finding(rule.id, hit.severity or rule.meta.severity, hit.message, span, node.id, hit.related, locator)
+    severity = hit.severity or rule.meta.severity
+    finding = Finding(rule.id, severity, hit.message, span, node.id, hit.related, locator)
+    finding.cause, finding.fix_here, finding.subject = hit.cause, hit.fix_here, subject(node)
+    return finding
+
+
+def subject(node: Node) -> str:
+    """The object as its file names it: a manifest's Kind/name, a compose service, a proxy section."""
+    facts = node.facts
+    if facts.get("object"):
+        return str(facts["object"])
+    if facts.get("service"):
+        return f"service '{facts['service']}'"
+    if facts.get("section"):
+        name = node.attrs.get("name")
+        return f"{facts['section']} '{name}'" if name else str(facts["section"])
+    return node.id
 
 
 def _where(node: Node) -> str:

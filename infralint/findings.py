@@ -45,6 +45,12 @@ class Finding:
     # when one rule reports twice on one node, without using line numbers.
     locator: str = ""
     fingerprint: str = field(default="", compare=False)
+    # A key naming the root cause this finding shares with findings of other rules, and whether
+    # this one sits where that cause is fixed (see infralint.folding).
+    cause: str = field(default="", compare=False)
+    fix_here: bool = field(default=False, compare=False)
+    # The object as a reader names it ("service 'web'", "Deployment/api").
+    subject: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

@@ -25,6 +25,7 @@ class Report:
     graph: Graph | None = field(default=None, repr=False)  # what the scan found, for `infralint graph`
     baseline: Outcome | None = None  # what --baseline hid and which of its entries are stale
     rendered: dict[str, int] = field(default_factory=dict)  # "helm releases", "kustomize roots"
+    folded: Counter[str] = field(default_factory=Counter)  # per rule: findings folded into another
 
     def count_by_severity(self) -> Counter[Severity]:
         return Counter(finding.severity for finding in self.findings)

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from infralint.checks import compose_project as projects
+from infralint.checks.upstreams import health_cause
 from infralint.findings import Related
 from infralint.graph import upstreams
 from infralint.graph.model import Node
@@ -81,6 +82,8 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             "for it to be ready, and sends requests while it is still starting",
             at,
             related=routed_related,
+            cause=health_cause(node),
+            fix_here=True,
         )
         return
     names = ", ".join(sorted(f"'{other.facts['service']}'" for other, _ in waiting))
@@ -96,6 +99,8 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         "not for it to be ready",
         at,
         related=related + routed_related,
+        cause=health_cause(node),
+        fix_here=True,
     )
 
 

@@ -3,7 +3,7 @@ the parser has already resolved, so a value set once in `defaults` counts everyw
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from infralint.checks.exposure import reachable_from_outside
@@ -51,18 +51,28 @@ def _label(node: Node) -> str:
     return f"{node.facts['section']} '{name}'" if name else str(node.facts["section"])
 
 
-def missing_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+def _timeouts_gap(node: Node) -> str | None:
     if node.attrs.get("disabled"):
-        return
+        return None
     wanted: list[str] = []
     if "haproxy/frontend-side" in node.kinds:
         wanted += FRONTEND_TIMEOUTS
     if "haproxy/backend-side" in node.kinds and node.attrs.get("servers"):
         wanted += BACKEND_TIMEOUTS  # like haproxy: a backend without servers connects nowhere
+    if not wanted:
+        return None
     missing = [name for name in wanted if name not in node.attrs.get("timeouts", {})]
-    if missing:
-        names = ", ".join(f"timeout {name}" for name in missing)
-        yield Hit(f"{_label(node)} has no {names} (neither its own nor from a defaults section)")
+    return ", ".join(f"timeout {name}" for name in missing)
+
+
+def missing_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _absence(
+        node,
+        ctx,
+        ("timeouts", "haproxy/proxy"),
+        _timeouts_gap,
+        lambda who, gap: f"{who} has no {gap} (neither its own nor from a defaults section)",
+    )
 
 
 def server_no_health_check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
@@ -277,31 +287,111 @@ def _adds_forwarded_for(node: Node) -> bool:
     return False
 
 
-def no_forwardfor(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+def _forwardfor_gap(node: Node, ctx: RuleContext) -> str | None:
     """On the proxy that accepts clients; a backend it routes to may add the header instead."""
-    if not _is_http(node) or _adds_forwarded_for(node) or node.attrs.get("disabled"):
-        return
+    if not _is_http(node) or node.attrs.get("disabled"):
+        return None
     targets = ctx.graph.outgoing(node, "routes_to")
     forwards_itself = "haproxy/backend-side" in node.kinds and node.attrs.get("servers")
     if not targets and not forwards_itself:
-        return  # nothing is proxied from here (redirects, stats pages, returns)
+        return None  # nothing is proxied from here (redirects, stats pages, returns)
+    if _adds_forwarded_for(node):
+        return ""
     if targets and all(_adds_forwarded_for(target) for target in targets) and not forwards_itself:
-        return
-    yield Hit(
-        f"{_label(node)} is mode http without 'option forwardfor': servers see HAProxy's address, not the client's"
+        return ""
+    return "option forwardfor"
+
+
+def no_forwardfor(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    yield from _absence(
+        node,
+        ctx,
+        ("forwardfor", "haproxy/frontend-side"),
+        lambda proxy: _forwardfor_gap(proxy, ctx),
+        lambda who, _: (
+            f"{who} is mode http without 'option forwardfor': servers see HAProxy's address, not the client's"
+        ),
     )
+
+
+def _redispatch_gap(node: Node) -> str | None:
+    count, _ = _server_count(node)
+    if count < 2:
+        return None
+    return "" if _option(node, "redispatch") else f"{count} servers"
 
 
 def no_retries_redispatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    count, _ = _server_count(node)
-    if count < 2 or _option(node, "redispatch"):
-        return
     explicit_off = node.attrs.get("options", {}).get("redispatch")
-    path = ("options", "redispatch") if explicit_off else ()
-    yield Hit(
-        f"{_label(node)} has {count} servers but no 'option redispatch': a retry stays on the failed server",
-        path,
+    yield from _absence(
+        node,
+        ctx,
+        ("redispatch", "haproxy/backend-side"),
+        _redispatch_gap,
+        lambda who, gap: f"{who} has {gap} but no 'option redispatch': a retry stays on the failed server",
+        ("options", "redispatch") if explicit_off else (),
     )
+
+
+# -- a setting every proxy lacks is fixed once, in their defaults section ----------------------------
+
+_SHARED_GAPS = "haproxy/shared-gaps"  # graph.indexes key: (rule, config, defaults) -> the proxies lacking it
+Gap = Callable[[Node], "str | None"]  # what a proxy lacks: "" nothing, None not judged by the rule
+
+
+def _absence(
+    node: Node,
+    ctx: RuleContext,
+    key: tuple[str, str],
+    gap: Gap,
+    describe: Callable[[str, str], str],
+    path: tuple[Any, ...] = (),
+) -> Iterator[Hit]:
+    """What NODE lacks. When two or more proxies judged under one defaults section all lack the
+    same thing, it is reported once, at that defaults section (or at the first of them when they
+    have none), naming them: the fix is one line there, not one per proxy."""
+    lacking = gap(node)
+    if not lacking:
+        return
+    group = _sharing(node, ctx, key, gap)
+    if node.id not in group:
+        yield Hit(describe(_label(node), lacking), path)
+        return
+    if node.id != group[0]:
+        return
+    proxies = [ctx.graph.nodes[proxy_id] for proxy_id in group]
+    names = ", ".join(_label(proxy) for proxy in proxies)
+    defaults = ctx.graph.nodes.get(node.attrs.get("defaults") or "")
+    if defaults is None:
+        who = f"every proxy of this config ({names})"
+        yield Hit(describe(who, lacking) + ": set it once in a defaults section", path)
+        return
+    named = f" '{defaults.attrs['name']}'" if defaults.attrs.get("name") else ""
+    who = f"every proxy under this defaults section{named} ({names})"
+    related = tuple(ctx.related(proxy, f"{_label(proxy)} uses this defaults section") for proxy in proxies)
+    yield Hit(describe(who, lacking) + ": set it once here", span=defaults.span, related=related)
+
+
+def _sharing(node: Node, ctx: RuleContext, key: tuple[str, str], gap: Gap) -> list[str]:
+    """Ids of the proxies (in file order) that share NODE's defaults section, when every one of
+    them the rule judges (KEY: the rule's name and the kind it judges) lacks the same thing and
+    there are two or more; else []."""
+    cache: dict[tuple[str, str | None, str | None], list[str]] = ctx.graph.indexes.setdefault(_SHARED_GAPS, {})
+    group_key = (key[0], node.parent, node.attrs.get("defaults"))
+    if group_key not in cache:
+        config = ctx.graph.nodes.get(node.parent or "")
+        peers = ctx.graph.children(config) if config is not None else [node]
+        judged = []
+        for peer in peers:
+            if key[1] not in peer.kinds or peer.attrs.get("defaults") != group_key[2]:
+                continue
+            lacking = gap(peer)
+            if lacking is not None:
+                judged.append((peer, lacking))
+        shared = len(judged) >= 2 and len({lacking for _, lacking in judged}) == 1 and judged[0][1] != ""
+        ordered = sorted(judged, key=lambda item: item[0].span.line or 0)
+        cache[group_key] = [peer.id for peer, _ in ordered] if shared else []
+    return cache[group_key]
 
 
 CHECKS: dict[str, CheckFn] = {

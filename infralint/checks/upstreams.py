@@ -191,6 +191,12 @@ def haproxy_upstream_port_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit
 # -- no health signal -----------------------------------------------------------------------------
 
 
+def health_cause(service: Node) -> str:
+    """The cause shared by every finding that a compose service lacks a healthcheck (the service
+    itself, the proxies that route to it, a proxy's depends_on): fixed in the service."""
+    return f"no-healthcheck:{service.id}"
+
+
 def judged_for_absence(service: Node) -> bool:
     """A complete compose service: not a fragment, not run by a provider, not scaled to 0."""
     facts = service.facts
@@ -242,7 +248,9 @@ def nginx_upstream_no_health_signal(node: Node, ctx: RuleContext) -> Iterator[Hi
                     f"{reference.written} routes traffic to {_target_name(target)}, which {gap}: nothing tells "
                     "when it is ready, and `depends_on` cannot hold the proxy back until it is"
                 )
-                yield _hit(reference, message, (_defined_here(ctx, target),))
+                hit = _hit(reference, message, (_defined_here(ctx, target),))
+                hit.cause = health_cause(target)
+                yield hit
             elif target.kind == "k8s/Service":
                 unready = _unready_workloads(ctx.graph, target)
                 if not unready or not _first_report(ctx, "health", reference.config, target.id):
@@ -307,7 +315,7 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
             Related(reference.span, f"{reference.software} routes to '{name}' here"),
             _defined_here(ctx, target),
         )
-        yield Hit(message, path, related=related)
+        yield Hit(message, path, related=related, cause="" if has_check else health_cause(target))
 
 
 CHECKS: dict[str, CheckFn] = {

@@ -58,7 +58,23 @@ def summary(report: Report, timing: bool = True) -> str:
     text += f": {found}"
     if timing:
         text += f" in {report.seconds:.2f}s"
-    return text + "." + _baseline_summary(report)
+    return text + "." + _repeats_summary(report) + _baseline_summary(report)
+
+
+def _repeats_summary(report: Report) -> str:
+    """What the findings hold beyond their count: folded causes, copies kept in other folders."""
+    from infralint.folding import repeated_elsewhere
+
+    parts = []
+    folded = sum(report.folded.values())
+    if folded:
+        noun = "findings were" if folded != 1 else "finding was"
+        parts.append(f"{folded} more {noun} folded into the finding they repeat (listed under it)")
+    repeated = repeated_elsewhere(report.findings)
+    if repeated:
+        verb = "repeat" if repeated != 1 else "repeats"
+        parts.append(f"{repeated} of the findings {verb} an identical one in a file of the same name elsewhere")
+    return "".join(f"\n{part[0].upper()}{part[1:]}." for part in parts)
 
 
 def _rendered(kind: str, count: int) -> str:

@@ -51,6 +51,10 @@ class Hit:
     related: tuple[Related, ...] = ()
     # Exposure-aware rules lower or raise their severity for this finding (None: the rule's own).
     severity: Severity | None = None
+    # The root cause shared with other rules' findings, and whether the fix is made here
+    # (infralint.folding keeps one finding per cause).
+    cause: str = ""
+    fix_here: bool = False
 
 
 @dataclass
