@@ -1,0 +1,126 @@
+"""One root cause, one finding: shared causes and shared lines fold into one finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanning import found, run_cli, scan_tree, write
+
+from infralint.folding import MERGED_ROLE
+
+HEALTH_RULES = ("compose-no-healthcheck", "nginx-upstream-no-health-signal", "compose-proxy-depends-not-healthy")
+
+COMPOSE = """services:
+  proxy:
+    image: nginx:1.27
+    volumes:
+      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro
+    depends_on: [web]
+  web:{comment}
+    image: example/web:2.3
+"""
+NGINX = """events {}
+http {
+  server {
+    listen 80;
+    location / {
+      proxy_pass http://web:8000;
+    }
+  }
+}
+"""
+
+
+def _health_project(root: Path, comment: str = "") -> None:
+    write(root, "compose.yaml", COMPOSE.format(comment=comment))
+    write(root, "nginx/nginx.conf", NGINX)
+
+
+def test_a_service_without_healthcheck_is_reported_once_at_the_service(tmp_path: Path) -> None:
+    _health_project(tmp_path)
+    report = scan_tree(tmp_path, select=HEALTH_RULES)
+    assert found(report) == {("compose.yaml", 7, "compose-no-healthcheck")}
+    [finding] = report.findings
+    merged = {(r.span.path, r.span.line, r.message.split(":")[0]) for r in finding.related if r.role == MERGED_ROLE}
+    assert merged == {
+        ("compose.yaml", 6, "compose-proxy-depends-not-healthy"),
+        ("nginx/nginx.conf", 6, "nginx-upstream-no-health-signal"),
+    }
+    assert "compose-proxy-depends-not-healthy at compose.yaml:6" in finding.message
+    assert "nginx-upstream-no-health-signal at nginx/nginx.conf:6" in finding.message
+    assert report.folded == {"compose-proxy-depends-not-healthy": 1, "nginx-upstream-no-health-signal": 1}
+
+
+def test_each_rule_of_a_cause_stays_suppressible(tmp_path: Path) -> None:
+    # The finding at the fix is suppressed: the other two still fold into one, kept at the first
+    # (the proxy's depends_on: warning outranks note, then file order).
+    _health_project(tmp_path, comment="  # infralint: ignore[compose-no-healthcheck] readiness is external")
+    report = scan_tree(tmp_path, select=HEALTH_RULES)
+    rules = sorted(f.rule_id for f in report.findings)
+    assert len(rules) == 1 and rules[0] != "compose-no-healthcheck"
+    assert sum(report.folded.values()) == 1
+
+
+def test_a_deselected_rule_absorbs_nothing(tmp_path: Path) -> None:
+    _health_project(tmp_path)
+    report = scan_tree(tmp_path, select=("nginx-upstream-no-health-signal",))
+    assert found(report) == {("nginx/nginx.conf", 6, "nginx-upstream-no-health-signal")}
+    assert not report.folded
+
+
+def test_a_service_with_a_healthcheck_keeps_the_depends_on_finding_apart(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "compose.yaml",
+        COMPOSE.format(comment="").replace(
+            "    image: example/web:2.3\n", "    image: example/web:2.3\n    healthcheck:\n      test: [CMD, true]\n"
+        ),
+    )
+    write(tmp_path, "nginx/nginx.conf", NGINX)
+    report = scan_tree(tmp_path, select=HEALTH_RULES)
+    assert found(report) == set()  # short depends_on on a checked service is compose-depends-on-not-healthy's
+    report = scan_tree(tmp_path, select=(*HEALTH_RULES, "compose-depends-on-not-healthy"))
+    assert found(report) == {("compose.yaml", 6, "compose-depends-on-not-healthy")}
+
+
+def test_pre_commit_on_the_proxy_config_still_shows_the_folded_finding(tmp_path: Path) -> None:
+    _health_project(tmp_path)
+    report = scan_tree(tmp_path, select=HEALTH_RULES, report_only=["nginx/nginx.conf"])
+    assert found(report) == {("compose.yaml", 7, "compose-no-healthcheck")}
+
+
+ANCHORED = """x-app: &app
+  image: example/app:latest
+  restart: always
+services:
+  a:
+    <<: *app
+  b:
+    <<: *app
+  c:
+    <<: *app
+  d:
+    image: example/other:latest
+"""
+
+
+def test_one_rule_at_one_line_for_many_objects_is_one_finding(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", ANCHORED)
+    report = scan_tree(tmp_path, select=("compose-image-latest-tag",))
+    assert found(report) == {
+        ("compose.yaml", 2, "compose-image-latest-tag"),
+        ("compose.yaml", 12, "compose-image-latest-tag"),
+    }
+    anchored = next(f for f in report.findings if f.span.line == 2)
+    assert anchored.message.endswith("(this line holds it for 2 more objects too: service 'b', service 'c')")
+    assert report.folded == {"compose-image-latest-tag": 2}
+
+
+def test_the_summary_counts_folded_and_repeated_findings(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", ANCHORED)
+    for variant in ("blue", "green"):
+        write(tmp_path, f"{variant}/compose.yaml", ANCHORED)
+    code, output = run_cli("scan", ".", "--select", "compose-image-latest-tag", cwd=tmp_path)
+    assert code == 1
+    assert "6 more findings were folded into the finding they repeat (listed under it)." in output
+    assert "4 of the findings repeat an identical one in a file of the same name elsewhere." in output
