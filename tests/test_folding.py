@@ -122,5 +122,13 @@ def test_the_summary_counts_folded_and_repeated_findings(tmp_path: Path) -> None
         write(tmp_path, f"{variant}/compose.yaml", ANCHORED)
     code, output = run_cli("scan", ".", "--select", "compose-image-latest-tag", cwd=tmp_path)
     assert code == 1
-    assert "6 more findings were folded into the finding they repeat (listed under it)." in output
+    assert "6 more findings were folded into the ones they repeat (listed under them)." in output
     assert "4 of the findings repeat an identical one in a file of the same name elsewhere." in output
+
+
+def test_a_proxy_and_the_container_without_readiness_probe_fold_into_the_container(tmp_path: Path) -> None:
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "nginx-upstream-no-health-signal" / "bad-k8s"
+    write(tmp_path, "app.yaml", (fixture / "app.yaml").read_text(encoding="utf-8"))
+    report = scan_tree(tmp_path, select=("k8s-missing-readiness-probe", "nginx-upstream-no-health-signal"))
+    assert found(report) == {("app.yaml", 35, "k8s-missing-readiness-probe")}
+    assert [r.message.split(":")[0] for r in report.findings[0].related] == ["nginx-upstream-no-health-signal"]

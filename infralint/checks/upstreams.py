@@ -233,6 +233,12 @@ def _unready_workloads(graph: Graph, service: Node) -> list[Node]:
     return found
 
 
+def _readiness_cause(graph: Graph, unready: list[Node]) -> str:
+    """The cause k8s-missing-readiness-probe names, when one container is all there is to fix."""
+    containers = [c for w in unready for c in graph.children(w) if "k8s/app-container" in c.kinds]
+    return f"no-readiness:{containers[0].id}" if len(containers) == 1 else ""
+
+
 def nginx_upstream_no_health_signal(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """One finding per config and target, at the first place that routes there."""
     for route in routes_from(ctx.graph, node):
@@ -264,7 +270,9 @@ def nginx_upstream_no_health_signal(node: Node, ctx: RuleContext) -> Iterator[Hi
                     _defined_here(ctx, target),
                     *(ctx.related(w, f"{w.facts['object']} defined here") for w in unready[:2]),
                 )
-                yield _hit(reference, message, related)
+                hit = _hit(reference, message, related)
+                hit.cause = _readiness_cause(ctx.graph, unready)
+                yield hit
 
 
 # -- a proxy service that does not wait for its backends --------------------------------------------

@@ -68,8 +68,10 @@ def _repeats_summary(report: Report) -> str:
     parts = []
     folded = sum(report.folded.values())
     if folded:
-        noun = "findings were" if folded != 1 else "finding was"
-        parts.append(f"{folded} more {noun} folded into the finding they repeat (listed under it)")
+        if folded == 1:
+            parts.append("1 more finding was folded into the one it repeats (listed under it)")
+        else:
+            parts.append(f"{folded} more findings were folded into the ones they repeat (listed under them)")
     repeated = repeated_elsewhere(report.findings)
     if repeated:
         verb = "repeat" if repeated != 1 else "repeats"

@@ -47,7 +47,9 @@ def compile_rule(meta: RuleMeta) -> CheckFn:
                 continue
             seen.add(path)
             value = error.instance if not isinstance(error.instance, (dict, list)) else ""
-            yield Hit(render(meta.message, node.facts, value=value, at=".".join(map(str, path))), path)
+            message = render(meta.message, node.facts, value=value, at=".".join(map(str, path)))
+            cause = render(meta.cause, node.facts, node=node.id) if meta.cause else ""
+            yield Hit(message, path, cause=cause, fix_here=bool(cause))
 
     return check
 

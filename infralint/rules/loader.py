@@ -36,6 +36,7 @@ def to_meta(data: dict[str, Any]) -> RuleMeta:
         where=data.get("where"),
         require=data.get("require"),
         options=dict(data.get("options", {})),
+        cause=data.get("cause", ""),
     )
 
 

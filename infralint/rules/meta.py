@@ -31,6 +31,7 @@ class RuleMeta:
     where: dict[str, Any] | None = None
     require: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    cause: str = ""  # declarative rules: see infralint.folding
 
     @property
     def domain(self) -> str:
