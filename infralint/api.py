@@ -153,7 +153,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
     from infralint.folding import fold
 
-    findings, folded = fold(findings)
+    findings, folded = fold(findings, _node_locator(graph, locate))
     if report_only is not None:
         from infralint.context import touching
 
@@ -240,6 +240,18 @@ def _graph_findings(graph: Any) -> list[Finding]:
     )
     rule_id = "infralint-graph-too-large"
     return [Finding(rule_id, catalog.meta_by_id()[rule_id].severity, message, node.span, node.id, locator=rule_id)]
+
+
+def _node_locator(graph: Any, locate: Callable[[Any], Span] | None) -> Callable[[str], Span | None]:
+    """A node's own place by its id (in the repository's files when it was rendered)."""
+
+    def node_span(node_id: str) -> Span | None:
+        node = graph.nodes.get(node_id)
+        if node is None:
+            return None
+        return locate(node) if locate is not None else node.span
+
+    return node_span
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -18,20 +18,26 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from infralint.findings import Finding, Related
+from infralint.source import Span
 
 MERGED_ROLE = "merged"
 _LISTED = 5  # objects named in a message before "and N more"
 MessageFn = Callable[[Finding, list[Finding]], str]
+RelatedFn = Callable[[Finding, Finding], Related]  # (kept, folded)
+Locate = Callable[[str], "Span | None"]
 
 
-def fold(findings: list[Finding]) -> tuple[list[Finding], Counter[str]]:
+def fold(findings: list[Finding], locate: Locate = lambda node_id: None) -> tuple[list[Finding], Counter[str]]:
     """FINDINGS (sorted) with shared causes and shared lines folded; and how many findings of each
-    rule were folded into another."""
+    rule were folded into another. LOCATE gives an object's own place, where a finding folded into
+    a shared line points (each folded finding stays one related location of the one kept)."""
     folded: Counter[str] = Counter()
-    findings = _fold_groups(findings, _by_cause(findings), _cause_message, folded)
-    findings = _fold_groups(findings, _by_line(findings), _line_message, folded)
+    findings = _fold_groups(findings, _by_cause(findings), _cause_message, _cause_related, folded)
+    line_related = partial(_line_related, locate)
+    findings = _fold_groups(findings, _by_line(findings), _line_message, line_related, folded)
     return findings, folded
 
 
@@ -56,6 +62,7 @@ def _fold_groups(
     findings: list[Finding],
     groups: list[list[int]],
     message: MessageFn,
+    pointer: RelatedFn,
     folded: Counter[str],
 ) -> list[Finding]:
     if not groups:
@@ -66,21 +73,30 @@ def _fold_groups(
         keeper_index = min(group, key=lambda i: (not findings[i].fix_here, -findings[i].severity.rank, i))
         keeper = findings[keeper_index]
         others = [findings[i] for i in group if i != keeper_index]
-        replaced[keeper_index] = _absorb(keeper, others, message)
+        replaced[keeper_index] = _absorb(keeper, others, message, pointer)
         dropped.update(i for i in group if i != keeper_index)
         folded.update(other.rule_id for other in others)
     return [replaced.get(i, finding) for i, finding in enumerate(findings) if i not in dropped]
 
 
-def _absorb(keeper: Finding, others: list[Finding], message: MessageFn) -> Finding:
+def _absorb(keeper: Finding, others: list[Finding], message: MessageFn, pointer: RelatedFn) -> Finding:
     severity = max((keeper, *others), key=lambda f: f.severity.rank).severity
     # A folded finding replaces a plain pointer at its own place ("proxy depends on it here").
     places = {other.span for other in others}
     related = [r for r in keeper.related if r.role or r.span not in places]
-    for other in others:
-        if other.span != keeper.span:  # at the same line, the message names the objects
-            related.append(Related(other.span, f"{other.rule_id}: {other.message}", MERGED_ROLE))
+    related.extend(pointer(keeper, other) for other in others)
     return replace(keeper, severity=severity, message=message(keeper, others), related=tuple(related))
+
+
+def _cause_related(keeper: Finding, other: Finding) -> Related:
+    return Related(other.span, f"{other.rule_id}: {other.message}", MERGED_ROLE)
+
+
+def _line_related(locate: Locate, keeper: Finding, other: Finding) -> Related:
+    """The folded object's own place: the message already says what is wrong at the line."""
+    place = locate(other.node_id) if other.node_id else None
+    name = other.subject or other.node_id
+    return Related(place or other.span, f"{other.rule_id}: {name} takes it from {_where(keeper)}", MERGED_ROLE)
 
 
 def _where(finding: Finding) -> str:

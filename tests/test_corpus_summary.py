@@ -5,10 +5,12 @@ intended, regenerate the file (the failure says how) and let the review see the 
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
 from infralint.dev import corpus_summary
+from infralint.folding import MERGED_ROLE
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +41,14 @@ def test_the_comparison_ignores_order_and_catches_counts() -> None:
 
 def test_no_internal_error_on_the_corpus(summary: dict[str, object]) -> None:
     assert "infralint-rule-error" not in summary["findings_by_rule"]  # type: ignore[operator]
+
+
+def test_every_folded_finding_lives_on_in_a_kept_one(corpus_report) -> None:
+    """Folding loses nothing: each finding folded away is a related location of a kept finding."""
+    pointers = Counter(
+        related.message.split(":", 1)[0]
+        for finding in corpus_report.findings
+        for related in finding.related
+        if related.role == MERGED_ROLE
+    )
+    assert pointers == corpus_report.folded

@@ -50,6 +50,8 @@ def summarize(corpus: Path | Report) -> dict[str, Any]:
         "findings_by_rule": dict(sorted(Counter(f.rule_id for f in report.findings).items())),
         "findings_by_severity": dict(sorted(Counter(f.severity.value for f in report.findings).items())),
         "total_findings": len(report.findings),
+        # Findings folded into another that shares their cause or line (infralint.folding).
+        "folded_by_rule": dict(sorted(report.folded.items())),
     }
 
 
