@@ -411,6 +411,45 @@ def test_unquoted_ports_are_read_as_compose_reads_them(tmp_path: Path) -> None:
     assert [(p["published"], p["target"]) for p in ssh.facts["ports"]] == [(22, 22), (2222, 22)]
 
 
+def test_scalars_are_read_as_yaml_1_2(tmp_path: Path) -> None:
+    # Only true/false are booleans in YAML 1.2; Compose's boolean fields still take yes/no.
+    write(tmp_path, ".env", "PRIV=yes\n")
+    write(
+        tmp_path,
+        "compose.yaml",
+        """\
+services:
+  app:
+    image: a:1
+    restart: no
+    privileged: ${PRIV}
+    read_only: off
+    tty: TRUE
+    environment:
+      DEBUG: yes
+      VERBOSE: on
+      COLOR: true
+    volumes:
+      - {type: bind, source: ./conf, target: /conf, read_only: Yes, bind: {create_host_path: n}}
+    labels:
+      on: y
+networks:
+  edge:
+    external: yes
+""",
+    )
+    app = service(parse_file(tmp_path, "compose.yaml"), "app")
+    assert app.facts["restart"] == "no"
+    assert (app.attrs["privileged"], app.attrs["read_only"], app.attrs["tty"]) == (True, False, True)
+    assert app.attrs["environment"] == {"DEBUG": "yes", "VERBOSE": "on", "COLOR": "true"}
+    assert app.attrs["labels"] == {"on": "y"}
+    assert app.facts["bind_mounts"][0]["read_only"] is True
+    assert app.facts["bind_mounts"][0]["create_host_path"] is False
+    assert where(app, "restart") == ("compose.yaml", 4)
+    project = by_id(parse_file(tmp_path, "compose.yaml"))["compose/compose.yaml"]
+    assert project.attrs["networks"]["edge"]["external"] is True
+
+
 def test_facts(tmp_path: Path) -> None:
     write(tmp_path, "api/Dockerfile", "FROM python:3.12\nHEALTHCHECK CMD curl -f http://localhost/\n")
     write(tmp_path, "nginx/nginx.conf", "events {}\n")

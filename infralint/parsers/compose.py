@@ -37,6 +37,7 @@ from infralint.parsers.compose_model import (
     Located,
     Origin,
     Origins,
+    cast_booleans,
     group,
     interpolate_located,
     merge,
@@ -61,7 +62,6 @@ _OVERRIDE_NAME = re.compile(r"^(?P<stem>.+)\.override\.ya?ml$")
 _YAML_NAME = re.compile(r"^(?P<stem>.+)\.ya?ml$")
 # `docker-compose.prod.yml` beside `docker-compose.yml`: a fragment used with `-f base -f this`.
 _OVERLAY_NAME = re.compile(r"^(docker-)?compose\.[\w.-]+\.ya?ml$")
-_PLAIN_TOKEN = re.compile(r"[^\s,\]\}#]+")
 RESOURCE_KINDS = (("networks", "network"), ("volumes", "volume"), ("secrets", "secret"), ("configs", "config"))
 MAX_INCLUDED_FILES = 200
 MAX_EXTENDS_DEPTH = 50
@@ -294,7 +294,7 @@ class _Project:
             checked = self.check_structure(located, source)
             if checked is None:
                 continue
-            checked = _normalize_services(interpolate_located(_written_ports(checked, source.text), self.env))
+            checked = _normalize_services(cast_booleans(interpolate_located(checked, self.env)))
             model = checked if model is None else merge(model, checked)
         self.file_models[source.path] = model
         return model
@@ -648,39 +648,6 @@ def _normalize_services(model: Located) -> Located:
         service_groups[name] = service.origins
     groups["services"] = ungroup(services_own, service_groups)
     return Located({**model.value, "services": normalized}, ungroup(own, groups))
-
-
-def _written_ports(model: Located, text: str) -> Located:
-    """Ports as Compose reads them: YAML 1.1 turns an unquoted `22:22` into the base-60 number
-    1342, where Compose (YAML 1.2) keeps the string "22:22". The text tells them apart."""
-    services = model.value.get("services")
-    if not isinstance(services, dict) or ":" not in text:
-        return model
-    lines: list[str] | None = None
-    for name, service in services.items():
-        for field in ("ports", "expose"):
-            items = service.get(field) if isinstance(service, dict) else None
-            if not isinstance(items, list):
-                continue
-            for index, item in enumerate(items):
-                if not isinstance(item, int) or isinstance(item, bool):
-                    continue
-                origin = model.origins.get(("services", name, field, index))
-                if origin is None:
-                    continue
-                lines = lines if lines is not None else text.splitlines()
-                written = _written_scalar(lines, origin)
-                if written is not None and ":" in written:
-                    items[index] = written
-    return model
-
-
-def _written_scalar(lines: list[str], origin: Origin) -> str | None:
-    if not 0 < origin.line <= len(lines):
-        return None
-    # An unquoted plain scalar (a quoted one was never read as a number): up to a separator.
-    match = _PLAIN_TOKEN.match(lines[origin.line - 1], origin.col - 1)
-    return match.group() if match else None
 
 
 def _extends_target(extends: Any) -> tuple[str | None, str | None]:

@@ -122,6 +122,58 @@ def _interpolate_value(value: Any, path: Path, env: dict[str, str], origins: Ori
     return value
 
 
+# Booleans: the YAML is read as 1.2 (`yes` is a string), but the fields Compose types as
+# booleans still take the YAML 1.1 words, which it converts with a warning, and the text a
+# variable expanded to. The paths are those compose-go converts (loader/interpolate.go and
+# the schema's boolean fields): https://github.com/compose-spec/compose-go
+
+_ANY_KEY, _ANY_ITEM = "*", "[]"
+_BOOLEAN_FIELDS: tuple[Path, ...] = (
+    *(
+        ("services", _ANY_KEY, key)
+        for key in ("init", "privileged", "read_only", "stdin_open", "tty", "oom_kill_disable", "use_api_socket")
+    ),
+    ("services", _ANY_KEY, "healthcheck", "disable"),
+    ("services", _ANY_KEY, "depends_on", _ANY_KEY, "required"),
+    ("services", _ANY_KEY, "depends_on", _ANY_KEY, "restart"),
+    ("services", _ANY_KEY, "volumes", _ANY_ITEM, "read_only"),
+    ("services", _ANY_KEY, "volumes", _ANY_ITEM, "volume", "nocopy"),
+    ("services", _ANY_KEY, "volumes", _ANY_ITEM, "bind", "create_host_path"),
+    *(("services", _ANY_KEY, "build", key) for key in ("privileged", "no_cache", "pull")),
+    *(("networks", _ANY_KEY, key) for key in ("external", "internal", "attachable", "enable_ipv4", "enable_ipv6")),
+    *((kind, _ANY_KEY, "external") for kind in ("volumes", "secrets", "configs")),
+)
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "yes", "y", "on"), True),
+    **dict.fromkeys(("false", "no", "n", "off"), False),
+}
+
+
+def cast_booleans(located: Located) -> Located:
+    """The boolean fields as Compose reads them: "yes", "off", "true" ... become True/False.
+    Changes the value in place (a fresh one from the loader and interpolation)."""
+    for pattern in _BOOLEAN_FIELDS:
+        _cast_at(located.value, pattern)
+    return located
+
+
+def _cast_at(value: Any, pattern: Path) -> None:
+    head, rest = pattern[0], pattern[1:]
+    if head == _ANY_ITEM:
+        keys: list[Any] = list(range(len(value))) if isinstance(value, list) else []
+    elif not isinstance(value, dict):
+        return
+    else:
+        keys = list(value) if head == _ANY_KEY else [head] if head in value else []
+    for key in keys:
+        if rest:
+            _cast_at(value[key], rest)
+        elif isinstance(value[key], str):
+            word = _BOOLEAN_WORDS.get(value[key].strip().lower())
+            if word is not None:
+                value[key] = word
+
+
 # Normalisation: one notation per attribute, so that files written differently merge
 
 

@@ -174,10 +174,12 @@ def _scalar(node: ScalarNode) -> Any:
         return node.value
 
 
-def load_documents(text: str) -> Iterator[YamlDocument]:
-    """Yield each document of a YAML stream with positions; raise YamlInputError on bad input."""
+def load_documents(text: str, loader: Any = None) -> Iterator[YamlDocument]:
+    """Yield each document of a YAML stream with positions; raise YamlInputError on bad input.
+
+    ``loader`` is a loader class with other implicit types (Compose reads YAML 1.2 scalars)."""
     try:
-        stream = yaml.compose_all(text, Loader=_Loader)
+        stream = yaml.compose_all(text, Loader=loader or _Loader)
         while True:
             # (A scan pauses the garbage collector as a whole: see infralint.api.scan.)
             document = _next_document(stream)
