@@ -46,6 +46,12 @@ def _option(node: Node, name: str) -> bool:
     return bool(entry and entry["enabled"])
 
 
+def _turned_off(node: Node, name: str) -> bool:
+    """`no option NAME` in the proxy or its defaults: written out, so chosen."""
+    entry = node.attrs.get("options", {}).get(name)
+    return bool(entry) and not entry["enabled"]
+
+
 def _label(node: Node) -> str:
     name = node.attrs.get("name")
     return f"{node.facts['section']} '{name}'" if name else str(node.facts["section"])
@@ -77,8 +83,8 @@ def missing_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 def server_no_health_check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     for server in node.attrs.get("servers", []):
-        if server["check"] or server["disabled"]:
-            continue
+        if server["check"] or server["disabled"] or "no-check" in server["options"]:
+            continue  # `no-check` on the server line is a decision (it overrides default-server)
         yield Hit(
             f"server '{server['name']}' in {_label(node)} has no 'check': a dead server keeps receiving traffic",
             tuple(server["path"]),
@@ -295,8 +301,8 @@ def _forwardfor_gap(node: Node, ctx: RuleContext) -> str | None:
     forwards_itself = "haproxy/backend-side" in node.kinds and node.attrs.get("servers")
     if not targets and not forwards_itself:
         return None  # nothing is proxied from here (redirects, stats pages, returns)
-    if _adds_forwarded_for(node):
-        return ""
+    if _adds_forwarded_for(node) or _turned_off(node, "forwardfor"):
+        return ""  # `no option forwardfor` is a decision, not an omission
     if targets and all(_adds_forwarded_for(target) for target in targets) and not forwards_itself:
         return ""
     return "option forwardfor"
@@ -318,18 +324,18 @@ def _redispatch_gap(node: Node) -> str | None:
     count, _ = _server_count(node)
     if count < 2:
         return None
-    return "" if _option(node, "redispatch") else f"{count} servers"
+    if _option(node, "redispatch") or _turned_off(node, "redispatch"):
+        return ""  # `no option redispatch` is a decision, not an omission
+    return f"{count} servers"
 
 
 def no_retries_redispatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    explicit_off = node.attrs.get("options", {}).get("redispatch")
     yield from _absence(
         node,
         ctx,
         ("redispatch", "haproxy/backend-side"),
         _redispatch_gap,
         lambda who, gap: f"{who} has {gap} but no 'option redispatch': a retry stays on the failed server",
-        ("options", "redispatch") if explicit_off else (),
     )
 
 

@@ -459,9 +459,8 @@ def serves_static_assets(node: Node) -> bool:
 
 
 def _sets_cache_lifetime(node: Node) -> bool:
-    expires = effective(node, "expires") + own(node, "expires")
-    if any(first_arg(r).lower() != "off" for r in expires):
-        return True
+    if effective(node, "expires") or own(node, "expires"):
+        return True  # `expires off` written out is a decision too (assets that must be revalidated)
     return sets_header(node, "cache-control")
 
 
