@@ -120,8 +120,11 @@ def _routed_from(ctx: RuleContext, node: Node) -> list[upstreams.Route]:
 
 
 def depends_on_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """The short form, or a long form without `condition`: a `condition: service_started`
+    written out is a decision (the dependent retries, or needs only the process) and stands."""
+    stated = set(node.facts.get("depends_on_stated", ()))
     for name, condition in node.facts["depends_on"].items():
-        if condition != "service_started":
+        if condition != "service_started" or name in stated:
             continue
         target = _lookup(ctx, node, name)
         if target is None or target.facts["healthcheck"]["has"] is not True:

@@ -296,11 +296,12 @@ def proxied_services(graph: Graph, service: Node) -> list[tuple[Node, list[Route
 
 def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     depends = node.facts.get("depends_on") or {}
+    stated = set(node.facts.get("depends_on_stated") or ())
     for target, routes in proxied_services(ctx.graph, node):
         name = target.facts["service"]
         condition = depends.get(name)
-        if condition == "service_healthy":
-            continue
+        if condition == "service_healthy" or name in stated:
+            continue  # a condition written out is a decision, not an omission
         has_check = (target.facts.get("healthcheck") or {}).get("has") is True
         if condition == "service_started" and has_check:
             continue  # compose-depends-on-not-healthy says so already

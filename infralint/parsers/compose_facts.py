@@ -75,6 +75,7 @@ def service_facts(name: str, service: Located, project: dict[str, Any], context:
     facts["dns_names"] = _dns_names(name, attrs, facts["networks"])
     facts.update(_memory(attrs))
     facts["depends_on"], facts["depends_on_paths"] = _depends_on(attrs)
+    facts["depends_on_stated"] = _stated_conditions(origins)
     facts["bind_mounts"], facts["volume_mounts"] = _mounts(attrs, origins, context)
     facts["environment"] = _environment(attrs, origins)
     facts["healthcheck"] = _healthcheck(attrs, origins, facts, context)
@@ -216,6 +217,14 @@ def _depends_on(attrs: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[
         conditions[str(name)] = str(entry.get("condition") or "service_started")
         paths[str(name)] = ("depends_on", name)
     return conditions, paths
+
+
+def _stated_conditions(origins: dict[tuple[Any, ...], Origin]) -> list[str]:
+    """Dependencies whose `condition` is written out: a decision, where the short form or an
+    omitted condition may be an oversight."""
+    return sorted(
+        str(path[1]) for path in origins if len(path) == 3 and path[0] == "depends_on" and path[2] == "condition"
+    )
 
 
 def _mounts(
