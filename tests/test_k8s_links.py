@@ -8,9 +8,11 @@ import pytest
 
 from infralint.graph.build import build
 from infralint.graph.k8s_links import (
+    declared_replicas,
     defined_elsewhere,
     find,
     ingress_backends,
+    labels_set_at_run_time,
     looks_like_patch,
     made_by_operator,
     nearest,
@@ -22,6 +24,7 @@ from infralint.graph.k8s_links import (
     selector_matches,
     workload_references,
 )
+from infralint.graph.k8s_run_time_labels import run_time_labels
 from infralint.graph.model import Graph, Node
 from infralint.parsers.kubernetes import parse
 from infralint.source import SourceFile
@@ -159,6 +162,98 @@ def test_controller_labels_count_for_selectors() -> None:
     assert not list(selected_workloads(graph, None, {"statefulset.kubernetes.io/pod-name": "db-2"}, plain=True))
     found = [n.id for n in selected_workloads(graph, None, {"matchLabels": {"job-name": "migrate"}})]
     assert found == ["k8s/Job/-/migrate"]
+
+
+SPILO = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: pg}
+spec:
+  replicas: 2
+  selector: {matchLabels: {application: spilo, cluster-name: pg}}
+  template:
+    metadata: {labels: {application: spilo, cluster-name: pg}}
+    spec: {containers: [{name: postgres, image: ghcr.io/zalando/spilo-16:3.3-p1}]}
+"""
+
+
+def service(name: str, selector: str) -> str:
+    return f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec: {{selector: {selector}}}\n"
+
+
+def test_selectors_match_with_labels_set_at_run_time_and_say_which() -> None:
+    graph = graph_of(
+        ("pg.yaml", SPILO),
+        ("web.yaml", deployment("web", "{app: web}")),
+        ("primary.yaml", service("primary", "{cluster-name: pg, spilo-role: master}")),
+        ("blue.yaml", service("blue", "{app: web, pod-template-hash: 6d4cf56db6}")),
+        ("exact.yaml", service("exact", "{cluster-name: pg}")),
+        ("wrong.yaml", service("wrong", "{app: web, controller-revision-hash: abc}")),
+        ("extra.yaml", service("extra", "{app: web, pod-template-hash: x, track: canary}")),
+    )
+    primary, pg = node(graph, "k8s/Service/-/primary"), node(graph, "k8s/StatefulSet/-/pg")
+    assert targets(graph, primary.id, "selects") == [pg.id]
+    assert list(labels_set_at_run_time(graph, primary, pg)) == ["spilo-role"]
+    assert targets(graph, "k8s/Service/-/blue", "selects") == ["k8s/Deployment/-/web"]
+    exact = node(graph, "k8s/Service/-/exact")
+    assert targets(graph, exact.id, "selects") == [pg.id]
+    assert labels_set_at_run_time(graph, exact, pg) == {}  # the template's labels match alone
+    # Deployments' pods never get controller-revision-hash, and nobody sets `track`.
+    assert targets(graph, "k8s/Service/-/wrong", "selects") == []
+    assert targets(graph, "k8s/Service/-/extra", "selects") == []
+
+
+def test_a_pod_name_past_the_replica_count_is_not_taken_for_a_run_time_label() -> None:
+    graph = graph_of(
+        ("pg.yaml", SPILO),
+        ("svc.yaml", service("pg-5", "{cluster-name: pg, statefulset.kubernetes.io/pod-name: pg-5}")),
+    )
+    assert targets(graph, "k8s/Service/-/pg-5", "selects") == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "owner", "container", "expected"),
+    [
+        ("Deployment", {}, {"image": "nginx:1.27"}, {"pod-template-hash"}),
+        ("DaemonSet", {}, {}, {"controller-revision-hash", "pod-template-generation"}),
+        ("Job", {}, {}, {"controller-uid", "batch.kubernetes.io/controller-uid"}),
+        (
+            "Job",
+            {"completionMode": "Indexed"},
+            {},
+            {"controller-uid", "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-completion-index"},
+        ),
+        ("ReplicaSet", {}, {"image": "registry.opensource.zalan.do/acid/spilo-15:3.0-p1"}, {"spilo-role"}),
+        # Spilo given etcd keeps its state there and labels no pod, unless told to use Kubernetes.
+        ("Pod", {}, {"image": "spilo-16:3.3", "env": [{"name": "ETCD_HOST", "value": "etcd"}]}, set()),
+        (
+            "Pod",
+            {},
+            {
+                "image": "spilo-16:3.3",
+                "env": [{"name": "ETCD_HOST"}, {"name": "DCS_ENABLE_KUBERNETES_API", "value": "1"}],
+            },
+            {"spilo-role"},
+        ),
+        ("Pod", {}, {"image": "spilo-16", "env": [{"name": "KUBERNETES_ROLE_LABEL", "value": "pg-role"}]}, {"pg-role"}),
+        ("Pod", {}, {"image": "example/db:1", "env": [{"name": "PATRONI_KUBERNETES_LABELS", "value": "{}"}]}, {"role"}),
+        ("Pod", {}, {"image": "example/patroni:4", "env": [{"name": "PATRONI_ETCD3_HOSTS", "value": "e:2379"}]}, set()),
+        ("Pod", {}, {"image": "example/patroni:4"}, {"role"}),
+    ],
+)
+def test_which_labels_pods_get_at_run_time(
+    kind: str, owner: dict[str, object], container: dict[str, object], expected: set[str]
+) -> None:
+    assert set(run_time_labels(kind, owner, [container])) == expected
+
+
+def test_a_null_replica_count_is_the_default_of_one() -> None:
+    graph = graph_of(
+        ("web.yaml", deployment("web", "{app: web}").replace("spec:\n  selector", "spec:\n  replicas:\n  selector"))
+    )
+    web = node(graph, "k8s/Deployment/-/web")
+    assert web.attrs["spec"]["replicas"] is None
+    assert declared_replicas(web) == 1
 
 
 def test_pod_name_selectors_are_judged_by_the_ordinal_they_name() -> None:

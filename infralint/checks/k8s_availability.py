@@ -56,6 +56,9 @@ def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     scalers = ctx.graph.incoming(node, "scales")
     if declared >= minimum or any(min_replicas(scaler) >= minimum for scaler in scalers):
         return
+    if declared == 1 and not scalers and _recreates(node):
+        return  # a singleton by design: Recreate is written out so that two pods never run at once
+    written = _spec(node).get("replicas") is not None
     path = ("spec", "replicas") if "replicas" in _spec(node) else ()
     # Above one replica the problem is only the project's own floor (the rule option).
     below = f", fewer than the {minimum} set by the rule option min_replicas"
@@ -65,7 +68,7 @@ def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         message = f"{node.facts['object']} may run {runs}: the autoscaler that scales it allows a minimum of {floor}"
         message += below if floor >= 2 else ""
     else:
-        count = f"replicas: {declared}" if path else "no replicas field (so 1 replica)"
+        count = f"replicas: {declared}" if written else "no replicas value (so 1 replica)"
         message = f"{node.facts['object']} has {count}" + (
             ": one node drain or crash takes it down" if declared < 2 else below
         )
@@ -76,6 +79,13 @@ def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         for scaler in scalers
     )
     yield Hit(message, path=path, related=related)
+
+
+def _recreates(workload: Node) -> bool:
+    """Whether a Deployment says `strategy: {type: Recreate}`: the old pod stops before the new one
+    starts, the choice for a process that must not run twice (a single writer, a ReadWriteOnce volume)."""
+    strategy = _spec(workload).get("strategy")
+    return workload.facts["kind"] == "Deployment" and isinstance(strategy, dict) and strategy.get("type") == "Recreate"
 
 
 def _min_path(scaler: Node) -> tuple[str, ...]:

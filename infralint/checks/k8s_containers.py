@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+from infralint.findings import Severity
 from infralint.graph.model import Node
 from infralint.quantities import parse_quantity
 from infralint.rules.meta import CheckFn, Hit, RuleContext
@@ -187,11 +188,19 @@ def probe_port_not_exposed(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             if "port" not in spec or (handler == "httpGet" and spec.get("host")):
                 continue  # a probe of another host says nothing about this container's ports
             described = _undeclared(node, ctx, spec["port"])
-            if described is not None:
-                yield Hit(
-                    f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare",
-                    (probe_name, handler, "port"),
-                )
+            if described is None:
+                continue
+            if _port_number(spec["port"]) is None:  # a name nothing declares: the probe cannot run
+                message = f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare"
+                yield Hit(message, (probe_name, handler, "port"))
+                continue
+            # A number reaches the pod whatever ports[] says: only the image knows if it listens.
+            yield Hit(
+                f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare: "
+                "check that the image listens there, and declare it",
+                (probe_name, handler, "port"),
+                severity=Severity.WARNING,
+            )
 
 
 # k8s-privilege-escalation, k8s-writable-root-filesystem
@@ -201,7 +210,7 @@ def _container_field_not(node: Node, field: str, wanted: bool, message: str) -> 
     """A container-only securityContext field that is not `wanted`: at the field when it is
     written, else at the nearest place of the container's own text."""
     security = _security(node)
-    if field in security:
+    if security.get(field) is not None:  # null is no value
         if security[field] is not wanted:
             written = json.dumps(security[field])
             yield Hit(f"{_where(node)} sets {field}: {written}; {message}", ("securityContext", field))
@@ -216,6 +225,8 @@ def privilege_escalation(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def writable_root_filesystem(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    if _security(node).get("readOnlyRootFilesystem") is False:
+        return  # written out, false is a decision (the app writes to its root), not an omission
     yield from _container_field_not(node, "readOnlyRootFilesystem", True, "its root filesystem is writable")
 
 

@@ -11,11 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from infralint.findings import Severity
 from infralint.graph.k8s_links import (
     defined_elsewhere,
     exists,
     ingress_backends,
     is_empty_selector,
+    labels_set_at_run_time,
     made_by_operator,
     nearest_named,
     patches_of,
@@ -131,36 +133,60 @@ def service_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     selector = spec.get("selector")
     if spec.get("type") == "ExternalName" or not isinstance(selector, dict) or not selector:
         return  # no selector: endpoints are managed by hand or by another controller
-    if ctx.graph.outgoing(node, "selects") or not _holds_the_pods(ctx.graph, node.facts["namespace"]):
-        return
-    yield Hit(
-        f"{node.facts['object']} selects no pods: no pod template in the scan has the labels {_labels(selector)}",
-        path=("spec", "selector"),
-    )
+    yield from _selects_nothing(node, ctx, selector, ("spec", "selector"), "selects no pods")
 
 
 def pdb_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     selector = _spec(node).get("selector")
-    if not isinstance(selector, dict) or ctx.graph.outgoing(node, "selects"):
-        return
-    if not _holds_the_pods(ctx.graph, node.facts["namespace"]):
-        return
-    yield Hit(
-        f"{node.facts['object']} selects no pods: no pod template in the scan has the labels {_labels(selector)}",
-        path=("spec", "selector"),
-    )
+    if isinstance(selector, dict):
+        yield from _selects_nothing(node, ctx, selector, ("spec", "selector"), "selects no pods")
 
 
 def networkpolicy_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     selector = _spec(node).get("podSelector")
     if not isinstance(selector, dict) or is_empty_selector(selector):
         return  # an empty podSelector means every pod of the namespace
-    if ctx.graph.outgoing(node, "selects") or not _holds_the_pods(ctx.graph, node.facts["namespace"]):
+    yield from _selects_nothing(node, ctx, selector, ("spec", "podSelector"), "applies to no pods")
+
+
+def _selects_nothing(
+    node: Node, ctx: RuleContext, selector: dict[str, Any], path: tuple[str, ...], verdict: str
+) -> Iterator[Hit]:
+    """An error when no pod template in the scan matches; a note when templates match only with
+    labels a controller or the app sets once the pods run (the selector may well be right)."""
+    selected = ctx.graph.outgoing(node, "selects")
+    if not selected:
+        if _holds_the_pods(ctx.graph, node.facts["namespace"]):
+            yield Hit(
+                f"{node.facts['object']} {verdict}: no pod template in the scan has the labels {_labels(selector)}",
+                path=path,
+            )
         return
+    late = {workload.id: labels_set_at_run_time(ctx.graph, node, workload) for workload in selected}
+    if not all(late.values()):
+        return  # some template matches on its own labels
+    setters: dict[str, str] = {}
+    for labels in late.values():
+        setters.update(labels)
+    keys = ", ".join(f"'{key}' (set by {setter})" for key, setter in sorted(setters.items()))
+    names = ", ".join(workload.facts["object"] for workload in selected)
     yield Hit(
-        f"{node.facts['object']} applies to no pods: no pod template in the scan has the labels {_labels(selector)}",
-        path=("spec", "podSelector"),
+        f"{node.facts['object']} matches the pods of {names} only through labels set at run time, "
+        f"not in their template: {keys}",
+        path=path,
+        severity=Severity.NOTE,
+        related=tuple(
+            ctx.related(
+                workload, f"the pod template of {workload.facts['object']} sets its labels here", _labels_path(workload)
+            )
+            for workload in selected[:MAX_RELATED]
+        ),
     )
+
+
+def _labels_path(workload: Node) -> tuple[Any, ...]:
+    """Where a workload's pod template sets its labels (a Pod's own metadata for a Pod)."""
+    return (*tuple(workload.facts.get("pod_spec_path") or ())[:-1], "metadata", "labels")
 
 
 # -- Service ports ----------------------------------------------------------------------------
@@ -217,19 +243,29 @@ def service_port_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         target = port.get(key)
         protocol = str(port.get("protocol") or "TCP")
         number = _as_number(target)
+        severity = None
         if number is not None:
             if _number_served(ctx.graph, workloads, declared, number):
                 continue
-            message = f"{node.facts['object']} sends {key} {number} to pods that declare other ports ({names})"
+            # The number reaches the pod whatever ports[] says (it is informational): only the
+            # image knows whether something listens there.
+            severity = Severity.WARNING
+            message = (
+                f"{node.facts['object']} sends {key} {number} to pods that declare other ports ({names}): "
+                f"traffic still reaches port {number}; check that the image listens there, and declare it"
+            )
         elif _PORT_NAME.match(str(target)):
             if any(p.name == target and p.protocol == protocol for w in workloads for p in declared[w.id]):
                 continue
-            message = f"{node.facts['object']} sends {key} '{target}' to pods without a {protocol} port of that name ({names})"
+            message = (
+                f"{node.facts['object']} sends {key} '{target}' to pods without a {protocol} port of that name "
+                f"({names}): the Service gets no endpoints for it"
+            )
         else:
             continue  # not a valid port name: a placeholder filled in at deploy time
         containers = [p.container for ports_of in declared.values() for p in ports_of]
         related = _related_containers(ctx, containers or _all_containers(ctx.graph, workloads))
-        yield Hit(message, path=("spec", "ports", index, key), related=related)
+        yield Hit(message, path=("spec", "ports", index, key), related=related, severity=severity)
 
 
 # IANA service name, as Kubernetes validates port names: the only names a targetPort can match.

@@ -8,7 +8,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+from infralint.graph.k8s_run_time_labels import run_time_labels
 from infralint.graph.model import Graph, Node
+from infralint.parsers.result import dig
 
 K8S_BY_NAME = "k8s_by_name"
 
@@ -165,7 +167,12 @@ def _file_key(path: str) -> tuple[str, ...]:
 
 
 def nearest_selected(
-    graph: Graph, node: Node, selector: Any, plain: bool = False, looked_at: list[int] | None = None
+    graph: Graph,
+    node: Node,
+    selector: Any,
+    plain: bool = False,
+    looked_at: list[int] | None = None,
+    matches: Callable[[Node], bool] | None = None,
 ) -> list[Node]:
     """The workloads ``node`` selects, in scan order: those of its own namespace, and of the rest
     the nearest (as ``nearest`` ranks them).
@@ -174,24 +181,29 @@ def nearest_selected(
     so, as for names, only the closest matches in the file tree count: two apps of a monorepo
     that both label their pods `app: web` do not select each other's pods.
     ``looked_at``, when given, has the number of candidate workloads examined added to it.
+    ``matches``, when given, judges each candidate the selector's labels found instead of the
+    selector itself.
     """
     namespace = node.facts["namespace"]
     if not isinstance(selector, dict) or (plain and not selector):
         return []
     index = _workload_index(graph)
     label = _rarest_label(index, selector, plain)
-    ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
+    if matches is None:
+        ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
+
+        def matches(workload: Node) -> bool:
+            return _workload_matches(workload, selector, plain, ordinals)
+
     certain: list[Node] = []  # the selector's own namespace: no guess
     if namespace is not None:
         candidates = index.by_label_namespace.get((label, namespace), ())
-        certain = [workload for workload in candidates if _workload_matches(workload, selector, plain, ordinals)]
+        certain = [workload for workload in candidates if matches(workload)]
         if looked_at is not None:
             looked_at[0] += len(candidates)
 
     def guess(workload: Node) -> bool:
-        return (namespace is None or workload.facts["namespace"] is None) and _workload_matches(
-            workload, selector, plain, ordinals
-        )
+        return (namespace is None or workload.facts["namespace"] is None) and matches(workload)
 
     guessed = _nearest_accepted(node, index.by_folder(label), guess, looked_at)
     return sorted(certain + guessed, key=lambda workload: index.position[id(workload)])
@@ -504,20 +516,98 @@ def _link_selectors(graph: Graph) -> None:
     budget = selector_budget(graph)
     work = [0]  # candidate workloads looked at, and pairs found
     found: list[tuple[Node, list[Node]]] = []
+    at_run_time: dict[tuple[str, str], dict[str, str]] = {}
     for kind, key, plain in _SELECTORS:
         for node in graph.of_kind(kind):
             selector = _spec(node).get(key)
             if not isinstance(selector, dict) or (plain and not selector):
                 continue
             selected = nearest_selected(graph, node, selector, plain=plain, looked_at=work)
+            if not selected:
+                selected, missing = _selected_at_run_time(graph, node, selector, plain, work)
+                at_run_time.update({(node.id, workload_id): labels for workload_id, labels in missing.items()})
             work[0] += len(selected)
             if work[0] > budget:
                 graph.indexes[K8S_SELECTORS_SKIPPED] = node
                 return
             found.append((node, selected))
+    graph.indexes[K8S_RUN_TIME_MATCHES] = at_run_time
     for node, selected in found:
         for workload in selected:
             graph.link(node, workload, "selects")
+
+
+K8S_RUN_TIME_MATCHES = "k8s_selected_by_run_time_labels"
+K8S_RUN_TIME_LABELS = "k8s_run_time_labels_by_workload"
+K8S_RUN_TIME_KEYS = "k8s_run_time_label_keys"
+
+
+def labels_set_at_run_time(graph: Graph, selector_node: Node, workload: Node) -> dict[str, str]:
+    """The labels (key: who sets it) through which ``selector_node`` selects ``workload``'s pods
+    that its pod template does not carry; empty when the template's labels match on their own."""
+    return dict(graph.indexes.get(K8S_RUN_TIME_MATCHES, {}).get((selector_node.id, workload.id), {}))
+
+
+def _selected_at_run_time(
+    graph: Graph, node: Node, selector: dict[Any, Any], plain: bool, looked_at: list[int]
+) -> tuple[list[Node], dict[str, dict[str, str]]]:
+    """The workloads a selector that matches no pod template matches once the pods run: every
+    label it asks for that the template lacks is one a controller or the app sets on the pods
+    (see k8s_run_time_labels), and the rest of the selector matches the template.
+    Returns the workloads and, by workload id, the labels their templates lack."""
+    by_workload = _run_time_labels_by_workload(graph)
+    possible = _selector_keys(selector) & graph.indexes[K8S_RUN_TIME_KEYS]
+    if not possible:
+        return [], {}
+    anchored = _without_keys(selector, possible, plain)
+    if plain:  # candidates are looked up by the labels left, which may be none (all workloads)
+        anchored = {"matchLabels": anchored}
+    found: dict[str, dict[str, str]] = {}
+
+    def matches(workload: Node) -> bool:
+        absent = {key for key in possible if key not in _base_labels(workload)}
+        run_time = by_workload.get(workload.id, {})
+        if not absent or not absent <= run_time.keys():
+            return False
+        rest = _without_keys(selector, absent, plain)
+        if not _workload_matches(workload, rest, plain, bool(_selector_keys(rest) & ORDINAL_LABELS)):
+            return False
+        found[workload.id] = {key: run_time[key] for key in sorted(absent)}
+        return True
+
+    selected = nearest_selected(graph, node, anchored, looked_at=looked_at, matches=matches)
+    return selected, {workload.id: found[workload.id] for workload in selected}
+
+
+def _without_keys(selector: dict[Any, Any], keys: set[str], plain: bool) -> dict[Any, Any]:
+    """The selector without its requirements on ``keys``."""
+    if plain or ("matchLabels" not in selector and "matchExpressions" not in selector):
+        return {key: value for key, value in selector.items() if str(key) not in keys}
+    reduced = dict(selector)
+    match_labels = selector.get("matchLabels")
+    if isinstance(match_labels, dict):
+        reduced["matchLabels"] = {key: value for key, value in match_labels.items() if str(key) not in keys}
+    expressions = selector.get("matchExpressions")
+    if isinstance(expressions, list):
+        reduced["matchExpressions"] = [
+            item for item in expressions if not (isinstance(item, dict) and str(item.get("key")) in keys)
+        ]
+    return reduced
+
+
+def _run_time_labels_by_workload(graph: Graph) -> dict[str, dict[str, str]]:
+    """For each workload whose pods get labels at run time, those labels (key: who sets them)."""
+    table = graph.indexes.get(K8S_RUN_TIME_LABELS)
+    if table is None:
+        table = graph.indexes[K8S_RUN_TIME_LABELS] = {}
+        for workload in graph.of_kind("k8s/workload"):
+            owner = dig(workload.attrs, tuple(workload.facts.get("pod_spec_path") or ())[:-2])
+            containers = [child.attrs for child in graph.children(workload) if "k8s/container" in child.kinds]
+            labels = run_time_labels(workload.facts["kind"], owner if isinstance(owner, dict) else {}, containers)
+            if labels:
+                table[workload.id] = labels
+        graph.indexes[K8S_RUN_TIME_KEYS] = {key for labels in table.values() for key in labels}
+    return table
 
 
 def selector_budget(graph: Graph) -> int:
@@ -662,9 +752,10 @@ def looks_like_patch(node: Node) -> bool:
 
 
 def declared_replicas(node: Node) -> int | None:
-    """spec.replicas as written: 1 when absent, None when it is not a number (an envsubst `${REPLICAS}`)."""
+    """spec.replicas as written: 1 when absent or null, None when it is not a number (an envsubst
+    `${REPLICAS}`)."""
     spec = _spec(node)
-    if "replicas" not in spec:
+    if spec.get("replicas") is None:
         return 1
     value = spec["replicas"]
     return value if isinstance(value, int) and not isinstance(value, bool) else None
