@@ -157,6 +157,23 @@ class _Ignores:
         return False
 
 
+def gitignored(root: str, relative: str) -> bool:
+    """Whether the .gitignore files from ROOT down ignore RELATIVE (a posix path inside ROOT,
+    which need not exist), or a folder on the way to it: as `walk` would decide."""
+    ignores = _Ignores()
+    folder = os.path.abspath(root)
+    parts = [part for part in relative.split("/") if part not in ("", ".")]
+    for index, part in enumerate(parts):
+        ignores.load(folder)
+        path = os.path.join(folder, part)
+        last = index == len(parts) - 1
+        # A missing source may be meant as a file or a folder: either pattern counts.
+        if ignores.ignored(path, True) or (last and ignores.ignored(path, False)):
+            return True
+        folder = path
+    return False
+
+
 def _is_virtualenv(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
 

@@ -450,6 +450,28 @@ networks:
     assert project.attrs["networks"]["edge"]["external"] is True
 
 
+def test_missing_bind_sources_know_whether_git_ignores_them(tmp_path: Path) -> None:
+    write(tmp_path, ".gitignore", "*.local.yml\nruntime/\n")
+    write(tmp_path, "deploy/.gitignore", "*.env\n!shared.env\n")
+    write(
+        tmp_path,
+        "compose.yaml",
+        """\
+services:
+  app:
+    image: a:1
+    volumes:
+      - ./app.local.yml:/a
+      - ./runtime/state/x.yml:/b
+      - ./deploy/prod.env:/c
+      - ./deploy/shared.env:/d
+      - ./app.yml:/e
+""",
+    )
+    mounts = service(parse_file(tmp_path, "compose.yaml"), "app").facts["bind_mounts"]
+    assert [m["gitignored"] for m in mounts] == [True, True, True, False, False]
+
+
 def test_facts(tmp_path: Path) -> None:
     write(tmp_path, "api/Dockerfile", "FROM python:3.12\nHEALTHCHECK CMD curl -f http://localhost/\n")
     write(tmp_path, "nginx/nginx.conf", "events {}\n")

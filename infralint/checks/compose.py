@@ -496,12 +496,25 @@ def container_name_scaled(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 # compose-mount-source-missing
 
 _FILE_NAME = re.compile(r"[^/]\.[A-Za-z0-9]{1,10}$|^\.[^/]+$|/\.[^/]+$")
+# Names that say the host provides the file at deploy time (certificates, keys, secrets, an
+# ACME client's store), so a repository leaves it out on purpose.
+_PROVISIONED_PARTS = frozenset(
+    {"certs", "cert", "tls", "ssl", "secrets", "secret", "keys", "private", "letsencrypt", "acme", "acme.json"}
+)
+_PROVISIONED_FILE = re.compile(r"\.(pem|key|crt|p12|pfx|jks)$", re.IGNORECASE)
+
+
+def _provisioned_at_deploy(source: str) -> bool:
+    parts = source.lower().split("/")
+    return any(part in _PROVISIONED_PARTS for part in parts) or bool(_PROVISIONED_FILE.search(source))
 
 
 def mount_source_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     for mount in node.facts["bind_mounts"]:
         if not mount["inside_root"] or mount["exists"] is not False or mount["unresolved"]:
             continue
+        if mount.get("gitignored") or _provisioned_at_deploy(mount["source"]):
+            continue  # left out of the repository on purpose
         source = mount["source"]
         looks_like_file = bool(_FILE_NAME.search(source))
         if not (looks_like_file or mount["read_only"] or not mount["create_host_path"]):

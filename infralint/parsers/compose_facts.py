@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from infralint import discover
 from infralint.parsers import compose_syntax as syntax
 from infralint.parsers.compose_model import Located, Origin
 from infralint.units import UNLIMITED, compose_bytes
@@ -42,10 +43,25 @@ def path_key(path: tuple[Any, ...]) -> str:
 class FactContext:
     """What computing facts needs from the project: the scan root, file texts, a safe reader."""
 
-    def __init__(self, root: str, texts: dict[str, str], read: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        root: str,
+        texts: dict[str, str],
+        read: Callable[[str], str | None],
+        folders: dict[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.texts = texts
         self.read = read  # absolute path -> text, or None (missing, outside the root, too big)
+        # The folder relative paths of a file start from: the project directory for the files
+        # of the project (an override in a subfolder included), else the file's own (extends).
+        self.folders = folders or {}
+
+    def folder_of(self, file: str) -> str:
+        return self.folders.get(file, posixpath.dirname(file))
+
+    def gitignored(self, relative: str) -> bool:
+        return discover.gitignored(self.root, relative)
 
 
 def service_facts(name: str, service: Located, project: dict[str, Any], context: FactContext) -> dict[str, Any]:
@@ -241,6 +257,8 @@ def _mounts(
         if mount.type == "bind" and mount.source:
             binds.append({**_bind_source(mount.source, origin, origins, path, context), **_mount_common(mount, path)})
             binds[-1]["create_host_path"] = mount.create_host_path
+            # Ignored by Git: provisioned on the host, never meant to be in the repository.
+            binds[-1]["gitignored"] = binds[-1]["exists"] is False and context.gitignored(binds[-1]["source"])
         elif mount.type == "volume":
             volumes.append({"source": mount.source, **_mount_common(mount, path)})
     return binds, volumes
@@ -281,7 +299,7 @@ def _bind_source(
             relative = posixpath.relpath(host, root)
             return {**info, "source": relative, "inside_root": True, "exists": _exists(context, relative)}
         return {**info, "source": host, "inside_root": False, "exists": None}
-    folder = posixpath.dirname(origin.file) if origin is not None else ""
+    folder = context.folder_of(origin.file) if origin is not None else ""
     relative = posixpath.normpath(posixpath.join(folder, normalized))
     if relative == ".." or relative.startswith("../"):
         return {**info, "source": relative, "inside_root": False, "exists": None}
