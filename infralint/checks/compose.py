@@ -18,6 +18,7 @@ from infralint.checks.upstreams import health_cause
 from infralint.findings import Related
 from infralint.graph import upstreams
 from infralint.graph.model import Node
+from infralint.images import health as images_health
 from infralint.parsers.compose_facts import path_key
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.source import Span
@@ -61,19 +62,18 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     dependents start early, and the proxy sends traffic before it can serve."""
     if not _judged_for_absence(node):
         return
-    health = node.facts["healthcheck"]
-    if health["has"] is True:
-        return
+    health = images_health.lacks_healthcheck(ctx.graph, node)
+    if health is None:
+        return  # it has one, or its image is unknown: never "has no healthcheck" on a guess
     waiting = [(other, condition) for other, condition in projects.dependents(ctx.graph, node)]
     waiting = [(other, condition) for other, condition in waiting if condition != "service_completed_successfully"]
     routed = _routed_from(ctx, node)
     if not waiting and not routed:
         return
-    state = "has its healthcheck disabled" if health["disabled"] else "has no healthcheck"
-    at = health["path"] if health["disabled"] else ()
+    state, at, span = health.why, health.path, health.span
     routed_related = tuple(
         Related(route.reference.span, f"{route.reference.software} routes to it here") for route in routed[:3]
-    )
+    ) + tuple(Related(where, label) for where, label in health.related)
     if not waiting:
         where = ", ".join(sorted({f"{r.reference.span.path}:{r.reference.span.line}" for r in routed})[:3])
         proxies = " and ".join(sorted({r.reference.software for r in routed}))
@@ -81,6 +81,7 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             f"{_where(node)} {state}, yet {proxies} routes traffic to it ({where}): the proxy cannot wait "
             "for it to be ready, and sends requests while it is still starting",
             at,
+            span=span,
             related=routed_related,
             cause=health_cause(node),
             fix_here=True,
@@ -98,6 +99,7 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         f"{_where(node)} {state}, yet {names} {verb} on it: {subject} can only wait for its container to start, "
         "not for it to be ready",
         at,
+        span=span,
         related=related + routed_related,
         cause=health_cause(node),
         fix_here=True,
@@ -127,7 +129,7 @@ def depends_on_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if condition != "service_started" or name in stated:
             continue
         target = _lookup(ctx, node, name)
-        if target is None or target.facts["healthcheck"]["has"] is not True:
+        if target is None or not images_health.has_healthcheck(ctx.graph, target):
             continue
         yield Hit(
             f"{_where(node)} waits only for '{name}' to start, though '{name}' has a healthcheck: "
@@ -148,21 +150,16 @@ def healthy_without_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         target = _lookup(ctx, node, name)
         if target is None or not _judged_for_absence(target):
             continue  # undefined (compose-undefined-reference says so), or defined elsewhere
-        health = target.facts["healthcheck"]
-        if health["has"] is True:
-            continue
-        if health["disabled"]:
-            why = f"'{name}' has its healthcheck disabled"
-        elif target.facts.get("build"):
-            why = f"'{name}' has no healthcheck and its Dockerfile declares none"
-        else:
-            image = target.facts.get("image") or "?"
-            why = f"'{name}' has no healthcheck and its image {image} is not known to declare one"
+        health = images_health.lacks_healthcheck(ctx.graph, target)
+        if health is None:
+            continue  # it has one, or its image is unknown (it may declare one)
         path = (*node.facts["depends_on_paths"][name], "condition")
+        decided = (Related(health.span, "the healthcheck is turned off here"),) if health.span else ()
+        image_side = tuple(Related(where, label) for where, label in health.related)
         yield Hit(
-            f"{_where(node)} waits for '{name}' to be healthy, but {why}: `docker compose up` fails",
+            f"{_where(node)} waits for '{name}' to be healthy, but '{name}' {health.why}: `docker compose up` fails",
             path,
-            related=(ctx.related(target, f"service '{name}' defined here", health["path"] or ()),),
+            related=(ctx.related(target, f"service '{name}' defined here", health.path), *decided, *image_side),
         )
 
 

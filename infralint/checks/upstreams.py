@@ -31,6 +31,7 @@ from infralint.graph.upstreams import (
     routes_from,
     routes_of_config,
 )
+from infralint.images import health as images_health
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
 _REPORTED = "upstreams/reported"  # graph.indexes key: (rule, place) already reported
@@ -203,22 +204,12 @@ def judged_for_absence(service: Node) -> bool:
     return not facts.get("fragment") and not facts.get("provider") and facts.get("replicas") != 0
 
 
-def _compose_health_gap(service: Node) -> str | None:
+def _compose_health_gap(graph: Graph, service: Node) -> str | None:
+    """How the service lacks a healthcheck; None when it has one or when its image is unknown."""
     if not judged_for_absence(service):
         return None
-    health = service.facts.get("healthcheck") or {}
-    if health.get("has") is True:
-        return None
-    if health.get("disabled"):
-        return "has its healthcheck disabled"
-    if health.get("has") is None:
-        source = (
-            "its Dockerfile is not in the scan"
-            if service.facts.get("build")
-            else "its image is not known to declare one"
-        )
-        return f"has no healthcheck (none in the compose file, and {source})"
-    return "has no healthcheck"
+    health = images_health.lacks_healthcheck(graph, service)
+    return health.why if health is not None else None
 
 
 def _unready_workloads(graph: Graph, service: Node) -> list[Node]:
@@ -247,7 +238,7 @@ def nginx_upstream_no_health_signal(node: Node, ctx: RuleContext) -> Iterator[Hi
         reference = route.reference
         for target in route.targets:
             if target.kind == "compose/service":
-                gap = _compose_health_gap(target)
+                gap = _compose_health_gap(ctx.graph, target)
                 if gap is None or not _first_report(ctx, "health", reference.config, target.id):
                     continue
                 message = (
@@ -302,7 +293,7 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
         condition = depends.get(name)
         if condition == "service_healthy" or name in stated:
             continue  # a condition written out is a decision, not an omission
-        has_check = (target.facts.get("healthcheck") or {}).get("has") is True
+        has_check = images_health.has_healthcheck(ctx.graph, target)
         if condition == "service_started" and has_check:
             continue  # compose-depends-on-not-healthy says so already
         if condition is not None and all(route.reference.checked for route in routes):
@@ -315,7 +306,13 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
         else:
             path = node.facts["depends_on_paths"][name]
             state = f"waits only for `{condition}`: it routes requests to '{name}' before it is ready"
-        advice = "" if has_check else f" (give '{name}' a healthcheck first)"
+        lacking = not has_check and images_health.lacks_healthcheck(ctx.graph, target) is not None
+        if has_check:
+            advice = ""
+        elif lacking:
+            advice = f" (give '{name}' a healthcheck first)"
+        else:
+            advice = f" (once '{name}' has a healthcheck: its image may declare one, infralint cannot tell)"
         message = (
             f"service '{node.facts['service']}' proxies to service '{name}' ({reference.written} at {where}) "
             f"but {state}; add `depends_on: {{{name}: {{condition: service_healthy}}}}`{advice}"
@@ -324,7 +321,7 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
             Related(reference.span, f"{reference.software} routes to '{name}' here"),
             _defined_here(ctx, target),
         )
-        yield Hit(message, path, related=related, cause="" if has_check else health_cause(target))
+        yield Hit(message, path, related=related, cause=health_cause(target) if lacking else "")
 
 
 CHECKS: dict[str, CheckFn] = {

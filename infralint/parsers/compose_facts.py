@@ -10,30 +10,15 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import re
 from collections.abc import Callable
 from typing import Any
 
 from infralint import discover
+from infralint.images import built as built_images
+from infralint.images import known as known_images
 from infralint.parsers import compose_syntax as syntax
 from infralint.parsers.compose_model import Located, Origin
 from infralint.units import UNLIMITED, compose_bytes
-
-# Images whose own Dockerfile declares a HEALTHCHECK, so `condition: service_healthy` works
-# without one in the compose file. Names as written in `image:` without tag or registry.
-IMAGES_WITH_HEALTHCHECK = frozenset(
-    {
-        "gitlab/gitlab-ce",
-        "gitlab/gitlab-ee",
-        "vaultwarden/server",
-        "pihole/pihole",
-        "authelia/authelia",
-        "syncthing/syncthing",
-        "jellyfin/jellyfin",
-    }
-)
-_HEALTHCHECK_INSTRUCTION = re.compile(r"^\s*HEALTHCHECK\s+(\S+)", re.IGNORECASE | re.MULTILINE)
-
 
 def path_key(path: tuple[Any, ...]) -> str:
     """A JSON-friendly, unambiguous key for an attribute path (facts are JSON-like data)."""
@@ -94,7 +79,8 @@ def service_facts(name: str, service: Located, project: dict[str, Any], context:
     facts["depends_on_stated"] = _stated_conditions(origins)
     facts["bind_mounts"], facts["volume_mounts"] = _mounts(attrs, origins, context)
     facts["environment"] = _environment(attrs, origins)
-    facts["healthcheck"] = _healthcheck(attrs, origins, facts, context)
+    facts["image_build"] = _image_build(attrs, origins, context)
+    facts["healthcheck"] = _healthcheck(attrs, facts)
     facts["secrets"] = _names(attrs, "secrets")
     facts["configs"] = _names(attrs, "configs")
     facts["interpolated"] = {
@@ -331,78 +317,80 @@ def _names(attrs: dict[str, Any], field: str) -> list[dict[str, Any]]:
     return names
 
 
-def _healthcheck(
-    attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin], facts: dict[str, Any], context: FactContext
-) -> dict[str, Any]:
-    """Whether the container will have a healthcheck: from the compose file, else the image.
+def _healthcheck(attrs: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """The healthcheck the compose file gives the service, and what the image adds.
 
     `present`: the compose file defines one that is not disabled; `disabled`: it turns the
-    check off; `has` (what the container will run): True, False, or None when only the image
-    could tell and the scan cannot see it."""
+    check off; `test`: it writes the test (with only timings the test comes from the image);
+    `in_image`/`has`: what the image built here or a known image says (True, False, or None
+    when neither tells). Rules ask infralint/images/health.py, which also follows an image
+    that another service of the scan builds."""
     check = attrs.get("healthcheck")
-    in_image = _image_healthcheck(attrs, origins, facts, context)
+    in_image = _image_healthcheck(facts)
     if not isinstance(check, dict):
         return {
             "defined": False,
             "present": False,
             "disabled": False,
+            "test": False,
             "in_image": in_image,
             "has": in_image,
             "path": None,
         }
     test = check.get("test")
     disabled = check.get("disable") is True or test == ["NONE"] or test == "NONE"
-    has: bool | None
-    if disabled:
-        has = False
-    elif test is not None:
-        has = True
-    else:  # only timings: the test comes from the image
-        has = in_image
+    has: bool | None = False if disabled else True if test is not None else in_image
     return {
         "defined": True,
         "present": not disabled,
         "disabled": disabled,
+        "test": test is not None and not disabled,
         "in_image": in_image,
         "has": has,
         "path": ("healthcheck",),
     }
 
 
-def _image_healthcheck(
-    attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin], facts: dict[str, Any], context: FactContext
-) -> bool | None:
-    build = attrs.get("build")
+def _image_healthcheck(facts: dict[str, Any]) -> bool | None:
+    build = facts.get("image_build")
     if isinstance(build, dict):
-        return _dockerfile_healthcheck(build, origins, context)
-    name = facts.get("image_name")
-    if isinstance(name, str):
-        short = name.split("/", 1)[1] if name.count("/") >= 2 or name.startswith("docker.io/") else name
-        if short in IMAGES_WITH_HEALTHCHECK:
-            return True
-    return None
+        found: bool | None = (build.get("healthcheck") or {}).get("has")
+        return found
+    if facts.get("build"):
+        return None  # built from a Dockerfile the scan cannot read
+    known = known_images.lookup(facts.get("image"))
+    return known.healthcheck if known is not None else None
 
 
-def _dockerfile_healthcheck(
-    build: dict[str, Any], origins: dict[tuple[Any, ...], Origin], context: FactContext
-) -> bool | None:
+def _image_build(
+    attrs: dict[str, Any], origins: dict[tuple[Any, ...], Origin], context: FactContext
+) -> dict[str, Any] | None:
+    """What the image `build:` makes, read from its Dockerfile (infralint/images/built.py);
+    None without `build:`, or when the Dockerfile is not in the scan."""
+    build = attrs.get("build")
+    if not isinstance(build, dict):
+        return None
+    target = build.get("target") if isinstance(build.get("target"), str) else None
+    args = {str(k): str(v) for k, v in _dict(build.get("args")).items() if v is not None}
+    build_context = build.get("context", ".")
+    origin = origins.get(("build", "context")) or origins.get(("build",))
+    folder = context.folder_of(origin.file) if origin is not None else ""
+    local = isinstance(build_context, str) and "://" not in build_context and not build_context.startswith("git@")
+    context_path = posixpath.normpath(posixpath.join(folder, build_context)) if local else None
+    if context_path is not None and (context_path == ".." or context_path.startswith("../")):
+        context_path = None  # outside the scan root
     inline = build.get("dockerfile_inline")
     if isinstance(inline, str):
-        return _declares_healthcheck(inline)
-    build_context = build.get("context", ".")
-    if not isinstance(build_context, str) or "://" in build_context or build_context.startswith("git@"):
-        return None
-    origin = origins.get(("build", "context")) or origins.get(("build",))
-    folder = posixpath.dirname(origin.file) if origin is not None else ""
+        return built_images.describe(inline, None, context_path, target, args)
     dockerfile = build.get("dockerfile", "Dockerfile")
-    if not isinstance(dockerfile, str):
+    if context_path is None or not isinstance(dockerfile, str) or "$" in dockerfile:
         return None
-    relative = posixpath.normpath(posixpath.join(folder, build_context, dockerfile))
-    text = context.read(os.path.join(context.root, *relative.split("/")))
-    return None if text is None else _declares_healthcheck(text)
-
-
-def _declares_healthcheck(dockerfile: str) -> bool:
-    """The last HEALTHCHECK instruction counts; `HEALTHCHECK NONE` turns it off."""
-    found = _HEALTHCHECK_INSTRUCTION.findall(dockerfile)
-    return bool(found) and found[-1].upper() != "NONE"
+    if dockerfile.startswith("/"):
+        relative = posixpath.normpath(dockerfile.lstrip("/"))
+        text = None  # an absolute path on the build host: not the scan's file
+    else:
+        relative = posixpath.normpath(posixpath.join(context_path, dockerfile))
+        text = context.read(os.path.join(context.root, *relative.split("/")))
+    if text is None:
+        return None
+    return built_images.describe(text, relative, context_path, target, args)
