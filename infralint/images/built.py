@@ -130,8 +130,7 @@ def _copy(copy: syntax.Copy, path: str | None, context: str | None) -> dict[str,
     for source in copy.sources:
         if "://" in source or source.startswith("git@") or context is None:
             continue  # a URL, or a context outside the scan: nothing in the scan is copied
-        relative = posixpath.normpath(posixpath.join(context, source.lstrip("/")))
-        if relative == ".." or relative.startswith("../"):
-            continue
-        sources.append(relative)
+        # Sources never leave the context: `../x` and `/x` both name `x` at its top, as BuildKit reads them.
+        inside = posixpath.normpath("/" + source).lstrip("/")
+        sources.append(posixpath.normpath(posixpath.join(context, inside)) if inside else context)
     return {"sources": sources, "destination": copy.destination, "line": copy.line, "file": path}
