@@ -12,6 +12,7 @@ from typing import Any
 
 from infralint.checks.exposure import exposure_related
 from infralint.findings import Related, Severity
+from infralint.graph.exposure import runner_label
 from infralint.graph.model import Node
 from infralint.graph.mounts import server_flags
 from infralint.graph.redis_links import (
@@ -21,6 +22,7 @@ from infralint.graph.redis_links import (
     listening_on,
     listens_on_tcp,
 )
+from infralint.images.defaults import server_default
 from infralint.parsers.redis_directives import memory_bytes, suggestion
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.source import Span
@@ -130,6 +132,39 @@ def _maxmemory_flag_everywhere(node: Node, ctx: RuleContext) -> bool:
     return bool(found) and all(memory_bytes((server_flags(r) or {}).get("maxmemory", "")) for r in found)
 
 
+def _protected_mode(node: Node, ctx: RuleContext) -> tuple[bool, str, tuple[Related, ...]]:
+    """Whether protected mode is on where this config runs; when off though the file does not
+    say so, why (a runner's `--protected-mode no`, or an image built with it off by default) and
+    where. A command-line flag overrides the file; the image's default applies only when neither
+    the file nor the flags set it."""
+    file_sets = _effective(node, "protected-mode") is not None
+    for runner in _runners(node, ctx):
+        flag = (server_flags(runner) or {}).get("protected-mode")
+        label = runner_label(runner)
+        if flag:
+            if flag.lower() == "no":
+                return (
+                    False,
+                    f"{label} starts Redis with --protected-mode no",
+                    (ctx.related(runner, "protected mode turned off here", _command_path(runner)),),
+                )
+            continue
+        default = None if file_sets else server_default(runner, "protected-mode")
+        if default is not None and default.value.lower() == "no":
+            why = (
+                f"no protected-mode line, and the {default.image} image {label} runs is built with "
+                "protected mode off by default"
+            )
+            return False, why, (ctx.related(runner, f"runs {default.image} here", default.path),)
+    return bool(node.facts["protected_mode"]), "", ()
+
+
+def _command_path(runner: Node) -> tuple[Any, ...]:
+    if runner.kind == "compose/service":
+        return ("command",) if "command" in runner.attrs else ("entrypoint",)
+    return ("args",) if "args" in runner.attrs else ("command",)
+
+
 # --- rules ------------------------------------------------------------------------------------
 
 
@@ -139,10 +174,12 @@ def no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if _flag_everywhere(node, ctx, "requirepass"):
         return  # `redis-server redis.conf --requirepass ...`: the command line sets the password
     facts = node.facts
+    protected, why_off, _ = _protected_mode(node, ctx)
     guard = (
         "protected mode turns remote clients away until a password is set"
-        if facts["protected_mode"]
-        else "protected-mode is off, so every client that reaches the port can run any command"
+        if protected
+        else f"protected-mode is off{f' ({why_off})' if why_off else ''}, so every client that reaches the "
+        "port can run any command"
     )
     users = [user["name"] for user in facts["acl_users"] if user["has_password"] and user["name"] != "default"]
     also = f" (the passwords of ACL users {', '.join(users[:3])} do not cover the default user)" if users else ""
@@ -166,15 +203,17 @@ def _last_user(node: Node, name: str) -> dict[str, Any] | None:
 
 def protected_mode_off(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     facts = node.facts
-    if not _judged(node, ctx) or facts["protected_mode"] or not _open_default_user(node):
+    if not _judged(node, ctx) or not _open_default_user(node):
         return
-    if not _beyond_loopback(node) or _flag_everywhere(node, ctx, "requirepass"):
+    protected, why_off, where_off = _protected_mode(node, ctx)
+    if protected or not _beyond_loopback(node) or _flag_everywhere(node, ctx, "requirepass"):
         return
+    what = f"protected mode is off ({why_off})" if why_off else "protected-mode no"
     message = (
-        f"{_name(node)}protected-mode no while the default user has no password and Redis listens on "
+        f"{_name(node)}{what} while the default user has no password and Redis listens on "
         f"{listening_on(facts)}: nothing stops a remote client from running any command{_reach(node)}"
     )
-    related = exposure_related(node, ctx)
+    related = where_off + exposure_related(node, ctx)
     yield Hit(message, span=_anchor(node, "protected-mode"), related=related, severity=_contained_severity(node))
 
 
