@@ -9,8 +9,9 @@ import pytest
 import yaml
 from graphs import graph_of
 
-from infralint.images import built, dockerfile, known
+from infralint.images import built, copies, dockerfile, known
 from infralint.images.health import health
+from infralint.topology.model import extract
 
 
 def stages(text: str, **args: str) -> list[dockerfile.Stage]:
@@ -299,3 +300,49 @@ def test_compose_decides_before_the_image(tmp_path: Path) -> None:
     assert _health(tmp_path, "timings") == (False, False)  # the test would come from the image: none
     assert _health(tmp_path, "own") == (True, False)
     assert _health(tmp_path, "unreadable") == (None, False)
+
+
+# --- configs a Dockerfile copies in ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("copy", "expected"),
+    [
+        ({"sources": ["proxy/nginx.conf"], "destination": "/etc/nginx/nginx.conf"}, "/etc/nginx/nginx.conf"),
+        ({"sources": ["proxy/nginx.conf"], "destination": "/etc/nginx/"}, "/etc/nginx/nginx.conf"),
+        ({"sources": ["proxy/conf"], "destination": "/etc/nginx"}, "/etc/nginx/nginx.conf"),
+        ({"sources": ["proxy/*.conf"], "destination": "/etc/nginx/"}, "/etc/nginx/nginx.conf"),
+        ({"sources": ["proxy/nginx.conf.tpl"], "destination": "/etc/nginx/nginx.conf"}, None),
+        ({"sources": ["proxy"], "destination": "/app"}, None),  # the whole context says nothing
+    ],
+)
+def test_copied_files(copy: dict[str, object], expected: str | None) -> None:
+    path = "proxy/conf/nginx.conf" if copy["sources"] == ["proxy/conf"] else "proxy/nginx.conf"
+    facts = {"image_build": {"context": "proxy", "copies": [copy]}}
+    found = list(copies.copied_files(facts, {path: ["config"], "other/nginx.conf": ["other"]}))
+    assert found == ([("config", expected)] if expected else [])
+
+
+def test_a_config_copied_into_the_image_runs_in_that_service(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  web:\n    build: proxy\n    ports: ['80:80']\n  app:\n    build: app\n",
+            "proxy/Dockerfile": "FROM nginx:1.27\nCOPY conf/ /etc/nginx/conf.d/\n",
+            "proxy/conf/site.conf": "server {\n    listen 80;\n    location / { proxy_pass http://app:8000; }\n}\n",
+            "proxy/unused/nginx.conf": "events {}\nhttp {\n  server {\n    listen 81;\n  }\n}\n",
+            "app/Dockerfile": "FROM python:3.12-slim\nCOPY . /app\n",
+            "app/nginx.conf": "events {}\nhttp {\n  server {\n    listen 82;\n  }\n}\n",
+        },
+    )
+    graph = graph_of(tmp_path)
+    runs_in = {n.path: n.facts.get("runs_in") for n in graph.of_kind("nginx/config")}
+    assert runs_in == {
+        "proxy/conf/site.conf": ["compose/compose.yaml/service[web]"],
+        # Not copied by the Dockerfile, or copied only as part of the whole context.
+        "proxy/unused/nginx.conf": None,
+        "app/nginx.conf": None,
+    }
+    topology = extract(graph, [])
+    assert topology.node("compose/compose.yaml/service[web]").role == "proxy"
+    assert topology.node("nginx/proxy/unused/nginx.conf").role == "config"

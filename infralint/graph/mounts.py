@@ -15,6 +15,7 @@ from typing import Any
 
 from infralint.graph.k8s_links import nearest_named
 from infralint.graph.model import Graph, Node
+from infralint.images.copies import copied_files
 
 CONFIG_KINDS = ("nginx/config", "haproxy/config", "redis/config", "redis/sentinel")
 
@@ -25,6 +26,10 @@ def link(graph: Graph) -> None:
         for mount in service.facts.get("bind_mounts") or ():
             if mount.get("inside_root"):
                 _mount_files(graph, service, mount, files)
+        # A config its Dockerfile copies into the image runs there too.
+        for config, target in copied_files(service.facts, files):
+            if service.id not in (config.facts.get("runs_in") or ()):  # a bind mount already attached it
+                attach(graph, service, config, target, ("build",))
     for container in graph.of_kind("k8s/container"):
         _mount_config_maps(graph, container, embedded)
 

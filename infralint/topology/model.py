@@ -406,14 +406,14 @@ class _Builder:
                         self.own(config.id, owner)
 
     def _built_into(self, config: Node) -> str | None:
-        """The compose service whose build context holds this config file (a Dockerfile that
-        COPYs `proxy/nginx.conf` into the image): the deepest such context, when only one
-        service builds from it. A context that is the project's own folder holds every file,
-        and says nothing."""
+        """The compose service whose build context holds this config file, for a Dockerfile the
+        scan could not read (one it reads attaches what it COPYs as a runner): the deepest such
+        context, when only one service builds from it. A context that is the project's own folder
+        holds every file, and says nothing."""
         candidates: list[tuple[int, str]] = []
         for service in self.graph.of_kind("compose/service"):
-            if service.id not in self.boxes:
-                continue
+            if service.id not in self.boxes or isinstance(service.facts.get("image_build"), dict):
+                continue  # its Dockerfile was read: what it copies in already runs there (graph/mounts.py)
             build = service.attrs.get("build")
             context = build.get("context") if isinstance(build, dict) else build
             if not isinstance(context, str) or "$" in context or "://" in context or context.startswith("git@"):
