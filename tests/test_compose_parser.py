@@ -176,6 +176,62 @@ def test_a_fragment_beside_the_project_file_is_resolved_against_it(tmp_path: Pat
     assert service(result, "extra", project.id).facts["fragment"] is False
 
 
+def test_compose_file_in_the_env_names_the_files_of_the_project(tmp_path: Path) -> None:
+    write(tmp_path, ".env", "COMPOSE_PATH_SEPARATOR=,\nCOMPOSE_FILE=compose.yaml,ci/ci.yaml\n")
+    write(tmp_path, "compose.yaml", "services:\n  web:\n    image: web:1\n")
+    write(tmp_path, "ci/ci.yaml", "services:\n  web:\n    image: web:2\n    volumes: [./conf:/conf]\n")
+    # Not listed: `docker compose` does not load it while COMPOSE_FILE is set.
+    write(tmp_path, "compose.override.yaml", "services:\n  web:\n    restart: always\n")
+    result = parse_file(tmp_path, "compose.yaml")
+    web = service(result, "web")
+    assert web.facts["files"] == ["ci/ci.yaml", "compose.yaml"]
+    assert web.attrs["image"] == "web:2" and "restart" not in web.attrs
+    assert web.facts["bind_mounts"][0]["source"] == "conf"  # from the project directory
+    assert by_id(result)["compose/compose.yaml"].facts["files"] == ["compose.yaml", "ci/ci.yaml"]
+    assert parse_file(tmp_path, "ci/ci.yaml").nodes == []
+    assert by_id(parse_file(tmp_path, "compose.override.yaml"))["compose/compose.override.yaml"].facts["partial"]
+
+
+def test_a_file_that_completes_a_base_above_it_is_judged_from_the_base_folder(tmp_path: Path) -> None:
+    write(tmp_path, ".env", "CONF=conf\n")
+    write(tmp_path, "compose.yaml", "services:\n  web:\n    image: web:1\n  db:\n    image: db:1\n")
+    write(tmp_path, "deploy/ci/extra.yaml", "services:\n  web:\n    volumes:\n      - ./${CONF}/a.yml:/a.yml\n")
+    result = parse_file(tmp_path, "deploy/ci/extra.yaml")
+    project = by_id(result)["compose/deploy/ci/extra.yaml"]
+    assert project.facts["fragment_of"] == "compose.yaml"
+    assert project.facts["directory"] == ""
+    assert project.facts["partial"] is True
+    assert project.facts["base_defined"]["services"] == ["db", "web"]
+    web = service(result, "web", project.id)
+    assert web.facts["fragment"] is True
+    assert web.facts["bind_mounts"][0]["source"] == "conf/a.yml"  # .env and paths of the base folder
+    # The base's own parse is unchanged.
+    assert [n.id for n in parse_file(tmp_path, "compose.yaml").nodes][:2] == [
+        "compose/compose.yaml",
+        "compose/compose.yaml/service[web]",
+    ]
+
+
+def test_a_file_that_can_run_alone_is_its_own_project(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", "services:\n  web:\n    image: web:1\n")
+    write(tmp_path, "tools/compose.yaml", "services:\n  web:\n    image: web:1\n    volumes: [./a:/a]\n")
+    write(tmp_path, "other/compose.yaml", "services:\n  api:\n    environment: {A: '1'}\n")
+    tools = by_id(parse_file(tmp_path, "tools/compose.yaml"))["compose/tools/compose.yaml"]
+    assert tools.facts["fragment_of"] is None and tools.facts["directory"] == "tools"
+    # No base defines `api`: not an override of anything.
+    other = by_id(parse_file(tmp_path, "other/compose.yaml"))["compose/other/compose.yaml"]
+    assert other.facts["fragment_of"] is None
+
+
+def test_templates_of_the_override_are_read_for_their_names(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", "services:\n  web:\n    image: web:1\n")
+    write(tmp_path, "compose.override.yaml.example", "secrets:\n  key:\n    file: ./key\n")
+    project = by_id(parse_file(tmp_path, "compose.yaml"))["compose/compose.yaml"]
+    assert [(t["file"], t["defined"]["secrets"]) for t in project.facts["templates"]] == [
+        ("compose.override.yaml.example", ["key"])
+    ]
+
+
 def test_reset_and_override_tags(tmp_path: Path) -> None:
     write(
         tmp_path,

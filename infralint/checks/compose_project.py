@@ -2,7 +2,9 @@
 
 A project sees its own definitions, those of the files it includes (transitively, read by the
 parser), those of the projects that include it, and for a fragment (`docker-compose.prod.yml`
-beside `docker-compose.yml`) those of the project file it is combined with.
+beside `docker-compose.yml`, or an override in a subfolder) those of the project file it is
+combined with. Names a project file leaves to its overrides (a fragment of it, or a committed
+`compose.override.yml.example`) count as defined: the project runs with them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from infralint.graph.model import Graph, Node
 
 _INCLUDERS_INDEX = "compose.includers"
+_FRAGMENTS_INDEX = "compose.fragments"
 
 
 def project_of(graph: Graph, node: Node) -> Node | None:
@@ -34,6 +37,20 @@ def _includers(graph: Graph) -> dict[str, list[Node]]:
                 index.setdefault(entry["project"], []).append(project)
         graph.indexes[_INCLUDERS_INDEX] = index
     found: dict[str, list[Node]] = index
+    return found
+
+
+def fragments_of(graph: Graph, project: Node) -> list[Node]:
+    """Projects built from files that complete this one (their `fragment_of` is its file)."""
+    index = graph.indexes.get(_FRAGMENTS_INDEX)
+    if index is None:
+        index = {}
+        for other in graph.of_kind("compose/project"):
+            base = other.facts.get("fragment_of")
+            if base:
+                index.setdefault(f"compose/{base}", []).append(other)
+        graph.indexes[_FRAGMENTS_INDEX] = index
+    found: list[Node] = index.get(project.facts.get("id", project.id), [])
     return found
 
 
@@ -76,6 +93,10 @@ def defined_names(graph: Graph, project: Node, key: str) -> set[str] | None:
         names.update(other_facts.get("defined", {}).get(key, ()))
         names.update(other_facts.get("included", {}).get(key, ()))
     names.update((facts.get("base_defined") or {}).get(key, ()))
+    for fragment in fragments_of(graph, project):
+        names.update(fragment.facts.get("defined", {}).get(key, ()))
+    for template in facts.get("templates") or ():
+        names.update(template["defined"].get(key, ()))
     return names
 
 

@@ -1,11 +1,14 @@
 """Docker Compose projects: one node per project, service, network, volume, secret and config.
 
 A project is built once, from its base file: `compose.yaml` (or `docker-compose.yml` ...) with
-the override file Compose loads beside it (`compose.override.yaml` ...) merged in, `extends`
-resolved (same file or another), variables interpolated from the `.env` beside the base, and
-the files named by top-level `include:` read for the names they define. When discovery hands
-over the override file itself, it yields no nodes (its base's parse holds them), so a project
-scanned as two files is reported once. Node ids come from the base file:
+the override file Compose loads beside it (`compose.override.yaml` ...), or the files
+`COMPOSE_FILE` lists, merged in (compose_files.py says which), `extends` resolved (same file or
+another), variables interpolated from the `.env` of the project directory, and the files named
+by top-level `include:` read for the names they define. When discovery hands over an override
+file itself, it yields no nodes (its base's parse holds them), so a project scanned as two
+files is reported once. A fragment that completes a base it is not merged into (a
+`docker-compose.prod.yml`, an override in a subfolder) is a partial project of its own, judged
+from the base's folder and with the base's names. Node ids come from the file parsed:
 
     compose/<base>                      kinds ("compose/project",)
     compose/<base>/service[<name>]      kinds ("compose/service",)
@@ -30,7 +33,7 @@ from typing import Any
 from infralint import discover
 from infralint.findings import Finding
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers import compose_yaml
+from infralint.parsers import compose_files, compose_yaml
 from infralint.parsers.compose_facts import FactContext, service_facts
 from infralint.parsers.compose_interpolate import parse_env_file
 from infralint.parsers.compose_model import (
@@ -50,18 +53,6 @@ from infralint.parsers.result import ParseResult, input_finding, yaml_error_find
 from infralint.parsers.yamlpos import Path, YamlInputError
 from infralint.source import SourceFile, Span
 
-# The names `docker compose` looks for, in its order of preference.
-DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-DEFAULT_OVERRIDES = (
-    "compose.override.yml",
-    "compose.override.yaml",
-    "docker-compose.override.yml",
-    "docker-compose.override.yaml",
-)
-_OVERRIDE_NAME = re.compile(r"^(?P<stem>.+)\.override\.ya?ml$")
-_YAML_NAME = re.compile(r"^(?P<stem>.+)\.ya?ml$")
-# `docker-compose.prod.yml` beside `docker-compose.yml`: a fragment used with `-f base -f this`.
-_OVERLAY_NAME = re.compile(r"^(docker-)?compose\.[\w.-]+\.ya?ml$")
 RESOURCE_KINDS = (("networks", "network"), ("volumes", "volume"), ("secrets", "secret"), ("configs", "config"))
 MAX_INCLUDED_FILES = 200
 MAX_EXTENDS_DEPTH = 50
@@ -113,57 +104,6 @@ def service_id(project: str, name: str) -> str:
     return f"{project}/service[{name}]"
 
 
-# Which files make a project
-
-
-def _exists(folder: str, name: str) -> bool:
-    return os.path.isfile(os.path.join(folder, name))
-
-
-def _first_existing(folder: str, names: tuple[str, ...]) -> str | None:
-    return next((name for name in names if _exists(folder, name)), None)
-
-
-def overrides_for(folder: str, name: str) -> list[str]:
-    """The override file `docker compose` merges into this base file, if any."""
-    if name in DEFAULT_FILES:
-        if _first_existing(folder, DEFAULT_FILES) != name:
-            return []  # compose only loads an override beside the file it picks
-        found = _first_existing(folder, DEFAULT_OVERRIDES)
-        return [found] if found else []
-    match = _YAML_NAME.match(name)
-    if match is None or _OVERRIDE_NAME.match(name):
-        return []
-    stem = match.group("stem")
-    found = _first_existing(folder, (f"{stem}.override.yml", f"{stem}.override.yaml"))
-    return [found] if found else []
-
-
-def base_for(folder: str, name: str) -> str | None:
-    """The base file an override file applies to, when it exists beside it."""
-    if name in DEFAULT_OVERRIDES:
-        base = _first_existing(folder, DEFAULT_FILES)
-        return base if base and _first_existing(folder, DEFAULT_OVERRIDES) == name else None
-    match = _OVERRIDE_NAME.match(name)
-    if match is None:
-        return None
-    stem = match.group("stem")
-    for candidate in (f"{stem}.yml", f"{stem}.yaml"):
-        if _exists(folder, candidate) and name in overrides_for(folder, candidate):
-            return candidate
-    return None
-
-
-def sibling_base(folder: str, name: str) -> str | None:
-    """For a fragment (`docker-compose.prod.yml`, an override without its base): the project
-    file beside it, whose definitions it is meant to be combined with."""
-    if name in DEFAULT_FILES:
-        return None
-    if _OVERRIDE_NAME.match(name) or _OVERLAY_NAME.match(name):
-        return _first_existing(folder, DEFAULT_FILES)
-    return None
-
-
 # Reading other files safely
 
 
@@ -213,6 +153,9 @@ class _Project:
         self.file_models: dict[str, Located | None] = {}
         self.extends_errors: dict[str, dict[str, Any]] = {}
         self.env_file: str | None = None  # the .env read for interpolation, if any
+        # Where relative paths of the project's files start: the folder of its first file.
+        self.project_dir = self.folder
+        self.documents: dict[str, list[compose_yaml.ComposeDocument]] = {}  # read ahead, once
 
     # files
 
@@ -226,34 +169,52 @@ class _Project:
         return read_inside_root(absolute, self.root)[0]
 
     def build(self) -> None:
-        base = base_for(self.folder, self.name)
-        if base is not None:
+        if compose_files.base_for(self.folder, self.name, self.root, self.read) is not None:
             # The base file's parse builds the project; report this file's own YAML problems
             # (the base's parse reports the same finding, and the engine keeps one).
             self.load_env()
             self.load_file(self.source)
             return
+        fragment_of = compose_files.sibling_base(self.folder, self.name) or self.completed_base()
+        if fragment_of is not None:
+            self.project_dir = os.path.dirname(fragment_of)
         self.load_env()
         model = self.load_file(self.source)
         if model is None:
             return
         files = [self.source.path]
-        for override in overrides_for(self.folder, self.name):
-            other = self.other_source(os.path.join(self.folder, override))
+        for override in compose_files.overrides_for(self.folder, self.name, self.read):
+            other = self.other_source(override)
             if other is None:
                 continue
             files.append(other.path)
             override_model = self.load_file(other)
             if override_model is not None:
                 model = merge(model, override_model)
-        fragment_of = sibling_base(self.folder, self.name)
-        if fragment_of is not None or _OVERRIDE_NAME.match(self.name):
+        if fragment_of is not None or compose_files.OVERRIDE_NAME.match(self.name):
             self.partial = True
         self.emit(model, files, fragment_of)
 
+    def completed_base(self) -> str | None:
+        """The base elsewhere that this file completes, when its services say so (none can
+        run alone, and a compose file here or above defines them all)."""
+        try:
+            documents = compose_yaml.load(self.source.text)
+        except YamlInputError:
+            return None  # load_file reports it
+        self.documents[self.source.path] = documents
+        services = compose_files.completing_services(documents)
+        if services is None:
+            return None
+        return compose_files.completed_base(self.source.abspath, services, self.root, self.read)
+
+    def relative_dir(self, absolute: str) -> str:
+        relative = self.relative(absolute)
+        return "" if relative == "." else relative
+
     def load_env(self) -> None:
         self.env = {"PWD": "."}  # `${PWD}/x` means the project folder in practice
-        path = os.path.join(self.folder, ".env")
+        path = os.path.join(self.project_dir, ".env")
         text = self.read(path)
         if text is not None:
             self.env.update(parse_env_file(text))
@@ -274,7 +235,7 @@ class _Project:
         self.texts[source.path] = source.text
         self.sources[source.path] = source
         try:
-            documents = compose_yaml.load(source.text)
+            documents = self.documents.pop(source.path, None) or compose_yaml.load(source.text)
         except YamlInputError as error:
             self.partial = True
             self.result.findings.append(self.yaml_error(source, error))
@@ -361,22 +322,23 @@ class _Project:
         resolved = {name: self.resolve_extends(name, services, self.source.path, []) for name in services}
         includes, included_names = self.includes(model)
         base_names = self.fragment_base_names(fragment_of)
-        name = _project_name(model.value.get("name"), self.folder)
+        name = _project_name(model.value.get("name"), self.project_dir)
         facts = {
             "id": project,
             "name": name,
             "project": project,
             "project_name": name,
             "files": files,
-            "directory": posixpath.dirname(self.source.path),
+            "directory": self.relative_dir(self.project_dir),
             "partial": self.partial,
-            "fragment_of": posixpath.join(posixpath.dirname(self.source.path), fragment_of) if fragment_of else None,
+            "fragment_of": self.relative(fragment_of) if fragment_of else None,
             "defined": {
                 "services": sorted(services),
                 **{key: sorted(str(k) for k in _dict(model.value.get(key))) for key, _ in RESOURCE_KINDS},
             },
             "included": included_names,
             "base_defined": base_names,
+            "templates": self.template_names(),
             "includes": includes,
             "versions": self.versions(files),
             "env_file": self.env_file,
@@ -386,7 +348,8 @@ class _Project:
         self.result.nodes.append(
             Node(project, ("compose/project",), top, ComposeSpans(self.source.path, top_origins), facts)
         )
-        context = FactContext(self.root, self.texts, self.read)
+        folders = dict.fromkeys(files, self.relative_dir(self.project_dir))
+        context = FactContext(self.root, self.texts, self.read, folders)
         for service_name, service in resolved.items():
             self.result.nodes.append(self.service_node(project, service_name, service, facts, context, base_names))
         for key, kind in RESOURCE_KINDS:
@@ -613,15 +576,26 @@ class _Project:
         return None
 
     def fragment_base_names(self, fragment_of: str | None) -> dict[str, list[str]] | None:
-        if fragment_of is None:
-            return None
-        text = self.read(os.path.join(self.folder, fragment_of))
+        return None if fragment_of is None else self.names_in(fragment_of)
+
+    def names_in(self, absolute: str) -> dict[str, list[str]] | None:
+        """The names a file (and the files it includes) defines, by top-level key."""
+        text = self.read(absolute)
         if text is None:
             return None
         names: dict[str, set[str]] = {"services": set(), **{key: set() for key, _ in RESOURCE_KINDS}}
-        start = os.path.join(self.folder, fragment_of)
-        self.collect_names(start, text, [], names, [0])
+        self.collect_names(absolute, text, [], names, [0])
         return {key: sorted(value) for key, value in names.items()}
+
+    def template_names(self) -> list[dict[str, Any]]:
+        """Committed templates of the override file (`compose.override.yml.example`): each host
+        copies one into place, so what it declares is declared when the project runs."""
+        found = []
+        for template in compose_files.templates_for(self.folder, self.name):
+            names = self.names_in(template)
+            if names is not None:
+                found.append({"file": self.relative(template), "defined": names})
+        return found
 
 
 def _entries(model: Located, key: str) -> dict[str, Located]:
