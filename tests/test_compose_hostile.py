@@ -189,6 +189,20 @@ services:
     assert not [p for p in recorder.paths if p.startswith("/etc")]
 
 
+def test_compose_file_naming_files_outside_the_root_reads_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, ".env", "COMPOSE_FILE=compose.yaml:/etc/passwd:../../../../etc/passwd\n")
+    write(tmp_path, "compose.yaml", "services:\n  web:\n    image: w:1\n")
+    write(tmp_path, "ci/.env", "COMPOSE_FILE=/etc/passwd:ci.yaml\n")
+    write(tmp_path, "ci/ci.yaml", "services:\n  web:\n    environment: {A: '1'}\n")
+    recorder = _Recorder(monkeypatch)
+    base = parse_file(tmp_path, "compose.yaml")
+    override = parse_file(tmp_path, "ci/ci.yaml")
+    assert base.findings == [] and override.findings == []
+    assert [n.id for n in base.nodes] == ["compose/compose.yaml", "compose/compose.yaml/service[web]"]
+    assert "compose/ci/ci.yaml" in [n.id for n in override.nodes]  # the web it completes is in compose.yaml
+    assert not [p for p in recorder.paths if p.startswith("/etc")]
+
+
 def test_symlinks_out_of_the_root_are_not_followed(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     outside = write(tmp_path, "secret/compose.yaml", "services:\n  leak:\n    image: leak:1\n")

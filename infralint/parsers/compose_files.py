@@ -95,7 +95,7 @@ def base_for(folder: str, name: str, root: str, read: Reader) -> str | None:
     current = folder
     while _inside(current, root):
         listed = compose_file_list(current, read)
-        if listed and path in listed[1:] and os.path.isfile(listed[0]):
+        if listed and path in listed[1:] and _inside(listed[0], root) and os.path.isfile(listed[0]):
             return listed[0]
         if current == root:
             break
