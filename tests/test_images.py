@@ -3,12 +3,14 @@ answer rules share."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 from graphs import graph_of
 
+from infralint.api import ScanOptions, scan
 from infralint.images import built, copies, dockerfile, known
 from infralint.images.health import health
 from infralint.topology.model import extract
@@ -346,3 +348,22 @@ def test_a_config_copied_into_the_image_runs_in_that_service(tmp_path: Path) -> 
     topology = extract(graph, [])
     assert topology.node("compose/compose.yaml/service[web]").role == "proxy"
     assert topology.node("nginx/proxy/unused/nginx.conf").role == "config"
+
+
+def test_a_comment_in_the_dockerfile_suppresses_a_finding_that_points_there(tmp_path: Path) -> None:
+    compose = "services:\n  web: {image: 'example/web:1', depends_on: [api]}\n  api: {build: ./api}\n"
+    _write(tmp_path, {"compose.yaml": compose, "api/Dockerfile": "FROM louislam/uptime-kuma:1\nHEALTHCHECK NONE\n"})
+    assert _scan(tmp_path) == [("api/Dockerfile", 2)]
+    comment = "# infralint: ignore[compose-no-healthcheck]\n"
+    _write(tmp_path, {"api/Dockerfile": f"FROM louislam/uptime-kuma:1\n{comment}HEALTHCHECK NONE\n"})
+    assert _scan(tmp_path) == []
+
+
+def _scan(root: Path) -> list[tuple[str, int | None]]:
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        report = scan(["."], ScanOptions(select=["compose-no-healthcheck"]))
+    finally:
+        os.chdir(previous)
+    return [(f.span.path, f.span.line) for f in report.findings]

@@ -352,6 +352,7 @@ class _Project:
         context = FactContext(self.root, self.texts, self.read, folders)
         for service_name, service in resolved.items():
             self.result.nodes.append(self.service_node(project, service_name, service, facts, context, base_names))
+        self.result.extra_texts.update(context.dockerfiles)
         for key, kind in RESOURCE_KINDS:
             for entry_name, entry in _entries(model, key).items():
                 self.result.nodes.append(self.resource_node(project, entry, kind, entry_name, facts))

@@ -41,6 +41,9 @@ class FactContext:
         # The folder relative paths of a file start from: the project directory for the files
         # of the project (an override in a subfolder included), else the file's own (extends).
         self.folders = folders or {}
+        # Dockerfiles read for the images services build (path -> text): their comments can
+        # suppress findings that point into them.
+        self.dockerfiles: dict[str, str] = {}
 
     def folder_of(self, file: str) -> str:
         return self.folders.get(file, posixpath.dirname(file))
@@ -393,4 +396,5 @@ def _image_build(
         text = context.read(os.path.join(context.root, *relative.split("/")))
     if text is None:
         return None
+    context.dockerfiles[relative] = text
     return built_images.describe(text, relative, context_path, target, args)
