@@ -20,6 +20,7 @@ from infralint.parsers import compose_syntax as syntax
 from infralint.parsers.compose_model import Located, Origin
 from infralint.units import UNLIMITED, compose_bytes
 
+
 def path_key(path: tuple[Any, ...]) -> str:
     """A JSON-friendly, unambiguous key for an attribute path (facts are JSON-like data)."""
     return json.dumps(list(path))
