@@ -15,6 +15,7 @@ from infralint.rules.meta import CheckFn, Hit, Rule, RuleContext, RuleMeta
 CHECK_MODULES = (
     "infralint.checks.k8s_api",
     "infralint.checks.k8s_containers",
+    "infralint.checks.k8s_host_access",
     "infralint.checks.k8s_availability",
     "infralint.checks.k8s_references",
     "infralint.checks.nginx",

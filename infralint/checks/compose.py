@@ -14,11 +14,14 @@ from functools import cache
 from typing import Any
 
 from infralint.checks import compose_project as projects
+from infralint.checks.by_design import hit as by_design_hit
 from infralint.checks.upstreams import health_cause
+from infralint.components import by_design
 from infralint.findings import Related
 from infralint.graph import upstreams
 from infralint.graph.model import Node
 from infralint.images import health as images_health
+from infralint.images.defaults import runner_image
 from infralint.parsers.compose_facts import path_key
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.source import Span
@@ -294,6 +297,12 @@ def privileged(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(f"{_where(node)} runs privileged: it has every capability and all host devices", ("privileged",))
 
 
+def _by_design(node: Node, need: str) -> by_design.Component | None:
+    """The listed component the service runs (a service built here: its Dockerfile's base image)."""
+    found = runner_image(node)
+    return by_design.needing(found[0], need) if found else None
+
+
 # compose-docker-socket
 
 _RUNTIME_SOCKET = re.compile(
@@ -304,19 +313,26 @@ _WINDOWS_PIPE = re.compile(r"^[/\\]{2}\.[/\\]pipe[/\\]docker_engine$", re.IGNORE
 
 
 def docker_socket(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    component = _by_design(node, "runtime_socket")
     for mount in node.facts["bind_mounts"]:
         source = mount["source"]
         if mount["inside_root"] or not isinstance(source, str):
             continue
         if _RUNTIME_SOCKET.search(source.replace("\\", "/")) or _WINDOWS_PIPE.match(mount["raw_source"] or ""):
-            mode = "read-only " if mount["read_only"] else ""
-            yield Hit(
-                f"{_where(node)} {mode}mounts the container runtime socket {mount['raw_source']}: "
-                "whoever controls it controls the host",
-                mount["source_path"],
-            )
+            # `:ro` protects the socket file, not the API behind it: every call still goes through.
+            mode = " (read-only, which protects the file, not the API behind it)" if mount["read_only"] else ""
+            message = f"{_where(node)} mounts the container runtime socket {mount['raw_source']}{mode}"
+            if component is not None:
+                message = f"{message}, which gives control of the host"
+                yield by_design_hit(ctx, node, component, message, mount["source_path"])
+                continue
+            yield Hit(f"{message}: whoever controls it controls the host", mount["source_path"])
     for index, item in enumerate(_list(node.attrs.get("volumes"))):
         if isinstance(item, dict) and item.get("type") == "npipe" and _WINDOWS_PIPE.match(str(item.get("source", ""))):
+            if component is not None:
+                message = f"{_where(node)} mounts the Docker engine pipe, which gives control of the host"
+                yield by_design_hit(ctx, node, component, message, ("volumes", index))
+                continue
             yield Hit(
                 f"{_where(node)} mounts the Docker engine pipe: whoever controls it controls the host",
                 ("volumes", index),
@@ -328,6 +344,11 @@ def docker_socket(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 def host_network(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if node.attrs.get("network_mode") == "host":
+        component = _by_design(node, "host_network")
+        if component is not None:
+            message = f"{_where(node)} uses the host's network stack"
+            yield by_design_hit(ctx, node, component, message, ("network_mode",))
+            return
         yield Hit(
             f"{_where(node)} uses the host's network stack: every port it listens on is open on the host",
             ("network_mode",),

@@ -581,3 +581,29 @@ def exposure_source(graph: Graph, node: Node) -> tuple[Node, tuple[Any, ...], st
     else:
         label = "exposure decided here"
     return via, path, label
+
+
+def published_ports(graph: Graph, node: Node) -> list[tuple[int, Reach]]:
+    """Container ports of a compose service or k8s workload that are published to the outside:
+    a compose port on a non-loopback host address; a NodePort/LoadBalancer Service (or one with
+    externalIPs), an Ingress or Gateway route, or a hostPort. Host networking itself is left out
+    (it exposes whatever the process listens on, and the rules about it say so), as is a hostPort
+    under hostNetwork, which only restates the container port."""
+    exposure = _Exposure(graph)
+    found: list[tuple[int, Reach]] = []
+    if node.kind == "compose/service":
+        if str(node.facts.get("network_mode") or "") == "host":
+            return found  # Docker ignores `ports` with the host network
+        for entry in node.facts.get("ports") or ():
+            if _loopback_ip(entry.get("host_ip")) or entry.get("protocol") != "tcp":
+                continue
+            reach = exposure.compose(node, int(entry["target"]))
+            if reach is not None and reach.public:
+                found.append((int(entry["target"]), reach))
+        return found
+    if "k8s/workload" in node.kinds:
+        pod = exposure.pod_ports(node)
+        for port, reach in sorted(pod.ports.items()):
+            if reach.public and not (pod.host_network is not None and "hostPort" in reach.path):
+                found.append((port, reach))
+    return found
