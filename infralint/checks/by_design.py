@@ -30,8 +30,8 @@ def hit(ctx: RuleContext, runner: Node, component: Component, message: str, path
         )
     port, reach = published
     return Hit(
-        f"{message}: {component.name} needs it by design, but {reach.reason}, so the process holding "
-        f"it faces the outside; mitigation: {component.mitigation}",
+        f"{message}: {component.name} needs it by design, but {reach.reason}, so the process with "
+        f"this access faces the outside; mitigation: {component.mitigation}",
         path,
         related=_related(ctx.graph, reach, port),
     )
