@@ -181,7 +181,16 @@ def test_copies_from_the_context_are_paths_of_the_scan() -> None:
     ],
 )
 def test_odd_input_never_crashes(text: str) -> None:
-    built.describe(text, "Dockerfile", ".")
+    facts = built.describe(text, "Dockerfile", ".")
+    if facts is None:
+        return  # no stage to describe
+    lines = text.count("\n") + 1
+    health = facts["healthcheck"]
+    assert health["has"] in (True, False, None)
+    for line in (facts["line"], health["line"]):
+        assert line is None or 1 <= line <= lines
+    if "HEALTHCHECK\n" in text:  # no command: Docker refuses it, so it declares nothing
+        assert health["has"] is not True
 
 
 # --- known images ------------------------------------------------------------------------------

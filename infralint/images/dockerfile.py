@@ -193,7 +193,7 @@ def _stage(index: int, args: str, line: int, global_args: dict[str, str]) -> Sta
 def _stage_instruction(stage: Stage, instruction: Instruction, scope: dict[str, str]) -> None:
     keyword, args, line = instruction.keyword, instruction.args, instruction.line
     if keyword == "HEALTHCHECK":
-        stage.healthcheck = _healthcheck(args, line)
+        stage.healthcheck = _healthcheck(args, line) or stage.healthcheck
     elif keyword == "EXPOSE":
         for word in args.split():
             port = _port(substitute(word, scope), line)
@@ -211,10 +211,13 @@ def _stage_instruction(stage: Stage, instruction: Instruction, scope: dict[str, 
             stage.copies.append(copy)
 
 
-def _healthcheck(args: str, line: int) -> Healthcheck:
+def _healthcheck(args: str, line: int) -> Healthcheck | None:
+    """None for a HEALTHCHECK without a command, which Docker refuses to build."""
     words = args.split(None, 1)
     while words and words[0].startswith("--"):
         words = words[1].split(None, 1) if len(words) > 1 else []
+    if not words:
+        return None
     if words and words[0].upper() == "NONE":
         return Healthcheck(line, True, "")
     test = words[1].strip() if len(words) > 1 and words[0].upper() == "CMD" else " ".join(words)
