@@ -111,11 +111,16 @@ def _cause_message(keeper: Finding, others: list[Finding]) -> str:
 
 def _line_message(keeper: Finding, others: list[Finding]) -> str:
     names = [other.subject or other.node_id or "?" for other in others]
-    shown = ", ".join(names[:_LISTED])
-    if len(names) > _LISTED:
-        shown += f" and {len(names) - _LISTED} more"
     count = len(names)
-    return f"{keeper.message} (this line holds it for {count} more object{'s' if count != 1 else ''} too: {shown})"
+    return (
+        f"{keeper.message} (this line holds it for {count} more object{'s' if count != 1 else ''} too: {listed(names)})"
+    )
+
+
+def listed(names: list[str]) -> str:
+    """NAMES for a message: the first few, then how many more."""
+    shown = ", ".join(names[:_LISTED])
+    return shown + (f" and {len(names) - _LISTED} more" if len(names) > _LISTED else "")
 
 
 def repeated_elsewhere(findings: list[Finding]) -> int:

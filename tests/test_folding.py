@@ -17,7 +17,7 @@ COMPOSE = """services:
       - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro
     depends_on: [web]
   web:{comment}
-    image: example/web:2.3
+    build: ./web
 """
 NGINX = """events {}
 http {
@@ -34,6 +34,7 @@ http {
 def _health_project(root: Path, comment: str = "") -> None:
     write(root, "compose.yaml", COMPOSE.format(comment=comment))
     write(root, "nginx/nginx.conf", NGINX)
+    write(root, "web/Dockerfile", 'FROM python:3.12-slim\nCMD ["python", "-m", "http.server", "8000"]\n')
 
 
 def test_a_service_without_healthcheck_is_reported_once_at_the_service(tmp_path: Path) -> None:
@@ -73,7 +74,7 @@ def test_a_service_with_a_healthcheck_keeps_the_depends_on_finding_apart(tmp_pat
         tmp_path,
         "compose.yaml",
         COMPOSE.format(comment="").replace(
-            "    image: example/web:2.3\n", "    image: example/web:2.3\n    healthcheck:\n      test: [CMD, true]\n"
+            "    build: ./web\n", "    build: ./web\n    healthcheck:\n      test: [CMD, true]\n"
         ),
     )
     write(tmp_path, "nginx/nginx.conf", NGINX)

@@ -8,6 +8,7 @@ from typing import Any
 
 from infralint.checks.exposure import reachable_from_outside
 from infralint.findings import Related
+from infralint.folding import listed
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
@@ -366,7 +367,7 @@ def _absence(
     if node.id != group[0]:
         return
     proxies = [ctx.graph.nodes[proxy_id] for proxy_id in group]
-    names = ", ".join(_label(proxy) for proxy in proxies)
+    names = listed([_label(proxy) for proxy in proxies])
     defaults = ctx.graph.nodes.get(node.attrs.get("defaults") or "")
     if defaults is None:
         who = f"every proxy of this config ({names})"
