@@ -43,6 +43,8 @@ _DISTINCTIVE = (
 _ARGUMENTS = r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|[^;{}#\n\"'])*)?;[ \t]*(?:#.*)?$"
 _DISTINCTIVE_STATEMENT = re.compile(rf"^[ \t]*(?:{_DISTINCTIVE}){_ARGUMENTS}", re.MULTILINE)
 _STATEMENT = re.compile(rf"^[ \t]*(?:{_DISTINCTIVE}|{_SHARED}){_ARGUMENTS}", re.MULTILINE)
+# The same inside a block written on one line: `server { listen 80; location / { ... } }`.
+_INLINE_STATEMENT = re.compile(rf"[{{;][ \t]*(?:{_DISTINCTIVE})(?:[ \t]+[^;{{}}#\n\"']*)?;[ \t]*[}}\w]")
 
 
 def sniff(relative_path: str, text: str) -> bool:
@@ -51,7 +53,7 @@ def sniff(relative_path: str, text: str) -> bool:
     if _DISTINCTIVE_STATEMENT.search(text) or _NGINX_BLOCK.search(text):
         return True
     if _GENERIC_BLOCK.search(text):
-        return _STATEMENT.search(text) is not None
+        return _STATEMENT.search(text) is not None or _INLINE_STATEMENT.search(text) is not None
     return _only_statements(text)
 
 
