@@ -57,6 +57,8 @@ def to_finding(rule: Rule, node: Node, hit: Hit) -> Finding:
 def subject(node: Node) -> str:
     """The object as its file names it: a manifest's Kind/name, a compose service, a proxy section."""
     facts = node.facts
+    if facts.get("container") and facts.get("object"):
+        return f"container '{facts['container']}' of {facts['object']}"
     if facts.get("object"):
         return str(facts["object"])
     if facts.get("service"):

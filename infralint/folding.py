@@ -50,11 +50,13 @@ def _by_cause(findings: list[Finding]) -> list[list[int]]:
 
 
 def _by_line(findings: list[Finding]) -> list[list[int]]:
-    groups: dict[tuple[str, str, int, int | None], list[int]] = defaultdict(list)
+    # Findings of different kustomize roots are different deployments: each keeps its own.
+    groups: dict[tuple[str, str, int, int | None, frozenset[Span]], list[int]] = defaultdict(list)
     for index, finding in enumerate(findings):
         span = finding.span
         if finding.node_id is not None and span.line is not None:
-            groups[(finding.rule_id, span.path, span.line, span.col)].append(index)
+            roots = frozenset(r.span for r in finding.related if r.role == "root")
+            groups[(finding.rule_id, span.path, span.line, span.col, roots)].append(index)
     return [group for group in groups.values() if len({findings[i].node_id for i in group}) > 1]
 
 

@@ -302,8 +302,8 @@ def _forwardfor_gap(node: Node, ctx: RuleContext) -> str | None:
     forwards_itself = "haproxy/backend-side" in node.kinds and node.attrs.get("servers")
     if not targets and not forwards_itself:
         return None  # nothing is proxied from here (redirects, stats pages, returns)
-    if _adds_forwarded_for(node) or _turned_off(node, "forwardfor"):
-        return ""  # `no option forwardfor` is a decision, not an omission
+    if _adds_forwarded_for(node):
+        return ""
     if targets and all(_adds_forwarded_for(target) for target in targets) and not forwards_itself:
         return ""
     return "option forwardfor"

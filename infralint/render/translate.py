@@ -89,14 +89,9 @@ class Translator:
                 RENDER_ERROR,
                 f"the rendered output is not valid YAML: {message.removeprefix('not valid YAML: ')}",
             )
-        return Finding(
-            rule_id,
-            finding.severity,
-            message,
-            span,
-            finding.node_id,
-            _unique(related, span),
-            finding.locator,
+        # replace keeps the cause and subject folding needs; the fingerprint follows the new path
+        return replace(
+            finding, rule_id=rule_id, message=message, span=span, related=_unique(related, span), fingerprint=""
         )
 
     def _node_fallback(self, finding: Finding) -> Span | None:

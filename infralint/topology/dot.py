@@ -31,7 +31,7 @@ def render(topology: Topology) -> str:
     totals = severity_text(topology.totals) or "no findings"
     lines = [
         "digraph infralint {",
-        f'  graph [rankdir=LR, fontname="{FONT}", fontsize=12, labelloc=t, label=<infralint: {html(totals)}>];',
+        f'  graph [rankdir=LR, newrank=true, fontname="{FONT}", fontsize=12, labelloc=t, label=<infralint: {html(totals)}>];',
         f'  node [fontname="{FONT}", fontsize=11, penwidth=1.5];',
         f'  edge [fontname="{FONT}", fontsize=10, color="#555555"];',
     ]
