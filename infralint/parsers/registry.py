@@ -22,4 +22,20 @@ def parser_for(kind: str) -> Callable[[SourceFile], Any] | None:
     if module_name is None:
         return None
     parse: Callable[[SourceFile], Any] = importlib.import_module(module_name).parse
+    if kind in CONF_KINDS:
+        return _unless_template(parse, kind)
     return parse
+
+
+# Server configs (not YAML) may be templates for another tool; YAML parsers judge that themselves.
+CONF_KINDS = frozenset({"nginx", "haproxy", "redis"})
+
+
+def _unless_template(parse: Callable[[SourceFile], Any], kind: str) -> Callable[[SourceFile], Any]:
+    def parse_config(source: SourceFile) -> Any:
+        from infralint.parsers.conf_templates import template_result
+
+        template = template_result(source, kind)
+        return template if template is not None else parse(source)
+
+    return parse_config
