@@ -126,3 +126,48 @@ def test_scan_results_do_not_depend_on_the_shell_environment(tmp_path: Path, mon
     first = found(scan_tree(tmp_path, select=["compose-image-latest-tag"]))
     monkeypatch.setenv("TAG", "latest")
     assert found(scan_tree(tmp_path, select=["compose-image-latest-tag"])) == first == set()
+
+
+STARTED_ONLY = ("compose-depends-on-not-healthy", "compose-proxy-depends-not-healthy")
+
+
+def _proxy_waiting_for_start(root: Path) -> None:
+    write(
+        root,
+        "compose.yaml",
+        """\
+services:
+  proxy:
+    image: nginx:1.27
+    volumes: ["./nginx.conf:/etc/nginx/conf.d/default.conf:ro"]
+    depends_on: [api]
+  api:
+    image: example/api:1.4
+    healthcheck: {test: ["CMD", "/bin/api", "health"]}
+""",
+    )
+    write(root, "nginx.conf", "server {\n  listen 80;\n  location / { proxy_pass http://api:8000; }\n}\n")
+    # A partial 'api' completing compose.yaml: never what nginx reaches.
+    write(root, "ops/compose.yaml", "services:\n  api:\n    ports: ['8000:8000']\n")
+
+
+def test_a_proxy_waiting_only_for_a_healthchecked_backend_is_one_finding(tmp_path: Path) -> None:
+    _proxy_waiting_for_start(tmp_path)
+    report = scan_tree(tmp_path, select=list(STARTED_ONLY))
+    assert found(report) == {("compose.yaml", 5, "compose-depends-on-not-healthy")}
+    assert [(r.span.path, r.span.line) for r in report.findings[0].related] == [("compose.yaml", 6)]
+
+
+def test_both_depends_on_rules_share_a_cause_when_they_meet(tmp_path: Path, monkeypatch) -> None:
+    """Should the proxy's route and the depends_on entry ever name different definitions of the
+    backend, the two rules still report the one `condition` to change once, at that line."""
+    from infralint.graph import upstreams
+
+    monkeypatch.setattr(upstreams.ComposeContext, "_best", lambda self, found: list(found))
+    _proxy_waiting_for_start(tmp_path)
+    report = scan_tree(tmp_path, select=list(STARTED_ONLY))
+    assert found(report) == {("compose.yaml", 5, "compose-depends-on-not-healthy")}
+    merged = [r.message for r in report.findings[0].related if r.role == "merged"]
+    assert [m.split(":")[0] for m in merged] == ["compose-proxy-depends-not-healthy"]
+    alone = scan_tree(tmp_path, select=["compose-proxy-depends-not-healthy"])
+    assert found(alone) == {("compose.yaml", 5, "compose-proxy-depends-not-healthy")}

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from scanning import found, scan_tree, write
+
 from infralint.checks import redis as checks
 from infralint.findings import Severity
+from infralint.folding import MERGED_ROLE
 from infralint.graph.model import Graph
 from infralint.graph.redis_links import exposed_addresses, is_loopback, is_wildcard, reachable_beyond_loopback
 from infralint.parsers.redis import parse
@@ -67,3 +72,52 @@ def test_included_fragment_is_not_judged_alone() -> None:
     ctx.graph.add(fragment)
     ctx.graph.link(node, fragment, "includes")
     assert not list(checks.unknown_directive(fragment, ctx))
+
+
+def test_hardening_notes_only_where_redis_reaches_beyond_its_network() -> None:
+    """redis-no-tls and redis-dangerous-commands: a lone config is judged by its bind addresses;
+    in a container, only a path from outside its network (published port, host network,
+    NodePort/LoadBalancer) makes them worth acting on."""
+    node, ctx = _node(OPEN + 'requirepass "a-long-random-secret"\n')
+    hardening = (checks.no_tls, checks.dangerous_commands)
+    assert all(list(check(node, ctx)) for check in hardening)  # nothing runs it: as before
+    for contained in ("internal", "loopback"):
+        node.facts["exposure"] = contained
+        assert not any(list(check(node, ctx)) for check in hardening)
+    node.facts["exposure"] = "public"
+    node.facts["exposure_reason"] = "service 'cache' publishes 6379:6379 on all host interfaces"
+    for check in hardening:
+        [hit] = check(node, ctx)
+        assert hit.message.endswith(
+            "; reachable from outside: service 'cache' publishes 6379:6379 on all host interfaces"
+        )
+
+
+PROTECTED_OFF = "bind * -::*\nprotected-mode no\nport 6379\n"
+CACHE = """services:
+  app:
+    image: example/app:1.4
+  cache:
+    image: redis:7.2
+    command: ["redis-server", "/usr/local/etc/redis/redis.conf"]
+    volumes: ["./redis.conf:/usr/local/etc/redis/redis.conf:ro"]
+"""
+NO_PASSWORD_RULES = ["redis-no-auth", "redis-protected-mode-off"]
+
+
+def test_no_password_and_protected_mode_off_are_one_finding_at_the_password(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", CACHE)
+    write(tmp_path, "redis.conf", PROTECTED_OFF)
+    report = scan_tree(tmp_path, select=NO_PASSWORD_RULES)
+    assert found(report) == {("redis.conf", 1, "redis-no-auth")}
+    merged = [r for r in report.findings[0].related if r.role == MERGED_ROLE]
+    assert [(r.span.line, r.message.split(":")[0]) for r in merged] == [(2, "redis-protected-mode-off")]
+    # Each id stays suppressible: without redis-no-auth, protected mode is reported on its own line.
+    alone = scan_tree(tmp_path, select=["redis-protected-mode-off"])
+    assert found(alone) == {("redis.conf", 2, "redis-protected-mode-off")}
+
+
+def test_protected_mode_off_with_a_password_is_not_reported(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", CACHE)
+    write(tmp_path, "redis.conf", PROTECTED_OFF + 'requirepass "a-long-random-secret"\n')
+    assert found(scan_tree(tmp_path, select=NO_PASSWORD_RULES)) == set()

@@ -367,3 +367,44 @@ networks:
     from infralint.graph.upstreams import routes_of_config
 
     assert {r.reference.host for r in routes_of_config(graph, "nginx/conf.d/site.conf")} == {"api", "blog"}
+
+
+MOUNTING_PROJECT = """include: [services/cache.yaml]
+services:
+  proxy:
+    image: nginx:1.27
+    volumes: ["./config/nginx.conf:/etc/nginx/conf.d/default.conf:ro"]
+  web:
+    image: example/web:1
+    healthcheck: {{test: ["CMD", "true"]}}
+{extra}"""
+WEB_HERE = "compose/docker-compose.yml/service[web]"
+
+
+def _mounting_project(root: Path, extra: str = "") -> None:
+    write(root, "docker-compose.yml", MOUNTING_PROJECT.format(extra=extra))
+    write(root, "services/cache.yaml", "services:\n  cache: {image: 'redis:7.2'}\n")
+    write(root, "config/nginx.conf", nginx("http://web:8000", "http://tools"))
+
+
+def test_a_name_resolves_in_the_deployment_that_mounts_the_config(tmp_path: Path) -> None:
+    """Another project that includes the same file is another deployment: its 'web' is not the
+    one the mounting project's proxy reaches."""
+    _mounting_project(tmp_path)
+    write(tmp_path, "dev/docker-compose.yml", "include: [../services/cache.yaml]\nservices:\n  web: {build: .}\n")
+    assert outcomes(graph_of(tmp_path))["web"] == (RESOLVED, [WEB_HERE])
+
+
+def test_an_override_partial_service_is_never_a_target(tmp_path: Path) -> None:
+    """A file completing the base (`-f docker-compose.yml -f dev/docker-compose.yml`) holds a
+    partial 'web': the name means the base's service, which the merge keeps whole."""
+    _mounting_project(tmp_path)
+    write(tmp_path, "dev/docker-compose.yml", "services:\n  web:\n    ports: ['8000:8000']\n")
+    assert outcomes(graph_of(tmp_path))["web"] == (RESOLVED, [WEB_HERE])
+
+
+def test_a_name_the_deployment_lacks_still_resolves_in_the_folder(tmp_path: Path) -> None:
+    """A service only an alternative file of the folder defines is still found there."""
+    _mounting_project(tmp_path)
+    write(tmp_path, "docker-compose.tools.yml", "services:\n  tools: {image: 'example/tools:1'}\n")
+    assert outcomes(graph_of(tmp_path))["tools"] == (RESOLVED, ["compose/docker-compose.tools.yml/service[tools]"])

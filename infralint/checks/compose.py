@@ -15,7 +15,7 @@ from typing import Any
 
 from infralint.checks import compose_project as projects
 from infralint.checks.by_design import hit as by_design_hit
-from infralint.checks.upstreams import health_cause
+from infralint.checks.upstreams import health_cause, started_only_cause
 from infralint.components import by_design
 from infralint.findings import Related
 from infralint.graph import upstreams
@@ -139,6 +139,9 @@ def depends_on_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             "use `condition: service_healthy`",
             node.facts["depends_on_paths"][name],
             related=(ctx.related(target, f"service '{name}' defined here"),),
+            # Shared with compose-proxy-depends-not-healthy at this line; this message names the fix.
+            cause=started_only_cause(node, name),
+            fix_here=True,
         )
 
 

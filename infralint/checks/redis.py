@@ -102,6 +102,12 @@ def _contained(node: Node) -> bool:
     return node.facts.get("exposure") in ("internal", "loopback")
 
 
+def no_password_cause(node: Node) -> str:
+    """The cause redis-no-auth and redis-protected-mode-off share: the default user has no password.
+    Setting one fixes both (protected mode only acts while there is none), at redis-no-auth's line."""
+    return f"redis-no-password:{node.id}"
+
+
 def _contained_severity(node: Node) -> Severity | None:
     """A warning while only other containers/pods (or the host itself) can connect; else the rule's own."""
     return Severity.WARNING if _contained(node) else None
@@ -190,7 +196,14 @@ def no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     # The line that leaves the default user open, else where the exposure is decided.
     declared_default = _last_user(node, "default")
     span = _span(declared_default) if declared_default else _anchor(node, "requirepass", "bind", "port")
-    yield Hit(message, span=span, related=exposure_related(node, ctx), severity=_contained_severity(node))
+    yield Hit(
+        message,
+        span=span,
+        related=exposure_related(node, ctx),
+        severity=_contained_severity(node),
+        cause=no_password_cause(node),
+        fix_here=True,
+    )
 
 
 def _last_user(node: Node, name: str) -> dict[str, Any] | None:
@@ -214,7 +227,13 @@ def protected_mode_off(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         f"{listening_on(facts)}: nothing stops a remote client from running any command{_reach(node)}"
     )
     related = where_off + exposure_related(node, ctx)
-    yield Hit(message, span=_anchor(node, "protected-mode"), related=related, severity=_contained_severity(node))
+    yield Hit(
+        message,
+        span=_anchor(node, "protected-mode"),
+        related=related,
+        severity=_contained_severity(node),
+        cause=no_password_cause(node),  # folded into redis-no-auth: a password fixes both
+    )
 
 
 def bind_all_interfaces(node: Node, ctx: RuleContext) -> Iterator[Hit]:
@@ -275,6 +294,8 @@ def dangerous_commands(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     facts = node.facts
     if not _judged(node, ctx) or facts.get("aclfile") or not facts["default_user"]["enabled"]:
         return  # ACL users from a file are unknown here; a disabled default user runs nothing
+    if _contained(node):
+        return  # only the app's own containers/pods connect: hardening they would not act on
     renamed = facts["rename_commands"]
     may_run = facts["default_user_may_run"]
     open_commands = [
@@ -288,11 +309,12 @@ def dangerous_commands(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return
     message = (
         f"{_name(node)}{', '.join(open_commands)} neither renamed nor denied by ACL: any client that "
-        "connects can wipe the data, block the server or change its configuration"
+        f"connects can wipe the data, block the server or change its configuration{_reach(node)}"
     )
     first_rename = next((e for e in node.attrs["directives"] if e["setting"] == "rename-command"), None)
     where = first_rename or _last_user(node, "default")
-    yield Hit(message, span=_span(where) if where is not None else _anchor(node))
+    span = _span(where) if where is not None else _anchor(node)
+    yield Hit(message, span=span, related=exposure_related(node, ctx))
 
 
 def no_persistence(node: Node, ctx: RuleContext) -> Iterator[Hit]:
@@ -357,8 +379,8 @@ def no_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     facts = node.facts
     if not _judged(node, ctx) or (facts["tls_port"] or 0) > 0 or not listens_on_tcp(facts):
         return
-    if not _beyond_loopback(node):
-        return
+    if not _beyond_loopback(node) or _contained(node):
+        return  # loopback only, or only other containers/pods on its own network connect
     message = (
         f"{_name(node)}no tls-port while Redis listens on {listening_on(facts)}: "
         f"passwords and data cross the network in clear text{_reach(node)}"

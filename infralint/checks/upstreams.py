@@ -198,6 +198,12 @@ def health_cause(service: Node) -> str:
     return f"no-healthcheck:{service.id}"
 
 
+def started_only_cause(dependent: Node, name: str) -> str:
+    """The cause compose-depends-on-not-healthy and compose-proxy-depends-not-healthy share when a
+    service waits only for NAME to start: one `condition` to change, one finding."""
+    return f"started-only:{dependent.id}:{name}"
+
+
 def judged_for_absence(service: Node) -> bool:
     """A complete compose service: not a fragment, not run by a provider, not scaled to 0."""
     facts = service.facts
@@ -321,7 +327,8 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
             Related(reference.span, f"{reference.software} routes to '{name}' here"),
             _defined_here(ctx, target),
         )
-        yield Hit(message, path, related=related, cause=health_cause(target) if lacking else "")
+        cause = health_cause(target) if lacking else started_only_cause(node, name) if condition is not None else ""
+        yield Hit(message, path, related=related, cause=cause)
 
 
 CHECKS: dict[str, CheckFn] = {

@@ -186,6 +186,7 @@ class ComposeContext:
     elsewhere: frozenset[str] = frozenset()  # names the runner gets from extra_hosts / external_links
     hostnames: frozenset[str] = frozenset()  # services' `hostname`s
     external_network: str | None = None  # a network shared with projects the scan may not hold
+    own: frozenset[str] = frozenset()  # ids of the projects that run with the runner (its deployment)
 
     @property
     def label(self) -> str:
@@ -195,7 +196,7 @@ class ComposeContext:
     def resolve(self, graph: Graph, host: str) -> Outcome:
         found = self.names.get(host)
         if found:
-            return Outcome(RESOLVED, list(found))
+            return Outcome(RESOLVED, self._best(found))
         if host in self.elsewhere:
             return Outcome(UNJUDGED, why="the runner names it in extra_hosts or external_links")
         if host in self.hostnames:
@@ -211,6 +212,15 @@ class ComposeContext:
         if not self.judgeable:
             return Outcome(UNJUDGED, why="a file of the project could not be read whole")
         return Outcome(UNRESOLVED, why=f"no service, container_name or network alias of {self.label} is named '{host}'")
+
+    def _best(self, found: list[Node]) -> list[Node]:
+        """The services a name reaches where the config runs: those of the runner's own deployment
+        when it defines the name (not a same-named service of another project of the folder), and
+        never a partial definition that only completes a service defined in full beside it (an
+        override's `web: {ports: ...}`): the full one holds what the merged service has."""
+        complete = [service for service in found if not service.facts.get("fragment")] or list(found)
+        own = [service for service in complete if service.parent in self.own]
+        return own or complete
 
 
 @dataclass
@@ -318,7 +328,9 @@ def contexts(graph: Graph, config: Node) -> list[Context]:
         if runner.kind == "compose/service":
             project = projects.project_of(graph, runner)
             if project is not None:
-                found.append(_compose_context(graph, compose_family(graph, project), runner))
+                context = _compose_context(graph, compose_family(graph, project), runner)
+                context.own = frozenset(member.id for member in deployment(graph, project))
+                found.append(context)
         elif runner.kind == "k8s/container":
             workload = graph.nodes.get(str(runner.facts.get("workload")))
             holder = graph.nodes.get(str(config.facts.get("embedded_in")))
@@ -372,6 +384,47 @@ def compose_family(graph: Graph, project: Node | None) -> list[Node]:
         for member in projects.related_projects(graph, seed):
             family.setdefault(member.id, member)
     return list(family.values())
+
+
+INCLUDERS = "upstreams/includers"
+
+
+def _includers(graph: Graph, project: Node) -> list[Node]:
+    index = graph.indexes.get(INCLUDERS)
+    if index is None:
+        index = defaultdict(list)
+        for other in graph.of_kind("compose/project"):
+            for entry in other.facts.get("includes", ()):
+                index[str(entry["project"])].append(other)
+        graph.indexes[INCLUDERS] = index
+    found: list[Node] = index.get(str(project.facts.get("id", project.id)), [])
+    return found
+
+
+def deployment(graph: Graph, project: Node) -> list[Node]:
+    """The projects one `docker compose up` runs together with PROJECT: the base it completes,
+    the projects that include it, and whatever these include. Unlike compose_family, not the
+    other projects that include the same file (a `dev/` project including `services/redis.yaml`
+    is another deployment), nor the alternative files of the folder."""
+    tops: dict[str, Node] = {}
+    pending = [project]
+    while pending:
+        current = pending.pop()
+        if current.id in tops:
+            continue
+        tops[current.id] = current
+        base_file = current.facts.get("fragment_of")
+        base = graph.nodes.get(f"compose/{base_file}") if base_file else None
+        pending += ([base] if base is not None else []) + _includers(graph, current)
+    members = dict(tops)
+    pending = list(tops.values())
+    while pending:
+        for entry in pending.pop().facts.get("includes", ()):
+            included = graph.nodes.get(str(entry["project"]))
+            if included is not None and included.id not in members:
+                members[included.id] = included
+                pending.append(included)
+    return list(members.values())
 
 
 def _compose_context(graph: Graph, family: list[Node], runner: Node | None) -> ComposeContext:
