@@ -498,3 +498,93 @@ def test_an_extensionless_conf_that_is_not_nginx_is_left_alone(tmp_path: Path) -
     write(tmp_path, "proxy/conf", "server {\n  listen 80;\n  autoindex on;\n}\n")
     report = scan_tree(tmp_path, select=["infralint", "nginx-autoindex"])
     assert found(report) == {("proxy/conf", 3, "nginx-autoindex")}
+
+
+# --- envsubst templates --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "template"),
+    [
+        ("site-template.conf", "gzip on;", True),
+        ("default.conf.template", "gzip on;", True),
+        ("site.conf.tmpl", "gzip on;", True),
+        ("nginx.conf", "real_ip_recursive ${REAL_IP_RECURSIVE};", True),
+        ("nginx.conf", "proxy_set_header Host ${host};", False),  # nginx's own variable, braced
+        ("nginx.conf", "set $FOO 1; return 200 $FOO;", False),
+        ("templates.conf", "gzip on;", False),
+    ],
+)
+def test_what_counts_as_an_envsubst_template(name: str, text: str, template: bool) -> None:
+    from infralint.parsers.nginx_syntax import env_placeholders
+
+    assert (env_placeholders(name, text) is not None) == template
+
+
+def test_a_placeholder_is_an_unknown_value_not_a_parse_error(tmp_path: Path) -> None:
+    text = (
+        "server {\n"
+        "    listen ${NGINX_PORT};\n"
+        "    real_ip_recursive ${REAL_IP_RECURSIVE};\n"
+        "    add_header ${EXTRA_HEADER};\n"
+        "    gzip maybe;\n"
+        "    include /etc/nginx/${SNIPPET}.conf;\n"
+        "}\n"
+    )
+    result = parse_file(tmp_path, "site-template.conf", text)
+    assert problems(result) == {("infralint-parse-error", "site-template.conf", 5)}
+    server = node(result, "nginx/site-template.conf/server[:${NGINX_PORT}]")
+    listen = server.facts["listen"][0]
+    assert (listen["port"], listen["placeholder"]) == (None, True)
+    assert server.facts["plain_http_listens"] == []
+    flagged = [r["name"] for r in server.attrs["directives"] if r.get("placeholder")]
+    assert flagged == ["listen", "real_ip_recursive", "add_header", "include"]
+
+
+def test_a_file_named_as_template_may_use_any_envsubst_form(tmp_path: Path) -> None:
+    result = parse_file(
+        tmp_path, "default.conf.template", "server {\n    autoindex ${autoindex};\n    gzip $GZIP;\n}\n"
+    )
+    assert problems(result) == set()
+
+
+def test_a_variable_in_a_flag_of_a_plain_config_is_still_refused(tmp_path: Path) -> None:
+    result = parse_file(tmp_path, "nginx.conf", "events {}\nhttp {\n    gzip ${gzip};\n    gzip_vary $vary;\n}\n")
+    assert problems(result) == {("infralint-parse-error", "nginx.conf", 3), ("infralint-parse-error", "nginx.conf", 4)}
+
+
+# --- includes that a Dockerfile of the scan copies into the image --------------------------------
+
+CONTAINERFILE = """\
+FROM nginx:1.27
+COPY resources/nginx/headers.conf /etc/nginx/snippets/headers.conf
+"""
+SITE = """\
+server {
+    listen 80;
+    include /etc/nginx/snippets/headers.conf;
+    include snippets/headers.conf;
+}
+"""
+
+
+def test_an_include_copied_into_the_image_is_read_in_place(tmp_path: Path) -> None:
+    write(tmp_path, "images/web/Containerfile", CONTAINERFILE)
+    write(tmp_path, "resources/nginx/headers.conf", "add_header X-Frame-Options DENY always;\n")
+    result = parse_file(tmp_path, "resources/nginx/site.conf", SITE)
+    assert problems(result) == set()
+    server = node(result, "nginx/resources/nginx/site.conf/server[:80]")
+    assert [r["path"] for r in server.attrs["effective"]["add_header"]] == ["resources/nginx/headers.conf"] * 2
+    report = scan_tree(tmp_path)
+    assert found(report, "infralint") == set()
+    assert report.graph is not None
+    standalone = report.graph.nodes["nginx/resources/nginx/headers.conf"]  # judged where it is included
+    assert standalone.facts.get("included_by") == "nginx/resources/nginx/site.conf"
+
+
+def test_a_dockerfile_added_later_is_seen_by_the_next_scan(tmp_path: Path) -> None:
+    write(tmp_path, "resources/nginx/headers.conf", "add_header X-Frame-Options DENY always;\n")
+    write(tmp_path, "resources/nginx/site.conf", SITE)
+    assert ("resources/nginx/site.conf", 3, "infralint-include-not-found") in found(scan_tree(tmp_path))
+    write(tmp_path, "images/web/Containerfile", CONTAINERFILE)
+    assert found(scan_tree(tmp_path), "infralint") == set()

@@ -16,6 +16,7 @@ from typing import Any
 from infralint.checks.exposure import reachable_from_outside
 from infralint.findings import Related
 from infralint.graph.model import Graph, Node
+from infralint.graph.upstreams import RESOLVED, routes_from
 from infralint.parsers.nginx import PASS_DIRECTIVES, is_https_redirect, walk_records
 from infralint.parsers.nginx_regex import capture_holds_newline
 from infralint.rules.meta import CheckFn, Hit, RuleContext
@@ -271,7 +272,7 @@ def missing_hsts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 def server_tokens(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """Version disclosure: server_tokens not off."""
     for record in own(node, "server_tokens"):
-        if first_arg(record).lower() != "off":
+        if first_arg(record).lower() != "off" and not record.get("placeholder"):
             yield Hit(
                 f"server_tokens {first_arg(record)} in {label(node)} discloses the nginx version", span=at(record)
             )
@@ -323,12 +324,34 @@ def _dropped_headers(inherited: list[Record], mine: list[Record], where: str) ->
 _CLIENT_HEADER_VARIABLE = re.compile(r"\$\{?http_[A-Za-z0-9_]+")
 
 
+# server_name values that match no request or every one: a server named only by these answers
+# whatever Host it is the default server for (`_` is the usual "no name").
+_CATCH_ALL_NAMES = frozenset({"", "_", "*", "~.*", "~^.*", "~^.*$", "~.+", "~^.+$", "~^(.*)$", "~^(.+)$"})
+
+
+def accepts_any_host(server: Node) -> bool:
+    """The server has no specific server_name: any Host reaches it, and `$host` is then as
+    client-controlled as `$http_host`."""
+    return all(name in _CATCH_ALL_NAMES for name in server.facts.get("server_names", ()))
+
+
+def _host_is_open_anyway(graph: Graph, node: Node) -> bool:
+    """Every server the directive applies to accepts any Host (False when no server is known)."""
+    if node.kind in ("nginx/server", "nginx/location"):
+        server = enclosing_server(graph, node)
+        return server is not None and accepts_any_host(server)
+    servers = [child for child in descendants(graph, node) if child.kind == "nginx/server"]
+    return bool(servers) and all(accepts_any_host(server) for server in servers)
+
+
 @rule("nginx-host-header-spoofing")
 def host_header_spoofing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    """proxy_set_header Host from a raw request header."""
+    """proxy_set_header Host from a raw request header, in a server with specific names."""
     for record in own(node, "proxy_set_header"):
         args = record["args"]
         if len(args) >= 2 and args[0].lower() == "host" and _CLIENT_HEADER_VARIABLE.search(args[1]):
+            if _host_is_open_anyway(ctx.graph, node):
+                continue  # $host would carry the same client value: the fix is a server_name list
             yield Hit(
                 f"proxy_set_header Host {args[1]} in {label(node)} forwards a client-controlled Host header",
                 span=at(record),
@@ -495,7 +518,19 @@ def upstream_single_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         or (str(only["host"]).startswith("127."))
     ):
         return  # a local socket/process, or membership managed by DNS
+    if _names_a_service(ctx.graph, node, only):
+        return  # redundancy lives behind the name (replicas, endpoints), not in this block
     yield Hit(f"{label(node)} has a single server ({only['raw']}) and no backup")
+
+
+def _names_a_service(graph: Graph, upstream: Node, server: dict[str, Any]) -> bool:
+    """The server's name resolves, through the graph, to a compose service or a Kubernetes
+    Service (graph/upstreams.py), which load-balances over its own replicas."""
+    return any(
+        route.status == RESOLVED and route.targets
+        for route in routes_from(graph, upstream)
+        if (route.reference.span.path, route.reference.span.line) == (server["path"], server["line"])
+    )
 
 
 @rule("nginx-upstream-no-keepalive")

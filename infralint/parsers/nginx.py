@@ -127,6 +127,8 @@ def record_of(stmt: Stmt) -> Record:
     record: Record = {"name": stmt.name, "args": stmt.args, "path": stmt.unit.path, "line": line, "col": col}
     if stmt.includes:
         record["includes"] = list(stmt.includes)
+    if stmt.placeholder:  # an envsubst template's `${NAME}`: rules do not judge the value
+        record["placeholder"] = True
     if stmt.block is not None:
         record["block"] = [record_of(inner) for inner in stmt.block]
     return record
@@ -287,10 +289,10 @@ def merge_effective(inherited: dict[str, list[Record]], own: list[Record]) -> di
 # --- labels and facts ----------------------------------------------------------------------------
 
 
-def _first_args(stmt: Stmt, name: str) -> list[str] | None:
+def _first(stmt: Stmt, name: str) -> Stmt | None:
     for inner in stmt.block or ():
         if inner.name == name:
-            return inner.args
+            return inner
     return None
 
 
@@ -301,10 +303,13 @@ def _label(stmt: Stmt, level: str) -> str:
         return f"upstream[{stmt.args[0] if stmt.args else ''}]"
     if level == "location":
         return f"location[{' '.join(stmt.args)}]"
-    names = _first_args(stmt, "server_name") or []
-    listen = _first_args(stmt, "listen")
-    port = parse_listen(listen or [], implicit=listen is None)
-    where = port["address"] if port["unix"] else str(port["port"] or "")
+    server_name = _first(stmt, "server_name")
+    names = server_name.args if server_name else []
+    listen = _first(stmt, "listen")
+    port = parse_listen(
+        listen.args if listen else [], implicit=listen is None, placeholder=bool(listen and listen.placeholder)
+    )
+    where = port["address"] if port["unix"] or port["port"] is None else str(port["port"])
     name = names[0] if names and level == "server" else ""
     return f"server[{name}:{where}]"
 
@@ -322,7 +327,8 @@ def _add_facts(node: Node, level: str) -> None:
     if level in ("server", "stream-server"):
         names = [arg for record in records if record["name"] == "server_name" for arg in record["args"]]
         listens = [record for record in records if record["name"] == "listen"]
-        entries = [_with_place(parse_listen(r["args"]), r) for r in listens] or [parse_listen([], implicit=True)]
+        entries = [_with_place(parse_listen(r["args"], placeholder=bool(r.get("placeholder"))), r) for r in listens]
+        entries = entries or [parse_listen([], implicit=True)]
         if level == "stream-server":
             entries = [e for e in entries if not e.get("implicit")]
         ssl_on = any(r["name"] == "ssl" and r["args"][:1] == ["on"] for r in records)
@@ -332,7 +338,9 @@ def _add_facts(node: Node, level: str) -> None:
                 "server_names": names,
                 "listen": entries,
                 "ssl": ssl_on or any(e["ssl"] for e in entries),
-                "plain_http_listens": [e for e in entries if not e["ssl"] and not e["quic"] and not ssl_on],
+                "plain_http_listens": [
+                    e for e in entries if not e["ssl"] and not e["quic"] and not ssl_on and not e["placeholder"]
+                ],
                 "loopback_only": bool(entries) and all(e["loopback"] for e in entries),
                 # Whether clients outside can reach this server is graph knowledge (published ports,
                 # Services, Ingresses): the linker of the cross-format graph sets True/False here.
@@ -379,11 +387,12 @@ def is_loopback(host: str) -> bool:
     return host in ("localhost", "::1", "[::1]") or host.startswith("127.") or host.startswith("unix:")
 
 
-def parse_listen(args: list[str], implicit: bool = False) -> dict[str, Any]:
-    """A `listen` entry as the graph needs it; with no `listen` nginx serves *:80."""
+def parse_listen(args: list[str], implicit: bool = False, placeholder: bool = False) -> dict[str, Any]:
+    """A `listen` entry as the graph needs it; with no `listen` nginx serves *:80. With an
+    envsubst PLACEHOLDER in its address, the port (and whether it is TLS) is unknown."""
     target = args[0] if args else "80"
     params = {arg.split("=", 1)[0] for arg in args[1:]}
-    if target.startswith("unix:"):
+    if target.startswith("unix:") or (placeholder and "$" in target):  # no port to read
         address, port = target, None
     elif target.isdecimal():
         address, port = "*", int(target)
@@ -402,6 +411,7 @@ def parse_listen(args: list[str], implicit: bool = False) -> dict[str, Any]:
         "default_server": bool(params & {"default_server", "default"}),
         "loopback": is_loopback(address),
         "implicit": implicit,
+        "placeholder": placeholder,
     }
 
 

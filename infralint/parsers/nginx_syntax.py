@@ -7,7 +7,10 @@ crossplane's lexer (``_lex_file_object`` takes any iterable of strings), and eac
 through crossplane's ``analyze``/``enter_block_ctx``, which carry its table of where each
 directive may appear and how many arguments it takes: what nginx rejects for context or
 argument count is a parse error here too. The loop around them is ours because it must
-- follow includes only inside the scan root, read through a size-capped, decoding reader;
+- follow includes only inside the scan root, read through a size-capped, decoding reader; a
+  path inside the container is also looked up among the files a Dockerfile of the scan copies
+  there (infralint/images/in_tree.py);
+- leave the values of an envsubst template's `${NAME}` placeholders unjudged (see env_placeholders);
 - recover columns (the lexer gives lines only) and report the syntax errors the lexer passes
   over silently (an unterminated quote, a statement cut off by the end of the file, a stray ";");
 - bound block nesting and include depth, and detect include cycles (nginx itself crashes on one).
@@ -20,8 +23,10 @@ of its `;` or `{`.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
+import posixpath
 import re
 import stat
 import unicodedata
@@ -61,6 +66,8 @@ STOCK_FILES = frozenset(
     }
 )
 STOCK_SUFFIXES = ("snippets/fastcgi-php.conf", "snippets/snakeoil.conf", "modules-enabled/*.conf")
+# nginx's prefix in the official and distribution images: where a relative include is read from.
+IMAGE_PREFIX = "/etc/nginx/"
 # Where packaged nginx keeps its configuration: an absolute include below one of these is looked
 # up next to the main config too, since that is the folder the repository's config is deployed to.
 CONF_PREFIXES = ("/etc/nginx/", "/usr/local/nginx/conf/", "/usr/local/etc/nginx/", "/opt/nginx/conf/")
@@ -107,6 +114,7 @@ class Stmt:
     block: list[Stmt] | None = None
     end_line: int | None = None
     includes: list[str] = field(default_factory=list)  # for `include`: files it brought in
+    placeholder: bool = False  # an argument is an envsubst placeholder: its value is unknown
 
 
 @dataclass
@@ -324,6 +332,28 @@ def _open_quote_position(text: str, tokens: list[Token]) -> tuple[int, int | Non
     return line, first - starts[line - 1] + 1
 
 
+# --- envsubst templates -----------------------------------------------------------------------
+
+# A config that an entrypoint renders with envsubst (the official nginx image does it for
+# /etc/nginx/templates/*.template) holds `${NAME}` placeholders where values go. nginx's own
+# variables are lower case (`$host`, `${host}`), and nginx refuses any variable where a flag or a
+# fixed number of words is expected, so upper-case braced names in such a place only occur in
+# templates. A file whose name says it is a template may use any envsubst form.
+_UPPER_PLACEHOLDER = re.compile(r"\$\{[A-Z_][A-Z0-9_]*\}")
+_ANY_PLACEHOLDER = re.compile(r"\$\{\w+\}|\$[A-Z_][A-Z0-9_]*(?![A-Za-z0-9_])")
+_TEMPLATE_NAME = re.compile(r"([.]template|[-_.]template[.]conf|[.]tmpl|[.]tmpl[.]conf)$", re.IGNORECASE)
+
+
+def env_placeholders(name: str, text: str) -> re.Pattern[str] | None:
+    """How the envsubst placeholders of a template look, or None when the file is no template:
+    its NAME says so (`*.template`, `*-template.conf`, `*.conf.tmpl`), or its TEXT holds `${NAME}`."""
+    if _TEMPLATE_NAME.search(name):
+        return _ANY_PLACEHOLDER
+    if "${" in text and _UPPER_PLACEHOLDER.search(text):
+        return _UPPER_PLACEHOLDER
+    return None
+
+
 # --- context guessing for fragments -----------------------------------------------------------
 
 
@@ -447,6 +477,8 @@ class Reader:
         self.files_read = 0
         self._reported_files: set[str] = set()
         self.texts: dict[str, str] = {}  # included files read, for their suppression comments
+        self._placeholders: dict[str, re.Pattern[str] | None] = {}  # unit path -> envsubst form
+        self._image_files: dict[str, list[str]] | None = None  # path in an image -> scanned files
         self.follow = source.embedded_in is None and bool(source.abspath)
         root = source.root or (os.path.dirname(source.abspath) if source.abspath else "")
         self.root = os.path.abspath(root) if root else ""
@@ -502,7 +534,9 @@ class Reader:
                 holder = {"args": stmt.args}
                 _prepare_if_args(holder)
                 stmt.args = holder["args"]
-            reason = _analysis_error(stmt, term.text, ctx)
+            stmt.placeholder = self._has_placeholder(stmt, unit)
+            # A placeholder stands for words we do not know: only the directive's place is judged.
+            reason = _analysis_error(stmt, term.text, ctx, check_args=not stmt.placeholder)
             if reason is not None:
                 self.problems.append(Problem("infralint-parse-error", reason, unit, stmt.line, stmt.col))
                 if term.text == "{":
@@ -514,12 +548,21 @@ class Reader:
                 inner = enter_block_ctx({"directive": stmt.name}, ctx)
                 stmt.block, index, stmt.end_line = self._block(tokens, index, unit, inner, depth + 1, stmt)
             statements.append(stmt)
-            if stmt.name == "include" and stmt.block is None and len(stmt.args) == 1:
+            if stmt.name == "include" and stmt.block is None and len(stmt.args) == 1 and not stmt.placeholder:
                 statements.extend(self._include(stmt, unit, ctx, depth))
         if opener is not None:
             last = tokens[-1].line if tokens else opener.line
             raise NginxSyntaxError('unexpected end of file, expecting "}"', last)
         return statements, index, None
+
+    def _has_placeholder(self, stmt: Stmt, unit: SourceFile) -> bool:
+        if "$" not in "".join(stmt.args):
+            return False
+        if unit.id_path not in self._placeholders:
+            name = unit.embedded_key or os.path.basename(unit.path)
+            self._placeholders[unit.id_path] = env_placeholders(name, unit.text)
+        pattern = self._placeholders[unit.id_path]
+        return pattern is not None and any(pattern.search(arg) for arg in stmt.args)
 
     def _statement(self, tokens: list[Token], index: int, unit: SourceFile) -> tuple[Stmt, Token, int]:
         first = tokens[index]
@@ -610,11 +653,39 @@ class Reader:
                 continue
             if os.path.exists(real):
                 return [full], ""
+        copied = self._copied_into_image(pattern)
+        if copied:
+            return copied, ""
         if glob.has_magic(pattern) and (folder_in_root or not outside):
             return [], ""  # a pattern that matches nothing is fine for nginx
         if outside:
             return [], "the target is outside the scan root: not read"
         return [], "no such file in the scan"
+
+    def _copied_into_image(self, pattern: str) -> list[str]:
+        """Scanned files that a Dockerfile of the scan copies to the include's path in the image
+        (a relative include is read from nginx's prefix, /etc/nginx/ in the usual images)."""
+        if not self.root:
+            return []
+        from infralint.images.in_tree import image_files
+
+        wanted = posixpath.normpath(posixpath.join(IMAGE_PREFIX, pattern.replace("\\", "/")))
+        if self._image_files is None:  # once per config: the check that the cache is fresh stats the tree
+            self._image_files = image_files(self.root)
+        copied = self._image_files
+        if not glob.has_magic(wanted):
+            found = copied.get(wanted, [])
+        else:
+            depth = wanted.count("/")
+            found = sorted(
+                {
+                    f
+                    for inside, files in copied.items()
+                    if inside.count("/") == depth and fnmatch.fnmatchcase(inside, wanted)
+                    for f in files
+                }
+            )
+        return [os.path.join(self.root, *path.split("/")) for path in found]
 
     def _read_included(self, absolute: str, stmt: Stmt, unit: SourceFile, ctx: Ctx, depth: int) -> list[Stmt]:
         real = os.path.realpath(absolute)
@@ -729,15 +800,16 @@ class Reader:
         return pool
 
 
-_ANALYSIS_CACHE: dict[tuple[str, Ctx, str, int, str], str | None] = {}
+_ANALYSIS_CACHE: dict[tuple[str, Ctx, str, int, str, bool], str | None] = {}
 
 
-def _analysis_error(stmt: Stmt, term: str, ctx: Ctx) -> str | None:
+def _analysis_error(stmt: Stmt, term: str, ctx: Ctx, check_args: bool = True) -> str | None:
     """crossplane's verdict on a statement (None when fine). It depends on the directive, the
     context, the terminator, the argument count and, for flags, the value: cached on those, as
-    a generated config repeats the same statement thousands of times."""
+    a generated config repeats the same statement thousands of times. Without CHECK_ARGS only
+    the directive's name and context are judged."""
     args = stmt.args
-    key = (stmt.name, ctx, term, len(args), args[0].lower() if len(args) == 1 else "")
+    key = (stmt.name, ctx, term, len(args), args[0].lower() if len(args) == 1 else "", check_args)
     if key in _ANALYSIS_CACHE:
         return _ANALYSIS_CACHE[key]
     reason = _name_error(stmt.name, ctx)
@@ -745,7 +817,7 @@ def _analysis_error(stmt: Stmt, term: str, ctx: Ctx) -> str | None:
         try:
             # crossplane formats a bad flag value into its message twice: a `%` in it must be doubled
             shown = [arg.replace("%", "%%") for arg in args]
-            analyze("", {"directive": stmt.name, "args": shown, "line": stmt.line}, term, ctx)
+            analyze("", {"directive": stmt.name, "args": shown, "line": stmt.line}, term, ctx, check_args=check_args)
         except NgxParserDirectiveError as error:
             reason = error.strerror
     if len(_ANALYSIS_CACHE) < 10_000:
