@@ -197,24 +197,26 @@ def undefined_reference(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         for key in ("services", "networks", "volumes", "secrets", "configs")
     }
     service_names = defined["services"]
+    elsewhere = projects.combined_note(project)
     if service_names is not None:
         for what, name, path in _service_references(node):
             if name not in service_names and _interpolation(node, path) is None:
-                yield Hit(f"{_where(node)} names service '{name}' in {what}, but no such service is defined", path)
+                message = f"{_where(node)} names service '{name}' in {what}, but no such service is defined"
+                yield Hit(message + elsewhere, path)
     extends = node.facts.get("extends")
     if extends and not extends["found"]:
         where = f" in {extends['file']}" if extends["file"] else ""
         yield Hit(f"{_where(node)} extends service '{extends['service']}'{where}, which is not defined", ("extends",))
-    yield from _resource_references(node, defined)
+    yield from _resource_references(node, defined, elsewhere)
 
 
-def _resource_references(node: Node, defined: dict[str, set[str] | None]) -> Iterator[Hit]:
+def _resource_references(node: Node, defined: dict[str, set[str] | None], elsewhere: str) -> Iterator[Hit]:
     networks = defined["networks"]
     if networks is not None and node.attrs.get("network_mode") is None:
         for name in _dict(node.attrs.get("networks")):
             if name != "default" and name not in networks:
                 yield Hit(
-                    f"{_where(node)} joins network '{name}', which is not declared under top-level `networks`",
+                    f"{_where(node)} joins network '{name}', which is not declared under top-level `networks`{elsewhere}",
                     ("networks", name),
                 )
     volumes = defined["volumes"]
@@ -223,7 +225,7 @@ def _resource_references(node: Node, defined: dict[str, set[str] | None]) -> Ite
             source = mount["source"]
             if source and source not in volumes and _interpolation(node, mount["path"]) is None:
                 yield Hit(
-                    f"{_where(node)} mounts volume '{source}', which is not declared under top-level `volumes`",
+                    f"{_where(node)} mounts volume '{source}', which is not declared under top-level `volumes`{elsewhere}",
                     mount["path"],
                 )
     for key in ("secrets", "configs"):
@@ -233,7 +235,7 @@ def _resource_references(node: Node, defined: dict[str, set[str] | None]) -> Ite
         for entry in node.facts[key]:
             if entry["name"] not in names:
                 yield Hit(
-                    f"{_where(node)} uses {key[:-1]} '{entry['name']}', which is not declared under top-level `{key}`",
+                    f"{_where(node)} uses {key[:-1]} '{entry['name']}', which is not declared under top-level `{key}`{elsewhere}",
                     entry["path"],
                 )
 

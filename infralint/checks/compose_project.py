@@ -1,14 +1,17 @@
 """Compose projects in the graph: which services, networks, volumes ... a service can see.
 
 A project sees its own definitions, those of the files it includes (transitively, read by the
-parser), those of the projects that include it, and for a fragment (`docker-compose.prod.yml`
-beside `docker-compose.yml`, or an override in a subfolder) those of the project file it is
-combined with. Names a project file leaves to its overrides (a fragment of it, or a committed
-`compose.override.yml.example`) count as defined: the project runs with them.
+parser), those of the projects that include it (and what these include: not another project
+that includes the same file), and for a fragment (`docker-compose.prod.yml` beside
+`docker-compose.yml`, an override in a subfolder, an add-on such as `jibri.yml` run with
+`-f docker-compose.yml -f jibri.yml`) those of the files it is combined with. Names a project
+file leaves to its overrides (a fragment of it, or a committed `compose.override.yml.example`)
+count as defined: the project runs with them. An add-on's names do not: its base runs alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from infralint.graph.model import Graph, Node
@@ -47,7 +50,7 @@ def fragments_of(graph: Graph, project: Node) -> list[Node]:
         index = {}
         for other in graph.of_kind("compose/project"):
             base = other.facts.get("fragment_of")
-            if base:
+            if base and not other.facts.get("addon"):
                 index.setdefault(f"compose/{base}", []).append(other)
         graph.indexes[_FRAGMENTS_INDEX] = index
     found: list[Node] = index.get(project.facts.get("id", project.id), [])
@@ -55,16 +58,20 @@ def fragments_of(graph: Graph, project: Node) -> list[Node]:
 
 
 def related_projects(graph: Graph, project: Node) -> list[Node]:
-    """This project, the projects it includes and the projects that include it (transitively)."""
-    seen = {project.id}
-    order = [project]
-    pending = [project]
+    """This project, the projects that include it (transitively), and the projects any of these
+    include (transitively). A file two projects include does not join them: from one of them,
+    the other is neither an includer nor included."""
     includers = _includers(graph)
+    order = _closure([project], lambda p: includers.get(p.facts.get("id", p.id), []))
+    return _closure(order, lambda p: [graph.nodes.get(e["project"]) for e in p.facts.get("includes", ())])
+
+
+def _closure(start: list[Node], neighbours: Callable[[Node], Iterable[Node | None]]) -> list[Node]:
+    seen = {node.id for node in start}
+    order = list(start)
+    pending = list(start)
     while pending:
-        current = pending.pop()
-        neighbours = [graph.nodes.get(entry["project"]) for entry in current.facts.get("includes", ())]
-        neighbours += includers.get(current.facts.get("id", current.id), [])
-        for other in neighbours:
+        for other in neighbours(pending.pop()):
             if other is not None and other.id not in seen:
                 seen.add(other.id)
                 order.append(other)
@@ -72,9 +79,29 @@ def related_projects(graph: Graph, project: Node) -> list[Node]:
     return order
 
 
-def visible_services(graph: Graph, project: Node) -> dict[str, Node]:
-    """Service nodes by name across the related projects (the project's own win)."""
+def combined_projects(graph: Graph, project: Node) -> list[Node]:
+    """The projects of the files a fragment is combined with (its base, the files declaring
+    what it leaves undefined), each with its related projects; none for a project file."""
     found: dict[str, Node] = {}
+    for path in project.facts.get("combined_with") or ():
+        other = graph.nodes.get(f"compose/{path}")
+        for member in related_projects(graph, other) if other is not None else ():
+            found.setdefault(member.id, member)
+    return list(found.values())
+
+
+def combined_note(project: Node) -> str:
+    """For a message about an undefined name: the files a fragment was judged with."""
+    files = project.facts.get("combined_with") or ()
+    return f" (neither here nor in {' or '.join(files)}, which this file is combined with)" if files else ""
+
+
+def visible_services(graph: Graph, project: Node) -> dict[str, Node]:
+    """Service nodes by name across the related projects and the files a fragment is combined
+    with (the project's own win, then those of its related projects)."""
+    found: dict[str, Node] = {}
+    for other in reversed(combined_projects(graph, project)):
+        found.update(services(graph, other))
     for other in reversed(related_projects(graph, project)):
         found.update(services(graph, other))
     return found

@@ -8,7 +8,9 @@ by top-level `include:` read for the names they define. When discovery hands ove
 file itself, it yields no nodes (its base's parse holds them), so a project scanned as two
 files is reported once. A fragment that completes a base it is not merged into (a
 `docker-compose.prod.yml`, an override in a subfolder) is a partial project of its own, judged
-from the base's folder and with the base's names. Node ids come from the file parsed:
+from the base's folder and with the base's names; so is an add-on (`jibri.yml`, run with `-f
+docker-compose.yml -f jibri.yml`), whose services are its own but whose names another file
+declares (compose_files.addon_sources). Node ids come from the file parsed:
 
     compose/<base>                      kinds ("compose/project",)
     compose/<base>/service[<name>]      kinds ("compose/service",)
@@ -156,6 +158,10 @@ class _Project:
         # Where relative paths of the project's files start: the folder of its first file.
         self.project_dir = self.folder
         self.documents: dict[str, list[compose_yaml.ComposeDocument]] = {}  # read ahead, once
+        # Files declaring what this file leaves undefined, with their names; an add-on's base
+        # is the first project file of them (compose_files.addon_sources).
+        self.name_sources: list[tuple[str, compose_files.Names]] = []
+        self.addon = False
 
     # files
 
@@ -176,6 +182,10 @@ class _Project:
             self.load_file(self.source)
             return
         fragment_of = compose_files.sibling_base(self.folder, self.name) or self.completed_base()
+        self.name_sources = self.sources_of_missing_names(fragment_of)
+        if fragment_of is None and self.name_sources:
+            fragment_of = compose_files.addon_base([path for path, _ in self.name_sources])
+            self.addon = True
         if fragment_of is not None:
             self.project_dir = os.path.dirname(fragment_of)
         self.load_env()
@@ -195,18 +205,41 @@ class _Project:
             self.partial = True
         self.emit(model, files, fragment_of)
 
+    def own_documents(self) -> list[compose_yaml.ComposeDocument] | None:
+        """The file's documents, read ahead once (load_file takes them over)."""
+        if self.source.path not in self.documents:
+            try:
+                self.documents[self.source.path] = compose_yaml.load(self.source.text)
+            except YamlInputError:
+                return None  # load_file reports it
+        return self.documents[self.source.path]
+
     def completed_base(self) -> str | None:
         """The base elsewhere that this file completes, when its services say so (none can
         run alone, and a compose file here or above defines them all)."""
-        try:
-            documents = compose_yaml.load(self.source.text)
-        except YamlInputError:
-            return None  # load_file reports it
-        self.documents[self.source.path] = documents
+        documents = self.own_documents()
+        if documents is None:
+            return None
         services = compose_files.completing_services(documents)
         if services is None:
             return None
         return compose_files.completed_base(self.source.abspath, services, self.root, self.read)
+
+    def sources_of_missing_names(self, fragment_of: str | None) -> list[tuple[str, compose_files.Names]]:
+        """The files that declare the names this file uses and neither it (with its includes and
+        overrides) nor its base declares: Compose refuses an undefined name, so the file is
+        run together with them. The project file of a folder runs alone: none for it."""
+        documents = self.own_documents()
+        if documents is None or self.name in compose_files.DEFAULT_FILES:
+            return []
+        own = [self.names_in(self.source.abspath, self.source.text)]
+        own += [self.names_in(path) for path in compose_files.overrides_for(self.folder, self.name, self.read)]
+        if fragment_of is not None:
+            own.append(self.names_in(fragment_of))
+        missing = compose_files.missing_names(compose_files.referenced_names(documents), *own)
+        if not missing:
+            return []
+        return compose_files.addon_sources(self.source.abspath, missing, self.root, self.read, self.names_in)
 
     def relative_dir(self, absolute: str) -> str:
         relative = self.relative(absolute)
@@ -332,6 +365,10 @@ class _Project:
             "directory": self.relative_dir(self.project_dir),
             "partial": self.partial,
             "fragment_of": self.relative(fragment_of) if fragment_of else None,
+            # An add-on runs with its base but is not part of it: the base runs without it.
+            "addon": self.addon,
+            # The files that declare what this one leaves undefined, base first.
+            "combined_with": self.combined_with(fragment_of),
             "defined": {
                 "services": sorted(services),
                 **{key: sorted(str(k) for k in _dict(model.value.get(key))) for key, _ in RESOURCE_KINDS},
@@ -577,16 +614,29 @@ class _Project:
         return None
 
     def fragment_base_names(self, fragment_of: str | None) -> dict[str, list[str]] | None:
-        return None if fragment_of is None else self.names_in(fragment_of)
+        """The names of the base a fragment completes and of the files that declare what it
+        leaves undefined (an add-on's base, a file beside it)."""
+        if fragment_of is None:
+            return None
+        names = {key: set(value) for key, value in (self.names_in(fragment_of) or {}).items()}
+        for _path, declared in self.name_sources:
+            for key, value in declared.items():
+                names.setdefault(key, set()).update(value)
+        return {key: sorted(value) for key, value in names.items()}
 
-    def names_in(self, absolute: str) -> dict[str, list[str]] | None:
+    def names_in(self, absolute: str, text: str | None = None) -> dict[str, list[str]] | None:
         """The names a file (and the files it includes) defines, by top-level key."""
-        text = self.read(absolute)
+        text = self.read(absolute) if text is None else text
         if text is None:
             return None
         names: dict[str, set[str]] = {"services": set(), **{key: set() for key, _ in RESOURCE_KINDS}}
         self.collect_names(absolute, text, [], names, [0])
         return {key: sorted(value) for key, value in names.items()}
+
+    def combined_with(self, fragment_of: str | None) -> list[str]:
+        paths = [fragment_of] if fragment_of else []
+        paths += [path for path, _ in self.name_sources if path != fragment_of]
+        return [self.relative(path) for path in paths]
 
     def template_names(self) -> list[dict[str, Any]]:
         """Committed templates of the override file (`compose.override.yml.example`): each host

@@ -6,7 +6,11 @@ files, every relative path starts from the project directory, the folder of the 
 A file can also be written to complete a base elsewhere (`docker compose -f compose.yaml -f
 ci/compose.ci.yaml`): nothing in the repository names the pair, so the evidence is the file
 itself, when each of its services is one the base defines and none brings an image, a build,
-an `extends` or a provider of its own (it cannot run alone).
+an `extends` or a provider of its own (it cannot run alone). An add-on file (`docker compose
+-f docker-compose.yml -f jibri.yml`) brings services of its own but uses names that only
+another file defines: Compose refuses a file with an undefined name, so a file whose names
+are declared by the project file of its folder or of a folder above it, or by a compose file
+beside it, is run together with that file.
 
 All paths here are absolute; `read` returns a file's text when it is inside the scan root.
 """
@@ -19,11 +23,15 @@ from collections.abc import Callable
 from typing import Any
 
 from infralint import discover
-from infralint.parsers import compose_yaml
+from infralint.parsers import compose_syntax, compose_yaml
 from infralint.parsers.compose_interpolate import parse_env_file
 from infralint.parsers.yamlpos import YamlInputError
 
 Reader = Callable[[str], str | None]
+# Names by the top-level key that defines them (services, networks, volumes, secrets, configs).
+Names = dict[str, set[str]]
+NameReader = Callable[[str], "dict[str, list[str]] | None"]
+NAME_KEYS = ("services", "networks", "volumes", "secrets", "configs")
 
 # The names `docker compose` looks for, in its order of preference.
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -42,6 +50,7 @@ TEMPLATE_SUFFIXES = (".example", ".dist", ".sample")
 # Keys that make a service runnable on its own.
 _RUNNABLE_KEYS = ("image", "build", "extends", "provider")
 MAX_CANDIDATES_PER_FOLDER = 20
+MAX_INCLUDED_FILES = 200
 
 
 def _exists(folder: str, name: str) -> bool:
@@ -197,3 +206,159 @@ def completed_base(path: str, services: set[str], root: str, read: Reader) -> st
             break
         folder = os.path.dirname(folder)
     return None
+
+
+# An add-on: services of its own, names of another file
+
+
+def referenced_names(documents: list[compose_yaml.ComposeDocument]) -> Names:
+    """The names a file's services use, by the top-level key that must define them; names
+    written with a variable are left out (their value is not known here)."""
+    found: Names = {key: set() for key in NAME_KEYS}
+    for document in documents:
+        services = document.data.get("services") if isinstance(document.data, dict) else None
+        for service in services.values() if isinstance(services, dict) else ():
+            if isinstance(service, dict):
+                _service_references(service, found)
+    return {key: {n for n in names if "$" not in n} for key, names in found.items()}
+
+
+def _service_references(service: dict[str, Any], found: Names) -> None:
+    depends_on = service.get("depends_on")
+    found["services"].update(str(n) for n in _names_of(depends_on))
+    found["services"].update(str(link).split(":", 1)[0] for link in _list(service.get("links")))
+    for entry in _list(service.get("volumes_from")):
+        if isinstance(entry, str) and not entry.startswith("container:"):
+            found["services"].add(entry.split(":", 1)[0])
+    for key in ("network_mode", "ipc", "pid"):
+        value = service.get(key)
+        if isinstance(value, str) and value.startswith("service:"):
+            found["services"].add(value[len("service:") :])
+    if service.get("network_mode") is None:
+        found["networks"].update(str(n) for n in _names_of(service.get("networks")) if n != "default")
+    for item in _list(service.get("volumes")):
+        mount = compose_syntax.parse_volume(item)
+        if mount is not None and mount.type == "volume" and mount.source:
+            found["volumes"].add(mount.source)
+    for key in ("secrets", "configs"):
+        for entry in _list(service.get(key)):
+            source = entry.get("source") if isinstance(entry, dict) else entry
+            if isinstance(source, str):
+                found[key].add(source)
+
+
+def _names_of(value: Any) -> list[Any]:
+    """The names of a short (list) or long (mapping) form."""
+    if isinstance(value, dict):
+        return list(value)
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def missing_names(used: Names, *defined: dict[str, list[str]] | None) -> Names:
+    """The names of USED that none of DEFINED declares."""
+    left = {key: set(names) for key, names in used.items()}
+    for names in defined:
+        for key in left:
+            left[key] -= set((names or {}).get(key, ()))
+    return {key: names for key, names in left.items() if names}
+
+
+def _is_compose(path: str, read: Reader) -> bool:
+    kind = discover.classify_name(os.path.basename(path))
+    if kind != "yaml":
+        return kind == "compose"
+    text = read(path)
+    return text is not None and discover.classify_content(kind, text, path) == "compose"
+
+
+def _beside(path: str, read: Reader) -> list[str]:
+    """The other compose files of the folder of PATH (compose-named or with `services:`)."""
+    folder = os.path.dirname(path)
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    names = [n for n in entries if n.lower().endswith(discover.YAML_SUFFIXES) and n not in DEFAULT_FILES]
+    paths = [os.path.join(folder, n) for n in names if os.path.join(folder, n) != path]
+    return [p for p in paths[: MAX_CANDIDATES_PER_FOLDER * 2] if _is_compose(p, read)][:MAX_CANDIDATES_PER_FOLDER]
+
+
+def _project_files_above(path: str, root: str) -> list[str]:
+    """The project file `docker compose` picks in the folder of PATH and in each folder above
+    it inside the scan root, nearest first."""
+    found = []
+    folder = os.path.dirname(path)
+    while _inside(folder, root):
+        name = _first_existing(folder, DEFAULT_FILES)
+        if name is not None and os.path.join(folder, name) != path:
+            found.append(os.path.join(folder, name))
+        if folder == root:
+            break
+        folder = os.path.dirname(folder)
+    return found
+
+
+def addon_sources(path: str, missing: Names, root: str, read: Reader, names_in: NameReader) -> list[tuple[str, Names]]:
+    """The files that declare names PATH uses and leaves undefined, with what each declares: the
+    nearest project file (of its folder or of one above, with its override), the other compose
+    files beside PATH, then the project files farther up. Each file that declares one of them
+    counts, so a name any of them declares is not undefined; the search stops once none is
+    left. None for a file one of them includes (`include` gives it the includer's names)."""
+    left = {key: set(names) for key, names in missing.items()}
+    nearest = _project_files_above(path, root)
+    candidates = nearest[:1] + _beside(path, read) + nearest[1:]
+    if any(path in included_files(candidate, read) for candidate in candidates):
+        return []  # an included file: its includer's names reach it through `include`
+    found = []
+    for candidate in candidates:
+        if not any(left.values()):
+            break
+        declared = _declared_with_overrides(candidate, read, names_in)
+        if any(left[key] & declared[key] for key in left):
+            found.append((candidate, declared))
+            left = {key: names - declared[key] for key, names in left.items()}
+    return found
+
+
+def included_files(path: str, read: Reader, limit: int = MAX_INCLUDED_FILES) -> set[str]:
+    """The files PATH includes, directly or through the files it includes (local paths only)."""
+    found: set[str] = set()
+    pending = [path]
+    while pending and len(found) < limit:
+        current = pending.pop()
+        text = read(current)
+        try:
+            documents = compose_yaml.load(text) if text is not None else []
+        except YamlInputError:
+            continue
+        for document in documents:
+            include = document.data.get("include") if isinstance(document.data, dict) else None
+            for entry in include if isinstance(include, list) else ():
+                paths = entry.get("path") if isinstance(entry, dict) else entry
+                for target in paths if isinstance(paths, list) else [paths]:
+                    if not isinstance(target, str) or "://" in target:
+                        continue
+                    absolute = os.path.normpath(os.path.join(os.path.dirname(current), target))
+                    if absolute not in found:
+                        found.add(absolute)
+                        pending.append(absolute)
+    return found
+
+
+def addon_base(sources: list[str]) -> str:
+    """The file an add-on is run with first (its project directory): the nearest project file
+    among the files that declare its names, else the first of them."""
+    return next((path for path in sources if os.path.basename(path) in DEFAULT_FILES), sources[0])
+
+
+def _declared_with_overrides(path: str, read: Reader, names_in: NameReader) -> Names:
+    folder, name = os.path.split(path)
+    declared: Names = {key: set() for key in NAME_KEYS}
+    for file in [path, *overrides_for(folder, name, read)]:
+        for key, names in (names_in(file) or {}).items():
+            declared.setdefault(key, set()).update(names)
+    return declared
