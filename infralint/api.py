@@ -38,6 +38,9 @@ class ScanOptions:
     # Render Helm charts and build kustomize roots (when a renderer is available); False: judge
     # plain files only, as `--no-render` asks.
     render: bool = True
+    # Skip vendored and test folders while walking (None: as the config says, by default yes);
+    # False scans them too, as `--no-default-excludes` asks.
+    default_excludes: bool | None = None
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:

@@ -14,6 +14,12 @@ from infralint.reporters import REPORTERS
 FAIL_ON = ("error", "warning", "note", "never")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 CONFIG_HELP = "Settings file (default: .infralint.yaml/.yml or pyproject.toml [tool.infralint], from the scan root up)."
+no_default_excludes_option = click.option(
+    "--no-default-excludes",
+    is_flag=True,
+    help="Walk vendored and test folders too (vendor/, third_party/, test/, tests/, testdata/, e2e/, fixtures/ ...), "
+    "which are skipped by default (the config's default-excludes).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,6 +96,7 @@ def _progress_printer() -> Any:
 )
 @click.option("--report-stale-baseline", is_flag=True, help="List baseline entries that match no finding any more.")
 @click.option("--report-unused-ignores", is_flag=True, help="Report suppressions that hid no finding.")
+@no_default_excludes_option
 def scan(
     paths: tuple[str, ...],
     output_format: str,
@@ -110,6 +117,7 @@ def scan(
     baseline_file: str | None,
     report_stale_baseline: bool,
     report_unused_ignores: bool,
+    no_default_excludes: bool,
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     from infralint.api import ScanOptions
@@ -126,6 +134,7 @@ def scan(
     if file_timeout is not None:
         options.file_timeout = file_timeout
     options.render = not no_render
+    options.default_excludes = False if no_default_excludes else None
     try:
         targets = list(paths) or ["."]
         if with_context:
@@ -170,6 +179,7 @@ def scan(
 @click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
 @click.option("--no-config", is_flag=True, help="Read no config file.")
+@no_default_excludes_option
 def graph_command(
     paths: tuple[str, ...],
     output_format: str,
@@ -179,6 +189,7 @@ def graph_command(
     max_file_size: int | None,
     config_file: str | None,
     no_config: bool,
+    no_default_excludes: bool,
 ) -> None:
     """Draw the infrastructure PATHS define: entry points, proxies, services, datastores, the
     ports between them and each box's findings (counted as `scan` reports them: the project's
@@ -194,6 +205,7 @@ def graph_command(
 
     options = ScanOptions(select=_split(select), ignore=_split(ignore), progress=_progress_printer())
     options.config = _project_config(paths, config_file, no_config)
+    options.default_excludes = False if no_default_excludes else None
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:
@@ -298,6 +310,7 @@ def baseline_group() -> None:
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
 @click.option("--no-config", is_flag=True, help="Read no config file.")
 @click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
+@no_default_excludes_option
 def baseline_create(
     paths: tuple[str, ...],
     output: str | None,
@@ -306,6 +319,7 @@ def baseline_create(
     config_file: str | None,
     no_config: bool,
     max_file_size: int | None,
+    no_default_excludes: bool,
 ) -> None:
     """Scan PATHS like `scan` does and write the fingerprints of every finding to a baseline file."""
     from infralint import baseline
@@ -316,6 +330,7 @@ def baseline_create(
     config = _project_config(paths, config_file, no_config)
     # baseline="": the scan must see every finding, not hide those of the current baseline.
     options = ScanOptions(select=_split(select), ignore=_split(ignore), config=config, baseline="")
+    options.default_excludes = False if no_default_excludes else None
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:

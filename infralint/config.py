@@ -23,6 +23,7 @@ from infralint.source import Span
 
 if TYPE_CHECKING:
     from infralint.api import ScanOptions
+    from infralint.discover import Excludes
 
 YAML_NAMES = (".infralint.yaml", ".infralint.yml")
 PYPROJECT = "pyproject.toml"
@@ -355,6 +356,7 @@ class Settings:
     path_ignores: list[PathIgnore]
     exclude_spec: Any  # pathspec.GitIgnoreSpec or None
     unknown: list[tuple[Path, str]]  # (where in the config, rule id) naming no rule
+    default_excludes: bool = True  # skip vendored and test folders (discover.DEFAULT_EXCLUDED_FOLDERS)
 
     def with_severities(self, metas: Iterable[RuleMeta]) -> list[RuleMeta]:
         return [replace(m, severity=self.severity[m.id]) if m.id in self.severity else m for m in metas]
@@ -371,17 +373,41 @@ class Settings:
         relative = os.path.relpath(os.path.join(root, path), self.config.folder).replace(os.sep, "/")
         return None if relative == ".." or relative.startswith("../") else relative
 
-    def excluded(self, root: str) -> Callable[[str, bool], bool] | None:
-        """A test for discovery: is this absolute path excluded by the config's `exclude`?"""
-        spec, config = self.exclude_spec, self.config
-        if spec is None or config is None:
+    def excluded(self, root: str) -> Excludes:
+        """A test for discovery: is this absolute path excluded, by the config's `exclude` or as a
+        vendored or test folder (unless `default-excludes` is off, or `exclude` re-includes it
+        with a `!` pattern)?"""
+        from infralint.discover import Excludes
+
+        return Excludes(root, self.default_excludes, self._config_excluded(), self._config_included())
+
+    def _config_relative(self, absolute: str, is_dir: bool) -> str | None:
+        assert self.config is not None
+        relative = os.path.relpath(absolute, self.config.folder).replace(os.sep, "/")
+        if relative == ".." or relative.startswith("../"):
+            return None
+        return relative + "/" if is_dir else relative
+
+    def _config_excluded(self) -> Callable[[str, bool], bool] | None:
+        spec = self.exclude_spec
+        if spec is None or self.config is None:
             return None
 
         def test(absolute: str, is_dir: bool) -> bool:
-            relative = os.path.relpath(absolute, config.folder).replace(os.sep, "/")
-            if relative == ".." or relative.startswith("../"):
-                return False
-            return bool(spec.match_file(relative + "/" if is_dir else relative))
+            relative = self._config_relative(absolute, is_dir)
+            return relative is not None and bool(spec.match_file(relative))
+
+        return test
+
+    def _config_included(self) -> Callable[[str], bool] | None:
+        """Whether the config's `exclude` re-includes a folder by a `!` pattern (its last match)."""
+        spec = self.exclude_spec
+        if spec is None or self.config is None:
+            return None
+
+        def test(absolute: str) -> bool:
+            relative = self._config_relative(absolute, True)
+            return relative is not None and spec.check_file(relative).include is False
 
         return test
 
@@ -450,6 +476,7 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
             [],
             None,
             [],
+            _default_excludes(options, None),
         )
 
     def selectors(key: str) -> list[str]:
@@ -487,7 +514,15 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
         path_ignores,
         _exclude_spec(config),
         unknown,
+        _default_excludes(options, config),
     )
+
+
+def _default_excludes(options: ScanOptions, config: Config | None) -> bool:
+    """`--no-default-excludes` (ScanOptions.default_excludes=False), else the config's key."""
+    if options.default_excludes is not None:
+        return options.default_excludes
+    return bool(config.get("default-excludes", True)) if config is not None else True
 
 
 def _path_ignores(config: Config, known: set[str], unknown: list[tuple[Path, str]]) -> list[PathIgnore]:

@@ -31,6 +31,34 @@ DEFAULT_EXCLUDES = frozenset(
         ".terraform",
     }
 )
+# Skipped by default (`default-excludes: false` or `--no-default-excludes` scans them): folders
+# of other people's code, vendored by a package manager, and folders of test data. Neither is
+# deployed as it stands, so findings there are noise to the project that scans them. Folder
+# names only: a file name (`fake-api.yaml`) says too little about what a file is for.
+VENDORED_FOLDERS = frozenset(
+    {
+        "vendor",  # Go modules (`go mod vendor`), PHP Composer, Ruby Bundler (vendor/bundle)
+        "third_party",  # the Bazel and Chromium convention for imported sources
+        "third-party",
+        "bower_components",  # Bower
+        ".bundle",  # Bundler's local settings and installed gems
+        "site-packages",  # Python packages installed into the tree
+    }
+)
+TEST_FOLDERS = frozenset(
+    {
+        "test",
+        "tests",
+        "testdata",  # Go: the go tool ignores it; it holds inputs of tests
+        "__tests__",  # Jest
+        "e2e",
+        "_integration-test",
+        "integration-test",
+        "integration-tests",
+        "fixtures",
+    }
+)
+DEFAULT_EXCLUDED_FOLDERS = VENDORED_FOLDERS | TEST_FOLDERS
 YAML_SUFFIXES = (".yaml", ".yml")
 CONF_SUFFIXES = (".conf", ".cfg")
 COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[\w-]+)*\.ya?ml$")
@@ -178,11 +206,67 @@ def _is_virtualenv(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, "pyvenv.cfg"))
 
 
-def walk(paths: list[str], root: str, exclude: Callable[[str, bool], bool] | None = None) -> Iterator[str]:
-    """Absolute paths of candidate files, in sorted order; given files are always candidates.
+def is_default_excluded_folder(folder: str) -> bool:
+    """Whether FOLDER (a path) is a vendored or test folder that scans skip by default. A Helm
+    chart's `templates/tests/` is not: it is part of the chart (its `helm test` pods)."""
+    if os.path.basename(folder) not in DEFAULT_EXCLUDED_FOLDERS:
+        return False
+    parent = os.path.dirname(folder)
+    if os.path.basename(parent) == "templates":
+        chart = os.path.dirname(parent)
+        return not any(os.path.isfile(os.path.join(chart, name)) for name in ("Chart.yaml", "Chart.yml"))
+    return True
 
-    ``exclude(absolute path, is_dir)`` prunes more of the folders walked (the config's `exclude`).
+
+@dataclass
+class Excludes:
+    """What a scan leaves out beyond the folders it never walks into: the config's `exclude`
+    (``config(absolute path, is_dir)``) and, when ``default_folders``, vendored and test folders.
+
+    A folder met while walking is judged by its name; a path named on its own (a file pre-commit
+    passes) by the folders between ROOT and it as well, as walking down to it would have."""
+
+    root: str
+    default_folders: bool = True
+    config: Callable[[str, bool], bool] | None = None
+    reincluded: Callable[[str], bool] | None = None  # a `!folder/` of the config's `exclude`
+
+    def walking(self, absolute: str, is_dir: bool) -> bool:
+        if is_dir and self._default_excluded(absolute):
+            return True
+        return bool(self.config and self.config(absolute, is_dir))
+
+    def __call__(self, absolute: str, is_dir: bool) -> bool:
+        if self.walking(absolute, is_dir):
+            return True
+        return any(self._default_excluded(folder) for folder in self._folders_above(absolute))
+
+    def _default_excluded(self, folder: str) -> bool:
+        return (
+            self.default_folders
+            and is_default_excluded_folder(folder)
+            and not (self.reincluded is not None and self.reincluded(folder))
+        )
+
+    def _folders_above(self, absolute: str) -> Iterator[str]:
+        root = os.path.abspath(self.root)
+        folder = os.path.dirname(absolute)
+        while folder != root and folder.startswith(root.rstrip(os.sep) + os.sep):
+            yield folder
+            folder = os.path.dirname(folder)
+
+
+def walk(
+    paths: list[str], root: str, exclude: Excludes | Callable[[str, bool], bool] | None = None
+) -> Iterator[str]:
+    """Absolute paths of candidate files, in sorted order; given files are always candidates,
+    and given folders are walked whatever their name.
+
+    ``exclude(absolute path, is_dir)`` prunes more of the folders walked (the config's `exclude`,
+    vendored and test folders: see Excludes).
     """
+    if isinstance(exclude, Excludes):
+        exclude = exclude.walking
     ignores = _Ignores()
     for given in sorted(set(paths)):
         absolute = os.path.abspath(given)

@@ -155,7 +155,10 @@ def test_toml_positions_cover_tables_dotted_keys_inline_tables_and_arrays() -> N
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("selct: [k8s]\n", ".infralint.yaml:1: selct: unknown key (known keys: baseline, exclude, fail-on"),
+        (
+            "selct: [k8s]\n",
+            ".infralint.yaml:1: selct: unknown key (known keys: baseline, default-excludes, exclude, fail-on",
+        ),
         ("select: k8s\n", ".infralint.yaml:1: select: expected a list, got a string"),
         (
             "severity:\n  k8s-image-latest-tag: fatal\n",
@@ -165,6 +168,7 @@ def test_toml_positions_cover_tables_dotted_keys_inline_tables_and_arrays() -> N
             "severity:\n  Not_An_Id: note\n",
             ".infralint.yaml:2: severity.Not_An_Id: 'Not_An_Id' is not a rule id such as k8s-image-latest-tag",
         ),
+        ("default-excludes: 'no'\n", ".infralint.yaml:1: default-excludes: expected true or false, got a string"),
         ("fail-on: sometimes\n", ".infralint.yaml:1: fail-on: 'sometimes' is not one of error, warning, note, never"),
         ("exclude:\n  - vendor/\n  - 7\n", ".infralint.yaml:3: exclude[1]: expected a string, got a number"),
         (

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scanning import POD, found, scan_tree, write
+from scanning import POD, found, run_cli, scan_tree, write
 
 from infralint import discover
+from infralint.api import ScanOptions, scan
 
 
 def _walked(root: Path) -> list[str]:
@@ -93,3 +94,100 @@ def test_scan_root_is_the_working_directory_when_it_holds_the_paths(tmp_path: Pa
     write(tmp_path, "deep/er/pod.yaml", POD.replace("nginx:1.27", "nginx"))
     report = scan_tree(tmp_path, "deep/er", select=["k8s-image-latest-tag"])
     assert found(report) == {("deep/er/pod.yaml", 8, "k8s-image-latest-tag")}
+
+
+# --- vendored and test folders are skipped by default -----------------------------------------
+
+LATEST = POD.replace("nginx:1.27", "nginx")
+SKIPPED_BY_DEFAULT = (
+    "vendor/k8s/pod.yaml",
+    "data/web/inc/lib/vendor/directorytree/ldaprecord/pod.yaml",  # a PHP dependency's own test stack
+    "third_party/pod.yaml",
+    "third-party/pod.yaml",
+    "web/bower_components/pod.yaml",
+    ".bundle/pod.yaml",
+    "lib/site-packages/pod.yaml",
+    "test/benchmark/security/pod.yaml",
+    "tests/pod.yaml",
+    "pkg/testdata/pod.yaml",
+    "ui/__tests__/pod.yaml",
+    "e2e/pod.yaml",
+    "_integration-test/nginx/pod.yaml",
+    "integration-test/pod.yaml",
+    "integration-tests/pod.yaml",
+    "fixtures/pod.yaml",
+)
+SCANNED_ANYWAY = ("deploy/pod.yaml", "manifests/fake-teams-api.yaml", "testing/pod.yaml", "vendors/pod.yaml")
+
+
+def _paths(report) -> set[str]:  # type: ignore[no-untyped-def]
+    return {path for path, _line, _rule in found(report)}
+
+
+def _tree(root: Path) -> None:
+    for name in SKIPPED_BY_DEFAULT + SCANNED_ANYWAY:
+        write(root, name, LATEST)
+
+
+def test_vendored_and_test_folders_are_skipped_by_default(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    report = scan_tree(tmp_path, select=["k8s-image-latest-tag"])
+    assert _paths(report) == set(SCANNED_ANYWAY)  # file names (fake-*) do not make a test
+    assert report.files_by_kind["k8s"] == len(SCANNED_ANYWAY)
+
+
+def test_default_excludes_can_be_turned_off(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    everything = set(SKIPPED_BY_DEFAULT + SCANNED_ANYWAY)
+    assert _paths(scan_tree(tmp_path, select=["k8s-image-latest-tag"], default_excludes=False)) == everything
+    write(tmp_path, ".infralint.yaml", "default-excludes: false\n")
+    code, output = run_cli("scan", "--no-color", "--select", "k8s-image-latest-tag", ".", cwd=tmp_path)
+    assert code == 1 and all(f"{path}:8:" in output for path in everything)
+    write(tmp_path, ".infralint.yaml", "default-excludes: true\n")
+    code, output = run_cli("scan", "--no-color", "--no-default-excludes", ".", cwd=tmp_path)
+    assert all(f"{path}:8:" in output for path in everything)
+
+
+def test_a_bang_pattern_in_exclude_walks_one_skipped_folder_again(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    write(tmp_path, ".infralint.yaml", "exclude: ['!tests/', 'deploy/']\n")
+    _code, output = run_cli("scan", "--no-color", "--select", "k8s-image-latest-tag", ".", cwd=tmp_path)
+    assert "tests/pod.yaml:8:" in output and "deploy/pod.yaml" not in output and "fixtures/pod.yaml" not in output
+
+
+def test_folders_and_files_named_on_the_command_line_are_scanned_whatever_their_name(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    write(tmp_path, "tests/fixtures/pod.yaml", LATEST)
+    report = scan_tree(tmp_path, "tests", "vendor/k8s/pod.yaml", "e2e/", select=["k8s-image-latest-tag"])
+    # A test folder inside a named one is still a test folder.
+    assert _paths(report) == {"tests/pod.yaml", "vendor/k8s/pod.yaml", "e2e/pod.yaml"}
+
+
+def test_a_scan_inside_a_folder_named_like_a_test_folder_is_not_cut(tmp_path: Path) -> None:
+    root = tmp_path / "tests"
+    write(root, "deploy/pod.yaml", LATEST)
+    assert _paths(scan_tree(root, select=["k8s-image-latest-tag"])) == {"deploy/pod.yaml"}
+    report = scan([str(root)], ScanOptions(select=["k8s-image-latest-tag"]))  # an absolute path, from elsewhere
+    assert [f.span.line for f in report.findings] == [8]
+
+
+def test_pre_commit_leaves_changed_files_in_skipped_folders_alone(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    (tmp_path / ".git").mkdir()
+    args = ("scan", "--no-color", "--with-context", "--select", "k8s-image-latest-tag")
+    _code, output = run_cli(*args, "tests/pod.yaml", "deploy/pod.yaml", cwd=tmp_path)
+    assert "deploy/pod.yaml:8:" in output and "tests/pod.yaml" not in output
+    _code, output = run_cli(*args, "--no-default-excludes", "tests/pod.yaml", cwd=tmp_path)
+    assert "tests/pod.yaml:8:" in output
+
+
+def test_a_charts_helm_test_templates_are_part_of_the_chart(tmp_path: Path) -> None:
+    write(tmp_path, "chart/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n")
+    write(tmp_path, "chart/templates/tests/test-connection.yaml", LATEST)
+    write(tmp_path, "chart/tests/deployment_test.yaml", "suite: x\ntests: []\n")
+    write(tmp_path, "other/templates/tests/pod.yaml", LATEST)  # no chart: a test folder
+    walked = [
+        Path(p).relative_to(tmp_path).as_posix()
+        for p in discover.walk([str(tmp_path)], str(tmp_path), discover.Excludes(str(tmp_path)))
+    ]
+    assert walked == ["chart/Chart.yaml", "chart/templates/tests/test-connection.yaml"]

@@ -261,7 +261,108 @@ def test_values_against_the_chart_schema(tmp_path: Path) -> None:
     )
     report = scan_tree(tmp_path, select=["k8s-single-replica"])
     [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
-    assert error.span.path == "chart/values.schema.json" and "replicaCount" in error.message
+    # At the value the schema refuses, never at a line 0 of the schema file.
+    assert (error.span.path, error.span.line) == ("chart/values.yaml", 1) and "replicaCount" in error.message
+
+
+SCHEMA_REQUIRING_HOST = """{
+  "type": "object",
+  "required": ["server"],
+  "properties": {
+    "server": {"$ref": "#/$defs/server"}
+  },
+  "$defs": {
+    "server": {
+      "type": "object",
+      "required": ["host"],
+      "properties": {"host": {"type": "string"}}
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("helm_says", "expected"),
+    [
+        # Helm 4 (the SDK) names a JSON pointer; Helm 3's `helm template` a dotted path.
+        ("web:\n- at '/server': missing property 'host'\n", ("chart/values.schema.json", 10)),
+        ("values don't meet the specifications of the schema(s) in the following chart(s):\nweb:\n"
+         "- server: host is required\n", ("chart/values.schema.json", 10)),
+        ("web:\n- at '': missing property 'server'\n", ("chart/values.schema.json", 3)),
+        ("web:\n- at '/server/port': got string, want integer\n", ("chart/values.yaml", 2)),
+        ("web:\n- at '/server': additional properties 'prot' not allowed\n", ("chart/values.yaml", 3)),
+        ("web:\n- (root): Additional property replicas is not allowed\n", ("chart/Chart.yaml", 2)),
+        ("something Helm has never said\n", ("chart/Chart.yaml", 2)),
+    ],
+)
+def test_a_schema_failure_is_at_the_line_it_names(tmp_path: Path, helm_says: str, expected: tuple[str, int]) -> None:
+    from infralint.render.charts import load_chart
+    from infralint.render.helm import ValuesSet, locate_error
+
+    write(tmp_path, "chart/Chart.yaml", CHART)
+    write(tmp_path, "chart/values.yaml", "server:\n  port: '80'\n  prot: 80\n")
+    write(tmp_path, "chart/values.schema.json", SCHEMA_REQUIRING_HOST)
+    chart, _problem = load_chart(str(tmp_path), str(tmp_path / "chart"))
+    assert chart is not None
+    answer = {"error": helm_says, "stage": "values"}
+    problem = locate_error(chart, answer, ValuesSet("values.yaml", "web", "default"), str(tmp_path))
+    assert (problem.path, problem.line) == expected
+
+
+# --- a chart whose own values fail on purpose: chart-testing's ci/*-values.yaml ------------
+
+REQUIRED_HOST = DEPLOYMENT.replace(
+    '"{{ .Values.image.repository }}:{{ .Values.image.tag }}"',
+    '"{{ required "image.repository is required" .Values.image.repository }}:{{ .Values.image.tag }}"',
+)
+
+
+def _chart_needing_a_repository(root: Path) -> None:
+    _chart(root, values=VALUES.replace("repository: registry.example.com/web", 'repository: ""'))
+    write(root, "chart/templates/deployment.yaml", REQUIRED_HOST)
+
+
+def test_a_chart_that_needs_user_values_renders_with_its_ci_values(tmp_path: Path) -> None:
+    _chart_needing_a_repository(tmp_path)
+    write(tmp_path, "chart/ci/basic-values.yaml", "image:\n  repository: registry.example.com/web\n")
+    write(tmp_path, "chart/ci/broken-values.yaml", "cache:\n  enabled: true\n")  # fails: left out
+    report = scan_tree(tmp_path, select=["k8s-single-replica", "k8s-image-latest-tag"])
+    assert report.rendered == {"helm releases": 1}
+    assert not [f for f in report.findings if f.rule_id == "infralint-render-error"]
+    assert _finding(report, "k8s-single-replica").message.endswith("[in release web (ci/basic-values.yaml)]")
+    # The values line behind a finding may be the ci file's or the chart's.
+    image = _finding(report, "k8s-image-latest-tag")
+    assert ("chart/values.yaml", 4) in {(r.span.path, r.span.line) for r in image.related if r.role == "values"}
+
+
+def test_when_the_ci_values_fail_too_the_first_ones_error_is_reported(tmp_path: Path) -> None:
+    _chart_needing_a_repository(tmp_path)
+    write(tmp_path, "chart/ci/a-values.yaml", "replicaCount: 2\n")
+    write(tmp_path, "chart/ci/b-values.yaml", "replicaCount: 3\n")
+    report = scan_tree(tmp_path, select=["k8s-single-replica"])
+    [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
+    assert (error.span.path, error.span.line) == ("chart/templates/deployment.yaml", 19)
+    assert "release web (ci/a-values.yaml)" in error.message and "image.repository is required" in error.message
+    assert report.rendered == {}
+
+
+def test_ci_values_are_not_used_when_the_chart_renders_with_its_own(tmp_path: Path) -> None:
+    _chart(tmp_path)
+    write(tmp_path, "chart/ci/ha-values.yaml", "replicaCount: 3\n")
+    report = scan_tree(tmp_path, select=["k8s-single-replica"])
+    assert report.rendered == {"helm releases": 1}
+    assert _finding(report, "k8s-single-replica").message.endswith("[in release web (values.yaml)]")
+
+
+def test_configured_values_that_fail_do_not_fall_back_to_ci_values(tmp_path: Path) -> None:
+    _chart_needing_a_repository(tmp_path)
+    write(tmp_path, "chart/ci/basic-values.yaml", "image:\n  repository: registry.example.com/web\n")
+    write(tmp_path, "chart/values-prod.yaml", "replicaCount: 3\n")
+    config = "helm:\n  charts:\n    chart:\n      values:\n        - name: prod\n          files: [chart/values-prod.yaml]\n"
+    report = _scan_with_config(tmp_path, config, select=["k8s-single-replica"])
+    [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
+    assert "release web (prod)" in error.message
 
 
 def test_a_template_that_never_ends_is_stopped(tmp_path: Path) -> None:

@@ -50,6 +50,16 @@ class Chart:
         return posixpath.join(self.path, *parts) if self.path not in ("", ".") else posixpath.join(*parts)
 
 
+def ci_values_files(folder: str) -> list[str]:
+    """The chart-testing values files of the chart in FOLDER (`ci/*-values.yaml`), sorted, absolute."""
+    ci = os.path.join(folder, "ci")
+    try:
+        names = sorted(n for n in os.listdir(ci) if n.endswith(("-values.yaml", "-values.yml")))
+    except OSError:
+        return []
+    return [os.path.join(ci, name) for name in names if os.path.isfile(os.path.join(ci, name))]
+
+
 def chart_file_in(folder: str) -> str | None:
     for name in CHART_FILES:
         candidate = os.path.join(folder, name)

@@ -18,9 +18,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from infralint.render.charts import Chart, escaping_links
+from infralint.render.charts import Chart, ci_values_files, escaping_links
 from infralint.render.model import RenderProblem
 
 RENDER_ERROR = "infralint-render-error"
@@ -54,6 +55,7 @@ class ValuesSet:
 class HelmOutput:
     manifests: dict[str, str] | None  # template name -> rendered text
     problems: list[RenderProblem] = field(default_factory=list)
+    stage: str | None = None  # where a render failed: values (the schema), render, timeout, size ...
 
 
 def choose_backend(preference: str = "auto") -> str | None:
@@ -91,13 +93,13 @@ def _values_file(path: str, root: str) -> tuple[dict[str, Any] | None, RenderPro
     relative = os.path.relpath(path, root).replace(os.sep, "/")
     real, real_root = os.path.realpath(path), os.path.realpath(root)
     if not real.startswith(real_root.rstrip(os.sep) + os.sep):
-        return None, RenderProblem(RENDER_ERROR, "values file outside the scan root: not read", relative)
+        return None, RenderProblem(RENDER_ERROR, "values file outside the scan root: not read", relative, 1)
     try:
         with open(path, encoding="utf-8-sig") as handle:
             documents = list(load_documents(handle.read()))
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        return None, RenderProblem(RENDER_ERROR, f"cannot read the values file: {reason}", relative)
+        return None, RenderProblem(RENDER_ERROR, f"cannot read the values file: {reason}", relative, 1)
     except YamlInputError as error:
         message = f"values file is not valid YAML: {error.message}"
         return None, RenderProblem(RENDER_ERROR, message, relative, error.line, error.col)
@@ -147,6 +149,42 @@ def nest(parts: Sequence[str], value: Any) -> dict[str, Any]:
 # --- rendering -----------------------------------------------------------------------------
 
 
+def render_release(
+    chart: Chart, values_set: ValuesSet, backend: str, root: str, timeout: float | None, max_bytes: int
+) -> list[tuple[ValuesSet, HelmOutput]]:
+    """The releases VALUES_SET gives: itself, or, when it is the chart's own values alone and they
+    fail on purpose (a `required` value, a values.schema.json that asks for what only the user
+    knows), one per chart-testing `ci/*-values.yaml` that renders, as chart-testing itself tests
+    the chart. When none renders either, the first one's failure is the release's."""
+    output = render(chart, values_set, backend, root, timeout, max_bytes)
+    if output.manifests is not None or not _default_values_only(values_set) or not _fails_on_values(output):
+        return [(values_set, output)]
+    ci_sets = [
+        ValuesSet(
+            os.path.relpath(path, chart.folder).replace(os.sep, "/"), values_set.release, values_set.namespace, [path]
+        )
+        for path in ci_values_files(chart.folder)
+    ]
+    if not ci_sets:
+        return [(values_set, output)]
+    from infralint.render.step import in_parallel
+
+    outputs = in_parallel([partial(render, chart, ci_set, backend, root, timeout, max_bytes) for ci_set in ci_sets])
+    rendered = list(zip(ci_sets, outputs, strict=True))
+    working = [(ci_set, out) for ci_set, out in rendered if out.manifests is not None]
+    return working or [rendered[0]]
+
+
+def _default_values_only(values_set: ValuesSet) -> bool:
+    return values_set.label == "values.yaml" and not values_set.files and not values_set.sets
+
+
+def _fails_on_values(output: HelmOutput) -> bool:
+    """A failure that other values may avoid: the schema, or a template's `required` or `fail`
+    (not a timeout, a crash or an output over the limit, which other values would only repeat)."""
+    return output.stage in ("values", "render")
+
+
 def render(
     chart: Chart, values_set: ValuesSet, backend: str, root: str, timeout: float | None, max_bytes: int
 ) -> HelmOutput:
@@ -166,7 +204,7 @@ def render(
         if size > max_bytes:
             return HelmOutput(None, [_too_large(chart, size, max_bytes)])
         return HelmOutput(manifests)
-    return HelmOutput(None, [locate_error(chart, answer, values_set, root)])
+    return HelmOutput(None, [locate_error(chart, answer, values_set, root)], str(answer.get("stage") or "render"))
 
 
 def _renderable_copy(chart: Chart, root: str, scratch: str, strip_missing: bool) -> str:
@@ -284,6 +322,7 @@ def _package_parent() -> str:
 
 
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
+_SCHEMA_FAILURE = "values don't meet the specifications of the schema"  # `helm template`'s words
 
 
 def _run_binary(
@@ -318,7 +357,8 @@ def _run_binary(
         return {"error": f"cannot run helm: {error.strerror or error}", "stage": "crash"}
     if completed.returncode != 0:
         message = completed.stderr.strip().removeprefix("Error: ")
-        return {"error": message or f"helm exited with {completed.returncode}", "stage": "render"}
+        stage = "values" if _SCHEMA_FAILURE in message else "render"
+        return {"error": message or f"helm exited with {completed.returncode}", "stage": stage}
     return {"manifests": split_template_output(completed.stdout)}
 
 
@@ -347,8 +387,8 @@ def locate_error(chart: Chart, answer: dict[str, Any], values_set: ValuesSet, ro
     detail = _one_line(raw)
     where = f"release {values_set.release} ({values_set.label})"
     if stage == "values":
-        message = f"values do not match the chart's values.schema.json ({where}): {detail}"
-        return RenderProblem(RENDER_ERROR, message, chart.relative(_schema_name(chart)), None)
+        message = f"values do not match the chart's values.schema.json ({where}): {_schema_detail(detail)}"
+        return RenderProblem(RENDER_ERROR, message, *schema_error_position(chart, raw, values_set, root))
     match = _TEMPLATE_POSITION.search(raw)
     if match is not None:
         from infralint.render.helm_map import ChartSources
@@ -363,8 +403,123 @@ def locate_error(chart: Chart, answer: dict[str, Any], values_set: ValuesSet, ro
     return RenderProblem(RENDER_ERROR, message, chart.chart_file, chart.name_line)
 
 
-def _schema_name(chart: Chart) -> str:
-    return "values.schema.json" if os.path.isfile(os.path.join(chart.folder, "values.schema.json")) else "Chart.yaml"
+# The first problem of a schema failure. Helm 4 names a JSON pointer (`- at '/a/b': missing
+# properties 'x', 'y'`), Helm 3 a dotted path (`- a.b: x is required`, `- (root): ...`).
+_POINTER_PROBLEM = re.compile(r"^- at '([^']*)': (.*)$", re.MULTILINE)
+_DOTTED_PROBLEM = re.compile(r"^- (\(root\)|[^:\s]+): (.*)$", re.MULTILINE)
+_MISSING = re.compile(r"^missing propert(?:y|ies) '([^']+)'|^([\w.-]+) is required")
+_EXTRA = re.compile(r"^additional propert(?:y|ies) '([^']+)'|^Additional property ([\w.-]+) is not allowed")
+
+
+def schema_error_position(chart: Chart, raw: str, values_set: ValuesSet, root: str) -> tuple[str, int, int | None]:
+    """Where a values.schema.json failure is fixed: the values line it names (a wrong value, a key
+    the schema does not allow), or for a missing value the schema's `required` line; the
+    Chart.yaml `name:` line when neither is found."""
+    problem = _first_schema_problem(raw)
+    if problem is not None:
+        path, text = problem
+        missing, extra = _MISSING.match(text), _EXTRA.match(text)
+        if extra is not None:
+            path = (*path, extra.group(1) or extra.group(2))
+        found = _schema_required_position(chart, root, path) if missing is not None else None
+        found = found or _values_position(chart, values_set, root, path)
+        if found is not None:
+            return found
+    return chart.chart_file, chart.name_line or 1, None
+
+
+def _schema_detail(detail: str) -> str:
+    """Helm's schema failure less its preamble: `web: - at '/a': ...` -> `at '/a': ...`."""
+    detail = re.sub(
+        r"^values don't meet the specifications of the schema\(s\) in the following chart\(s\):\s*", "", detail
+    )
+    return re.sub(r"^[\w.-]+:\s+-\s+", "", detail)
+
+
+def _first_schema_problem(raw: str) -> tuple[tuple[str, ...], str] | None:
+    """The values path (as keys) and the words of the first problem in a schema failure."""
+    pointer = _POINTER_PROBLEM.search(raw)
+    if pointer is not None:
+        return _pointer_keys(pointer.group(1)[1:]), pointer.group(2).strip()
+    dotted = _DOTTED_PROBLEM.search(raw)
+    if dotted is not None:
+        keys: tuple[str, ...] = () if dotted.group(1) == "(root)" else tuple(dotted.group(1).split("."))
+        return keys, dotted.group(2).strip()
+    return None
+
+
+def _values_position(
+    chart: Chart, values_set: ValuesSet, root: str, path: tuple[str, ...]
+) -> tuple[str, int, int | None] | None:
+    """The line that sets PATH (or the nearest key above it) in the values the release used: its
+    `set` entries, then its files from the last, then the chart's values.yaml."""
+    for length in range(len(path), 0, -1):
+        key = ".".join(path[:length])
+        for entry in reversed(values_set.sets):
+            if ".".join(split_key(entry.key)) == key:
+                return entry.path, entry.line, entry.col
+        for file in [*reversed(values_set.files), os.path.join(chart.folder, "values.yaml")]:
+            position = _yaml_positions(file).get(tuple(path[:length]))
+            if position is not None:
+                return os.path.relpath(file, root).replace(os.sep, "/"), position[0], position[1]
+    return None
+
+
+def _schema_required_position(chart: Chart, root: str, path: tuple[str, ...]) -> tuple[str, int, int | None] | None:
+    """The `required` line of the schema object that describes PATH (following local `$ref`s)."""
+    schema_file = os.path.join(chart.folder, "values.schema.json")
+    document = _yaml_document(schema_file)
+    if document is None:
+        return None
+    data, positions = document
+    node: Any = data
+    where: tuple[str, ...] = ()
+    for key in (*path, None):
+        for _ in range(8):  # a `$ref` to a `$ref` ... is followed a few times, never in a loop
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/")):
+                break
+            where = _pointer_keys(node["$ref"][2:])
+            node = _at(data, where)
+        if key is None:
+            break
+        properties = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(properties, dict) or key not in properties:
+            return None
+        node, where = properties[key], (*where, "properties", key)
+    position = positions.get((*where, "required")) if isinstance(node, dict) and "required" in node else None
+    if position is None:
+        return None
+    return os.path.relpath(schema_file, root).replace(os.sep, "/"), position[0], position[1]
+
+
+def _pointer_keys(pointer: str) -> tuple[str, ...]:
+    """The keys of a JSON pointer without its leading `/` (`a/b~1c` -> a, b/c); `` -> none."""
+    if not pointer:
+        return ()
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/"))
+
+
+def _at(data: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _yaml_positions(path: str) -> dict[Any, Any]:
+    document = _yaml_document(path)
+    return document[1] if document is not None else {}
+
+
+def _yaml_document(path: str) -> tuple[Any, dict[Any, Any]] | None:
+    """The data and key positions of a YAML (or JSON) file's first document; None if unreadable."""
+    from infralint.parsers.yamlpos import YamlInputError, load_documents
+
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            documents = list(load_documents(handle.read()))
+    except (OSError, UnicodeDecodeError, YamlInputError):
+        return None
+    return (documents[0].data, documents[0].positions) if documents else None
 
 
 def _one_line(text: str, limit: int = 400) -> str:

@@ -109,10 +109,12 @@ def _render_charts(
         releases += [(chart, values_set) for values_set in values_sets(chart, settings, root, step)]
     if backend is None:
         return
-    outputs = in_parallel([partial(helm.render, c, v, backend, root, timeout, max_bytes) for c, v in releases])
+    # A release may become several: the chart's ci/*-values.yaml when its own values fail on purpose.
+    outputs = in_parallel([partial(helm.render_release, c, v, backend, root, timeout, max_bytes) for c, v in releases])
     sources: dict[str, Any] = {}  # chart folder -> its sources, read once for all its releases
-    for (chart, values_set), output in zip(releases, outputs, strict=True):
-        _add_release(chart, values_set, output, root, step, sources)
+    for (chart, _values_set), rendered in zip(releases, outputs, strict=True):
+        for values_set, output in rendered:
+            _add_release(chart, values_set, output, root, step, sources)
 
 
 def in_parallel(jobs: Sequence[Callable[[], T]]) -> list[T]:
