@@ -112,14 +112,14 @@ def load_chart(root: str, folder: str) -> tuple[Chart | None, RenderProblem | No
         with open(chart_file, encoding="utf-8-sig") as handle:
             documents = list(load_documents(handle.read()))
     except (OSError, UnicodeDecodeError) as error:
-        return None, RenderProblem("infralint-render-error", f"cannot read the chart: {error}", relative_file)
+        return None, RenderProblem("infralint-render-error", f"cannot read the chart: {error}", relative_file, 1)
     except YamlInputError as error:
         message = f"Chart.yaml is not valid YAML: {error.message}: the chart is not rendered"
         return None, RenderProblem("infralint-render-error", message, relative_file, error.line, error.col)
     data = documents[0].data if documents else None
     positions = documents[0].positions if documents else {}
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-        line = documents[0].line if documents else None
+        line = documents[0].line if documents else 1
         message = "Chart.yaml names no chart (`name:` is missing): the chart is not rendered"
         return None, RenderProblem("infralint-render-error", message, relative_file, line)
     name_pos = positions.get(("name",), (1, 1, 1))
