@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 from infralint.findings import Severity
+from infralint.graph.k8s_links import selectors_of
 from infralint.graph.model import Node
 from infralint.quantities import parse_quantity
 from infralint.rules.meta import CheckFn, Hit, RuleContext
@@ -75,6 +77,35 @@ def requests_exceed_limits(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         )
 
 
+# k8s-missing-readiness-probe
+
+
+def missing_readiness_probe(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Only containers whose pods a Service of the scan selects: readiness decides whether a
+    Service sends a pod traffic, and a rollout waits for it only as far as it is probed. A
+    worker or controller that no Service targets loses nothing without one (kube-score judges
+    the same way). A scan that holds no Service for the pods (a chart or a single file whose
+    Services live elsewhere) reports nothing either."""
+    if node.attrs.get("readinessProbe") is not None:  # `readinessProbe:` with nothing under it is no probe
+        return
+    workload = ctx.graph.nodes.get(node.parent) if node.parent else None
+    services = selectors_of(ctx.graph, workload, "k8s/Service") if workload is not None else []
+    if not services:
+        return
+    names = ", ".join(service.facts["object"] for service in services[:MAX_NAMED])
+    more = f" and {len(services) - MAX_NAMED} more" if len(services) > MAX_NAMED else ""
+    yield Hit(
+        f"{_where(node)} has no readiness probe, yet {names}{more} sends it traffic: "
+        "it gets requests as soon as it starts, before it can answer",
+        path=("readinessProbe",) if "readinessProbe" in node.attrs else (),
+        cause=f"no-readiness:{node.id}",
+        fix_here=True,
+    )
+
+
+MAX_NAMED = 3
+
+
 # k8s-identical-probes
 
 # Defaults the API server fills in, so that `path: /` and no path compare equal.
@@ -102,11 +133,72 @@ def identical_probes(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     check = _probe_check(liveness)
     if check is None or check[0] == "tcpSocket" or check != _probe_check(readiness):
         return  # a TCP connect tests only that the process accepts: no dependency behind it
+    if check[0] == "exec" and _server_self_ping(_dict(check[1]).get("command")):
+        return  # a database's own ping answers from the server alone, like a TCP connect
     handler = check[0]
     yield Hit(
         f"{_where(node)} uses the same {handler} check for liveness and readiness: a slow dependency will restart it",
         ("livenessProbe",),
     )
+
+
+# Clients whose ping a database server answers by itself, without touching anything else, and
+# the word that asks for it (None: the program is the ping).
+_SELF_PINGS = {
+    "redis-cli": "ping",
+    "valkey-cli": "ping",
+    "keydb-cli": "ping",
+    "mysqladmin": "ping",
+    "mariadb-admin": "ping",
+    "pg_isready": None,
+}
+_HOST_OPTIONS = ("-h", "--host")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_SHELLS = frozenset({"sh", "bash", "ash", "dash"})
+_SHELL_LISTS = frozenset({";", "&&", "||", "&"})
+
+
+def _server_self_ping(command: Any) -> bool:
+    """Whether an exec probe only pings the database server in this container: one of
+    _SELF_PINGS, run directly or as a shell's only command (its output may be piped to a
+    filter), aimed at no host or a local one."""
+    words = [str(word) for word in _list(command)]
+    if len(words) == 3 and words[0].rsplit("/", 1)[-1] in _SHELLS and words[1] == "-c":
+        words = _shell_words(words[2])
+        if any(word in _SHELL_LISTS for word in words):
+            return False  # more than one command: the others may check anything
+        words = words[: words.index("|")] if "|" in words else words
+    if not words:
+        return False
+    program = words[0].rsplit("/", 1)[-1]
+    if program not in _SELF_PINGS:
+        return False
+    asked = _SELF_PINGS[program]
+    if asked is not None and asked not in (word.lower() for word in words[1:]):
+        return False
+    return all(_local_host(host) for host in _hosts(words[1:]))
+
+
+def _shell_words(script: str) -> list[str]:
+    """The words of a shell script, its operators (`;`, `&&`, `|` ...) as words of their own;
+    a line break counts as `;`."""
+    lexer = shlex.shlex(script.replace("\n", " ; "), posix=True, punctuation_chars=True)
+    try:
+        return list(lexer)
+    except ValueError:  # an unbalanced quote
+        return [";"]
+
+
+def _hosts(words: list[str]) -> Iterator[str]:
+    for index, word in enumerate(words):
+        if word in _HOST_OPTIONS:
+            yield words[index + 1] if index + 1 < len(words) else ""
+        elif word.startswith("--host="):
+            yield word.split("=", 1)[1]
+
+
+def _local_host(host: str) -> bool:
+    return host in _LOCAL_HOSTS or host.startswith("/")  # a unix socket path is local too
 
 
 # k8s-probe-port-not-exposed
@@ -336,6 +428,7 @@ def secret_in_env(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 CHECKS: dict[str, CheckFn] = {
     "k8s-requests-exceed-limits": requests_exceed_limits,
+    "k8s-missing-readiness-probe": missing_readiness_probe,
     "k8s-identical-probes": identical_probes,
     "k8s-probe-port-not-exposed": probe_port_not_exposed,
     "k8s-privilege-escalation": privilege_escalation,

@@ -23,10 +23,11 @@ from infralint.graph.k8s_links import (
     patches_of,
     pod_running_custom_resources,
     same_namespace,
+    selected_in_other_renders,
     selectors_linked,
     workload_references,
 )
-from infralint.graph.model import Graph, Node
+from infralint.graph.model import RENDER_LABEL, Graph, Node
 from infralint.parsers.result import dig
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
@@ -156,7 +157,10 @@ def _selects_nothing(
     labels a controller or the app sets once the pods run (the selector may well be right)."""
     selected = ctx.graph.outgoing(node, "selects")
     if not selected:
-        if _holds_the_pods(ctx.graph, node.facts["namespace"]):
+        elsewhere = selected_in_other_renders(ctx.graph, node)
+        if elsewhere:
+            yield _selects_another_deployment(node, ctx, elsewhere, path, verdict)
+        elif _holds_the_pods(ctx.graph, node.facts["namespace"]):
             yield Hit(
                 f"{node.facts['object']} {verdict}: no pod template in the scan has the labels {_labels(selector)}",
                 path=path,
@@ -182,6 +186,40 @@ def _selects_nothing(
             for workload in selected[:MAX_RELATED]
         ),
     )
+
+
+def _selects_another_deployment(
+    node: Node, ctx: RuleContext, workloads: list[Node], path: tuple[str, ...], verdict: str
+) -> Hit:
+    """A note: the only pods with the labels belong to a Helm release or kustomize root that
+    this file is not part of (a Service beside a kustomization that does not list it), or the
+    other way round. Applied together they match; the scan cannot tell whether they are."""
+    names = ", ".join(_rendered_by(workload) for workload in workloads[:MAX_RELATED])
+    own = node.facts.get(RENDER_LABEL)
+    one = len(workloads) == 1
+    if own:
+        why = f"{own} does not include {'it' if one else 'them'}"
+    else:
+        why = f"and {'that render does' if one else 'those renders do'} not include this file"
+    return Hit(
+        f"{node.facts['object']} {verdict} of its own deployment: only {names} "
+        f"{'has' if one else 'have'} the labels {_labels(dig(node.attrs, path))}, {why}; "
+        "if they are deployed together, list both in the same kustomization or chart",
+        path=path,
+        severity=Severity.NOTE,
+        related=tuple(
+            ctx.related(
+                workload, f"the pod template of {workload.facts['object']} sets its labels here", _labels_path(workload)
+            )
+            for workload in workloads[:MAX_RELATED]
+        ),
+    )
+
+
+def _rendered_by(node: Node) -> str:
+    """`Deployment/web (rendered by kustomize root app)`, or `Deployment/web (a plain manifest)`."""
+    label = node.facts.get(RENDER_LABEL)
+    return f"{node.facts['object']} ({f'rendered by {label}' if label else 'a plain manifest'})"
 
 
 def _labels_path(workload: Node) -> tuple[Any, ...]:

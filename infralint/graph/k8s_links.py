@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from infralint.graph.k8s_run_time_labels import run_time_labels
-from infralint.graph.model import Graph, Node
+from infralint.graph.model import RENDER_SCOPE, Graph, Node
 from infralint.parsers.result import dig
 
 K8S_BY_NAME = "k8s_by_name"
@@ -173,6 +173,7 @@ def nearest_selected(
     plain: bool = False,
     looked_at: list[int] | None = None,
     matches: Callable[[Node], bool] | None = None,
+    other_renders: bool = False,
 ) -> list[Node]:
     """The workloads ``node`` selects, in scan order: those of its own namespace, and of the rest
     the nearest (as ``nearest`` ranks them).
@@ -182,31 +183,38 @@ def nearest_selected(
     that both label their pods `app: web` do not select each other's pods.
     ``looked_at``, when given, has the number of candidate workloads examined added to it.
     ``matches``, when given, judges each candidate the selector's labels found instead of the
-    selector itself.
+    selector itself. Only workloads of the node's own render (or, for a plain manifest, plain
+    workloads) are candidates, as only they can be linked; ``other_renders`` asks for the
+    workloads of the other renders and plain files instead.
     """
     namespace = node.facts["namespace"]
     if not isinstance(selector, dict) or (plain and not selector):
         return []
     index = _workload_index(graph)
     label = _rarest_label(index, selector, plain)
-    if matches is None:
-        ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
+    labels_match = matches or _matcher(selector, plain)
+    scope = node.facts.get(RENDER_SCOPE)
 
-        def matches(workload: Node) -> bool:
-            return _workload_matches(workload, selector, plain, ordinals)
+    def accept(workload: Node) -> bool:
+        return (workload.facts.get(RENDER_SCOPE) != scope) is other_renders and labels_match(workload)
 
     certain: list[Node] = []  # the selector's own namespace: no guess
     if namespace is not None:
         candidates = index.by_label_namespace.get((label, namespace), ())
-        certain = [workload for workload in candidates if matches(workload)]
+        certain = [workload for workload in candidates if accept(workload)]
         if looked_at is not None:
             looked_at[0] += len(candidates)
 
     def guess(workload: Node) -> bool:
-        return (namespace is None or workload.facts["namespace"] is None) and matches(workload)
+        return (namespace is None or workload.facts["namespace"] is None) and accept(workload)
 
     guessed = _nearest_accepted(node, index.by_folder(label), guess, looked_at)
     return sorted(certain + guessed, key=lambda workload: index.position[id(workload)])
+
+
+def _matcher(selector: dict[Any, Any], plain: bool) -> Callable[[Node], bool]:
+    ordinals = bool(_selector_keys(selector) & ORDINAL_LABELS)
+    return lambda workload: _workload_matches(workload, selector, plain, ordinals)
 
 
 def _nearest_accepted(
@@ -517,6 +525,7 @@ def _link_selectors(graph: Graph) -> None:
     work = [0]  # candidate workloads looked at, and pairs found
     found: list[tuple[Node, list[Node]]] = []
     at_run_time: dict[tuple[str, str], dict[str, str]] = {}
+    in_other_renders: dict[str, list[Node]] = {}
     for kind, key, plain in _SELECTORS:
         for node in graph.of_kind(kind):
             selector = _spec(node).get(key)
@@ -526,18 +535,49 @@ def _link_selectors(graph: Graph) -> None:
             if not selected:
                 selected, missing = _selected_at_run_time(graph, node, selector, plain, work)
                 at_run_time.update({(node.id, workload_id): labels for workload_id, labels in missing.items()})
+            if not selected:
+                elsewhere = nearest_selected(graph, node, selector, plain=plain, looked_at=work, other_renders=True)
+                if elsewhere:
+                    in_other_renders[node.id] = elsewhere
             work[0] += len(selected)
             if work[0] > budget:
                 graph.indexes[K8S_SELECTORS_SKIPPED] = node
                 return
             found.append((node, selected))
     graph.indexes[K8S_RUN_TIME_MATCHES] = at_run_time
+    graph.indexes[K8S_SELECTED_IN_OTHER_RENDERS] = in_other_renders
     for node, selected in found:
         for workload in selected:
             graph.link(node, workload, "selects")
 
 
 K8S_RUN_TIME_MATCHES = "k8s_selected_by_run_time_labels"
+K8S_SELECTED_IN_OTHER_RENDERS = "k8s_selected_in_other_renders"
+
+
+def selected_in_other_renders(graph: Graph, selector_node: Node) -> list[Node]:
+    """The workloads a selector that selects nothing in its own deployment would match in another:
+    a plain Service beside a kustomize root that does not list it, whose Deployment the root
+    renders. Graph.link never joins the two; whether they are applied together is not known."""
+    return list(graph.indexes.get(K8S_SELECTED_IN_OTHER_RENDERS, {}).get(selector_node.id, ()))
+
+
+def selectors_of(graph: Graph, workload: Node, kind: str) -> list[Node]:
+    """The selectors of ``kind`` (k8s/Service ...) that select ``workload``, in its own deployment
+    or, for a workload no such selector links, from another render or plain file."""
+    linked = [node for node in graph.incoming(workload, "selects") if kind in node.kinds]
+    if linked:
+        return linked
+    table = graph.indexes.get(K8S_SELECTORS_BY_OTHER_RENDERS)
+    if table is None:
+        table = graph.indexes[K8S_SELECTORS_BY_OTHER_RENDERS] = defaultdict(list)
+        for node_id, workloads in graph.indexes.get(K8S_SELECTED_IN_OTHER_RENDERS, {}).items():
+            for other in workloads:
+                table[other.id].append(graph.nodes[node_id])
+    return [node for node in table.get(workload.id, ()) if kind in node.kinds]
+
+
+K8S_SELECTORS_BY_OTHER_RENDERS = "k8s_selectors_by_other_renders"
 K8S_RUN_TIME_LABELS = "k8s_run_time_labels_by_workload"
 K8S_RUN_TIME_KEYS = "k8s_run_time_label_keys"
 
@@ -798,7 +838,98 @@ def defined_elsewhere(graph: Graph, kind: str, namespace: str | None, name: str)
         generated = graph.indexes[K8S_GENERATED] = _generated_objects(graph)
     if any(same_namespace(ns, namespace) for ns in generated.get((kind, name), ())):
         return True
+    if created_at_run_time(graph, kind, namespace, name):
+        return True
     return kind == "Secret" and made_by_operator(graph, namespace, name)
+
+
+K8S_CREATED_AT_RUN_TIME = "k8s_created_at_run_time"
+# The resources of the core API group a workload may make for itself, and their kinds.
+RUN_TIME_KINDS = {"secrets": "Secret", "configmaps": "ConfigMap"}
+
+
+def created_at_run_time(graph: Graph, kind: str, namespace: str | None, name: str) -> bool:
+    """Whether a workload of the scan is allowed to create this Secret or ConfigMap itself.
+
+    The RBAC of the scan must let a ServiceAccount that some workload runs as `create` the kind,
+    and the same Role or ClusterRole must name it in resourceNames (RBAC cannot limit `create`
+    by name, so the name says which object the grant is for): Argo CD's Redis init container
+    makes its password Secret that way. A grant to create any Secret is not enough.
+    """
+    table = graph.indexes.get(K8S_CREATED_AT_RUN_TIME)
+    if table is None:
+        table = graph.indexes[K8S_CREATED_AT_RUN_TIME] = _run_time_creations(graph)
+    return any(same_namespace(ns, namespace) for ns in table.get((kind, name), ()))
+
+
+def _run_time_creations(graph: Graph) -> dict[tuple[str, str], list[str | None]]:
+    """(kind, name) -> the namespaces where a workload's ServiceAccount may create it."""
+    accounts = _accounts_in_use(graph)
+    created: dict[tuple[str, str], list[str | None]] = defaultdict(list)
+    for binding in graph.of_kind("k8s/RoleBinding", "k8s/ClusterRoleBinding"):
+        if not any(_account_in_use(accounts, subject) for subject in _account_subjects(binding)):
+            continue
+        namespace = binding.facts["namespace"] if binding.facts["kind"] == "RoleBinding" else None
+        for role in _bound_roles(graph, binding):
+            where = role.facts["namespace"] if role.facts["kind"] == "Role" else namespace
+            for made in _named_creations(role):
+                created[made].append(where)
+    return dict(created)
+
+
+def _accounts_in_use(graph: Graph) -> set[tuple[str | None, str]]:
+    """(namespace, name) of the ServiceAccount each workload runs as (`default` unless named)."""
+    accounts = set()
+    for workload in graph.of_kind("k8s/workload"):
+        names = [ref.name for ref in workload_references(workload) if ref.kind == "ServiceAccount"]
+        accounts.add((workload.facts["namespace"], names[0] if names else "default"))
+    return accounts
+
+
+def _account_subjects(binding: Node) -> Iterator[tuple[str | None, str]]:
+    for _index, subject in _items(binding.attrs, "subjects"):
+        if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and _named(subject):
+            namespace = subject.get("namespace")
+            yield (namespace if isinstance(namespace, str) else binding.facts["namespace"]), subject["name"]
+
+
+def _account_in_use(accounts: set[tuple[str | None, str]], subject: tuple[str | None, str]) -> bool:
+    namespace, name = subject
+    return any(theirs == name and same_namespace(ns, namespace) for ns, theirs in accounts)
+
+
+def _bound_roles(graph: Graph, binding: Node) -> list[Node]:
+    ref = _dict_at(binding.attrs, "roleRef")
+    kind, name = ref.get("kind"), _named(ref)
+    if kind not in ("Role", "ClusterRole") or name is None:
+        return []
+    if kind == "ClusterRole":
+        return find(graph, "ClusterRole", None, name)
+    return find(graph, "Role", binding.facts["namespace"], name)
+
+
+def _named_creations(role: Node) -> Iterator[tuple[str, str]]:
+    """(kind, name) for each Secret or ConfigMap the role may create and names in resourceNames."""
+    creatable: set[str] = set()
+    names: dict[str, set[str]] = defaultdict(set)
+    for _index, rule in _items(role.attrs, "rules"):
+        if not isinstance(rule, dict) or not _listed(rule, "apiGroups", ""):
+            continue
+        for resource in RUN_TIME_KINDS:
+            if not _listed(rule, "resources", resource):
+                continue
+            if _listed(rule, "verbs", "create"):
+                creatable.add(resource)
+            names[resource].update(str(name) for name in rule.get("resourceNames") or [] if isinstance(name, str))
+    for resource in sorted(creatable):
+        for name in sorted(names[resource]):
+            yield RUN_TIME_KINDS[resource], name
+
+
+def _listed(rule: dict[str, Any], key: str, value: str) -> bool:
+    """Whether an RBAC rule's list names ``value`` (or `*`)."""
+    values = rule.get(key)
+    return isinstance(values, list) and (value in values or "*" in values)
 
 
 def made_by_operator(graph: Graph, namespace: str | None, name: str) -> bool:
