@@ -68,3 +68,72 @@ def test_plain_http_frontend_respects_exposure_from_the_graph() -> None:
     assert _check(text, "haproxy-plain-http-frontend", {"exposed": None})
     assert _check(text, "haproxy-plain-http-frontend", {"exposed": True})
     assert not _check(text, "haproxy-plain-http-frontend", {"exposed": False})
+
+
+TIMEOUTS = "defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n"
+
+
+def _backend(name: str, *servers: str) -> str:
+    return f"backend {name}\n" + "".join(f"    server {server}\n" for server in servers)
+
+
+def test_a_whole_variable_address_is_not_judged_as_one_networked_server() -> None:
+    unknown = TIMEOUTS + _backend("app", "app1 ${APP_ADDR}")
+    assert not _check(unknown, "haproxy-single-server-backend", {})
+    assert not _check(unknown, "haproxy-server-no-health-check", {})
+    # its default shows what haproxy uses when the variable is unset
+    networked = TIMEOUTS + _backend("app", "app1 ${APP_ADDR-10.0.0.11:8080}")
+    assert _check(networked, "haproxy-single-server-backend", {})
+    socket = TIMEOUTS + _backend("app", "app1 ${APP_ADDR-/run/app.sock}")
+    assert not _check(socket, "haproxy-single-server-backend", {})
+
+
+def test_socket_families_and_socket_paths_behind_a_variable_are_local() -> None:
+    for address in ("sockpair@3", "abnsz@daemon", "${RUN_DIR}/app.sock", "$DOCKER_SOCK"):
+        text = TIMEOUTS + _backend("app", f"app1 {address}")
+        assert not _check(text, "haproxy-single-server-backend", {}), address
+
+
+def test_forwardfor_still_judges_a_backend_whose_address_is_unknown() -> None:
+    text = TIMEOUTS + "frontend web\n    bind 127.0.0.1:8080\n    default_backend app\n" + _backend("app", "a ${APP}")
+    assert _check(text, "haproxy-no-forwardfor", {})
+
+
+PROBED = (
+    TIMEOUTS
+    + "frontend web\n    bind 127.0.0.1:8080\n    option forwardfor\n    option redispatch\n"
+    + "    use_backend app if { srv_is_up(probe/p1) }\n"
+    + _backend("app", "a1 10.0.0.11:8080 check")
+    + _backend("probe", "p1 10.0.0.21:8080 check", "p2 10.0.0.22:8080 check")
+)
+
+
+def test_a_backend_read_only_by_a_sample_fetch_carries_no_traffic() -> None:
+    assert not _check(PROBED, "haproxy-no-retries-redispatch", {})
+
+
+def test_a_run_time_use_backend_may_route_to_a_backend_a_fetch_reads() -> None:
+    dynamic = PROBED.replace("    use_backend app", "    use_backend %[req.hdr(host),lower]\n    use_backend app")
+    assert _check(dynamic, "haproxy-no-retries-redispatch", {})
+
+
+def test_a_backend_reading_its_own_state_is_still_judged() -> None:
+    own = (
+        PROBED.replace("srv_is_up(probe/p1)", "src 10.0.0.0/8") + "    http-request deny unless { nbsrv(probe) ge 1 }\n"
+    )
+    assert _check(own, "haproxy-no-retries-redispatch", {})
+
+
+def test_a_tracked_backend_carries_no_traffic() -> None:
+    tracked = (
+        TIMEOUTS + _backend("app", "a1 10.0.0.11:8080 track probe/p1") + _backend("probe", "p1 10.0.0.11:8080 check")
+    )
+    assert _check(tracked, "haproxy-single-server-backend", {}) == [
+        "backend 'app' has a single server ('a1') and no backup"
+    ]
+
+
+def test_check_only_backends_are_not_named_in_a_shared_finding() -> None:
+    path = Path(__file__).parent.parent / "fixtures/haproxy-no-retries-redispatch/bad-check-only-shared.cfg"
+    [message] = _check(path.read_text(encoding="utf-8"), "haproxy-no-retries-redispatch", {})
+    assert "backend 'app', backend 'api'" in message and "replica_probe" not in message

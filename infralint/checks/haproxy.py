@@ -3,6 +3,7 @@ the parser has already resolved, so a value set once in `defaults` counts everyw
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ from infralint.checks.exposure import reachable_from_outside
 from infralint.findings import Related
 from infralint.folding import listed
 from infralint.graph.model import Node
+from infralint.parsers import haproxy_model as model
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
 FRONTEND_TIMEOUTS = ("client",)
@@ -31,6 +33,15 @@ WEAK_PROTOCOLS = {"SSLv3": "SSLv3", "TLSv1.0": "TLSv1.0", "TLSv1.1": "TLSv1.1"}
 FORCED_WEAK = {"force-sslv3": "SSLv3", "force-tlsv10": "TLSv1.0", "force-tlsv11": "TLSv1.1"}
 # Actions that restrict who reaches a proxy's pages (stats included).
 RESTRICTING_ACTIONS = ("auth", "deny", "reject", "silent-drop", "tarpit", "return")
+# Sample fetches that read a backend's state (`nbsrv(be)`, `srv_is_up(be/srv)`) without sending it traffic.
+_BACKEND_STATE_FETCH = re.compile(
+    r"\b(avg_queue|be_conn|be_conn_free|be_sess_rate|connslots|nbsrv|queue|srv_conn|srv_conn_free"
+    r"|srv_is_up|srv_queue|srv_sess_rate|srv_iweight|srv_uweight|srv_weight)\(([^),]*)"
+)
+# A server address that is one environment variable: `$NAME`, `${NAME}`, `${NAME-default}`.
+_WHOLE_VARIABLE = re.compile(r"^\$(?:\{(?P<braced>[A-Za-z_]\w*)(?:-(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_]\w*))$")
+_VARIABLE_THEN_PATH = re.compile(r"^\$(?:\{[A-Za-z_]\w*\}|[A-Za-z_]\w*)/")
+_CHECK_ONLY = "haproxy/check-only"  # graph.indexes key: ids of the backends only read by sample fetches
 
 
 def _is_http(node: Node) -> bool:
@@ -58,6 +69,81 @@ def _label(node: Node) -> str:
     return f"{node.facts['section']} '{name}'" if name else str(node.facts["section"])
 
 
+def _server_place(server: dict[str, Any]) -> str:
+    """Where a server is: "socket" (a unix/abstract socket of this host), "unknown" (an environment
+    variable that is the whole address, with no host:port shape to judge), else "network"."""
+    if server.get("local") or _VARIABLE_THEN_PATH.match(server["address"]):
+        return "socket"
+    whole = _WHOLE_VARIABLE.match(server["address"])
+    if whole is None:
+        return "network"
+    default = whole.group("default")
+    if default:  # `${NAME-default}`: the default is what haproxy uses when NAME is unset
+        return _server_place(model.parse_address(default))
+    name = whole.group("braced") or whole.group("bare")
+    return "socket" if "SOCK" in name.upper() else "unknown"  # $SOCKET_PATH, ${DOCKER_SOCK}
+
+
+def _serves_local_sockets(node: Node) -> bool:
+    """A proxy whose every server is a socket of this host (a local daemon such as dockerd)."""
+    servers = node.attrs.get("servers", [])
+    return bool(servers) and all(_server_place(server) == "socket" for server in servers)
+
+
+def _check_only(node: Node, ctx: RuleContext) -> bool:
+    """A backend no use_backend/default_backend routes to, whose state other proxies read with
+    sample fetches (`nbsrv(be)`, `srv_is_up(be/srv)`, a server's `track be/srv`): it exists for its
+    health checks and carries no traffic. Never when some proxy of the config picks its backend
+    at run time (`use_backend %[...]`): that may route to it."""
+    found: dict[str | None, set[str]] | None = ctx.graph.indexes.get(_CHECK_ONLY)
+    if found is None:
+        found = ctx.graph.indexes[_CHECK_ONLY] = _find_check_only(ctx)
+    return node.id in found.get(node.facts.get("config_group"), set())
+
+
+def _find_check_only(ctx: RuleContext) -> dict[str | None, set[str]]:
+    proxies: dict[str | None, list[Node]] = {}
+    for node in ctx.graph.of_kind("haproxy/proxy", "haproxy/defaults"):
+        proxies.setdefault(node.facts.get("config_group"), []).append(node)
+    found: dict[str | None, set[str]] = {}
+    for group, members in proxies.items():
+        if any(ref["dynamic"] for proxy in members for ref in proxy.attrs.get("backend_refs", [])):
+            continue
+        read_by_others = {name for proxy in members for name in _backends_read(proxy)}
+        found[group] = {
+            proxy.id
+            for proxy in members
+            if proxy.facts["section"] == "backend"
+            and proxy.attrs.get("name") in read_by_others
+            and not ctx.graph.incoming(proxy, "routes_to")
+        }
+    return found
+
+
+def _backends_read(proxy: Node) -> set[str]:
+    """Names of the other backends PROXY reads the state of, with a sample fetch or `track`."""
+    names = set()
+    for directive in proxy.attrs.get("directives", []):
+        for word in directive["args"]:
+            for fetch, argument in _BACKEND_STATE_FETCH.findall(word):
+                names.add(_backend_of(argument.strip(), names_a_server=fetch.startswith("srv_")))
+    for server in proxy.attrs.get("servers", []):
+        if isinstance(server.get("track"), str):
+            names.add(_backend_of(server["track"], names_a_server=True))
+    names.discard("")
+    names.discard(proxy.attrs.get("name") or "")
+    return names
+
+
+def _backend_of(argument: str, names_a_server: bool) -> str:
+    """The backend a fetch argument names: `be/srv` for a server, `be` alone otherwise; a server
+    without its backend (`srv_is_up(srv)`) is one of the reading proxy's own."""
+    backend, slash, _ = argument.partition("/")
+    if names_a_server:
+        return backend if slash else ""
+    return argument
+
+
 def _timeouts_gap(node: Node) -> str | None:
     if node.attrs.get("disabled"):
         return None
@@ -83,9 +169,12 @@ def missing_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def server_no_health_check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    count, _ = _server_count(node)
     for server in node.attrs.get("servers", []):
         if server["check"] or server["disabled"] or "no-check" in server["options"]:
             continue  # `no-check` on the server line is a decision (it overrides default-server)
+        if count < 2 and _server_place(server) != "network":
+            continue  # the only server, a local socket (or unknown): a check has nowhere else to send traffic
         yield Hit(
             f"server '{server['name']}' in {_label(node)} has no 'check': a dead server keeps receiving traffic",
             tuple(server["path"]),
@@ -114,9 +203,12 @@ def _server_count(node: Node) -> tuple[int, bool]:
 
 def single_server_backend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     count, has_backup = _server_count(node)
-    if count == 1 and not has_backup:
-        server = node.attrs["servers"][0]
-        yield Hit(f"{_label(node)} has a single server ('{server['name']}') and no backup")
+    if count != 1 or has_backup or _check_only(node, ctx):
+        return
+    server = node.attrs["servers"][0]
+    if _server_place(server) != "network":
+        return  # a daemon on this host's socket (or an address only known at run time): no other host to add
+    yield Hit(f"{_label(node)} has a single server ('{server['name']}') and no backup")
 
 
 def _version(node: Node, ctx: RuleContext) -> tuple[int, int] | None:
@@ -222,16 +314,31 @@ def _https_redirect(args: list[str]) -> bool:
     return kind in ("prefix", "location") and target.lower().startswith("https://")
 
 
+def _fronts_local_daemon(node: Node, ctx: RuleContext) -> bool:
+    """Every backend NODE can send requests to serves from a socket of this host: a local API
+    proxy (docker-socket-proxy), whose clients are programs, not browsers."""
+    if any(ref["dynamic"] for ref in node.attrs.get("backend_refs", [])):
+        return False
+    reachable = ctx.graph.outgoing(node, "routes_to")
+    if "haproxy/backend-side" in node.kinds:
+        reachable.append(node)
+    serving = [proxy for proxy in reachable if proxy.attrs.get("servers")]
+    return bool(serving) and all(_serves_local_sockets(proxy) for proxy in serving)
+
+
 def plain_http_frontend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if not _is_http(node) or node.facts.get("exposed") is False or node.attrs.get("disabled"):
         return
     if _redirects_to_https(node):
         return
+    local_api = _fronts_local_daemon(node, ctx)
     for bind in node.attrs.get("binds", []):
         # `direct` False: the graph knows no published port or NodePort/LoadBalancer Service leads
         # to this bind (internal, or behind an Ingress that holds the client's TLS).
         if bind["ssl"] or bind["loopback"] or bind.get("direct") is False:
             continue
+        if local_api and not bind.get("direct"):
+            continue  # judged only when the graph shows the daemon's API published to other machines
         message = f"{_label(node)} serves plain HTTP on {bind['address']} and does not redirect to https"
         related: tuple[Related, ...] = ()
         if bind.get("direct"):
@@ -298,8 +405,11 @@ def _forwardfor_gap(node: Node, ctx: RuleContext) -> str | None:
     """On the proxy that accepts clients; a backend it routes to may add the header instead."""
     if not _is_http(node) or node.attrs.get("disabled"):
         return None
-    targets = ctx.graph.outgoing(node, "routes_to")
-    forwards_itself = "haproxy/backend-side" in node.kinds and node.attrs.get("servers")
+    # A daemon on a local socket does not read X-Forwarded-For: backends serving from sockets are left out.
+    targets = [target for target in ctx.graph.outgoing(node, "routes_to") if not _serves_local_sockets(target)]
+    forwards_itself = (
+        "haproxy/backend-side" in node.kinds and node.attrs.get("servers") and not _serves_local_sockets(node)
+    )
     if not targets and not forwards_itself:
         return None  # nothing is proxied from here (redirects, stats pages, returns)
     if _adds_forwarded_for(node):
@@ -321,10 +431,10 @@ def no_forwardfor(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     )
 
 
-def _redispatch_gap(node: Node) -> str | None:
+def _redispatch_gap(node: Node, ctx: RuleContext) -> str | None:
     count, _ = _server_count(node)
-    if count < 2:
-        return None
+    if count < 2 or _check_only(node, ctx):
+        return None  # a check-only backend has no requests to retry
     if _option(node, "redispatch") or _turned_off(node, "redispatch"):
         return ""  # `no option redispatch` is a decision, not an omission
     return f"{count} servers"
@@ -335,7 +445,7 @@ def no_retries_redispatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         node,
         ctx,
         ("redispatch", "haproxy/backend-side"),
-        _redispatch_gap,
+        lambda proxy: _redispatch_gap(proxy, ctx),
         lambda who, gap: f"{who} has {gap} but no 'option redispatch': a retry stays on the failed server",
     )
 
