@@ -256,9 +256,7 @@ class Excludes:
             folder = os.path.dirname(folder)
 
 
-def walk(
-    paths: list[str], root: str, exclude: Excludes | Callable[[str, bool], bool] | None = None
-) -> Iterator[str]:
+def walk(paths: list[str], root: str, exclude: Excludes | Callable[[str, bool], bool] | None = None) -> Iterator[str]:
     """Absolute paths of candidate files, in sorted order; given files are always candidates,
     and given folders are walked whatever their name.
 

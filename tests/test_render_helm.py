@@ -287,8 +287,11 @@ SCHEMA_REQUIRING_HOST = """{
     [
         # Helm 4 (the SDK) names a JSON pointer; Helm 3's `helm template` a dotted path.
         ("web:\n- at '/server': missing property 'host'\n", ("chart/values.schema.json", 10)),
-        ("values don't meet the specifications of the schema(s) in the following chart(s):\nweb:\n"
-         "- server: host is required\n", ("chart/values.schema.json", 10)),
+        (
+            "values don't meet the specifications of the schema(s) in the following chart(s):\nweb:\n"
+            "- server: host is required\n",
+            ("chart/values.schema.json", 10),
+        ),
         ("web:\n- at '': missing property 'server'\n", ("chart/values.schema.json", 3)),
         ("web:\n- at '/server/port': got string, want integer\n", ("chart/values.yaml", 2)),
         ("web:\n- at '/server': additional properties 'prot' not allowed\n", ("chart/values.yaml", 3)),
@@ -359,7 +362,9 @@ def test_configured_values_that_fail_do_not_fall_back_to_ci_values(tmp_path: Pat
     _chart_needing_a_repository(tmp_path)
     write(tmp_path, "chart/ci/basic-values.yaml", "image:\n  repository: registry.example.com/web\n")
     write(tmp_path, "chart/values-prod.yaml", "replicaCount: 3\n")
-    config = "helm:\n  charts:\n    chart:\n      values:\n        - name: prod\n          files: [chart/values-prod.yaml]\n"
+    config = (
+        "helm:\n  charts:\n    chart:\n      values:\n        - name: prod\n          files: [chart/values-prod.yaml]\n"
+    )
     report = _scan_with_config(tmp_path, config, select=["k8s-single-replica"])
     [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
     assert "release web (prod)" in error.message
