@@ -126,13 +126,16 @@ def _routed_from(ctx: RuleContext, node: Node) -> list[upstreams.Route]:
 
 def depends_on_not_healthy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """The short form, or a long form without `condition`: a `condition: service_started`
-    written out is a decision (the dependent retries, or needs only the process) and stands."""
+    written out is a decision (the dependent retries, or needs only the process) and stands. A
+    dependency another dependency waits for to be healthy (at any depth) is waited for already."""
     stated = set(node.facts.get("depends_on_stated", ()))
     for name, condition in node.facts["depends_on"].items():
         if condition != "service_started" or name in stated:
             continue
         target = _lookup(ctx, node, name)
         if target is None or not images_health.has_healthcheck(ctx.graph, target):
+            continue
+        if projects.healthy_through(ctx.graph, node, name) is not None:
             continue
         yield Hit(
             f"{_where(node)} waits only for '{name}' to start, though '{name}' has a healthcheck: "

@@ -145,3 +145,39 @@ def dependents(graph: Graph, service: Node) -> list[tuple[Node, str]]:
 def is_one_shot(graph: Graph, service: Node) -> bool:
     """A service others wait on to finish (`service_completed_successfully`): a job."""
     return any(condition == "service_completed_successfully" for _, condition in dependents(graph, service))
+
+
+def _waited_entries(service: Node) -> dict[str, str]:
+    """The service's depends_on entries Compose waits for (`required: false` ones are left out:
+    a missing or failed optional dependency does not hold the service back)."""
+    written = service.attrs.get("depends_on")
+    entries = written if isinstance(written, dict) else {}
+    found = {}
+    for name, condition in service.facts.get("depends_on", {}).items():
+        entry = entries.get(name)
+        required = entry.get("required") if isinstance(entry, dict) else None
+        if required is False or str(required).lower() == "false":
+            continue
+        found[name] = condition
+    return found
+
+
+def healthy_through(graph: Graph, service: Node, name: str) -> Node | None:
+    """Another dependency of SERVICE, at any depth along depends_on, that waits for NAME to be
+    healthy: Compose starts SERVICE only once that one has started, so SERVICE already waits for
+    NAME to be healthy. None when no chain does (each hop must be a wait Compose keeps)."""
+    seen = {service.id}
+    pending = [service]
+    while pending:
+        current = pending.pop()
+        project = project_of(graph, current)
+        visible = visible_services(graph, project) if project is not None else {}
+        for other_name in _waited_entries(current):
+            other = visible.get(other_name)
+            if other_name == name or other is None or other.id in seen:
+                continue
+            seen.add(other.id)
+            if _waited_entries(other).get(name) == "service_healthy":
+                return other
+            pending.append(other)
+    return None

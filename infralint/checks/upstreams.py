@@ -299,6 +299,8 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
         condition = depends.get(name)
         if condition == "service_healthy" or name in stated:
             continue  # a condition written out is a decision, not an omission
+        if projects.healthy_through(ctx.graph, node, name) is not None:
+            continue  # another dependency waits for it to be healthy: so does the proxy
         has_check = images_health.has_healthcheck(ctx.graph, target)
         if condition == "service_started" and has_check:
             continue  # compose-depends-on-not-healthy says so already
