@@ -156,7 +156,9 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
     from infralint.folding import fold
 
-    findings, folded = fold(findings, _node_locator(graph, locate))
+    from infralint.graph.copies import copy_identity
+
+    findings, folded = fold(findings, _node_locator(graph, locate), copy_identity(graph))
     if report_only is not None:
         from infralint.context import touching
 

@@ -51,6 +51,8 @@ class Finding:
     fix_here: bool = field(default=False, compare=False)
     # The object as a reader names it ("service 'web'", "Deployment/api").
     subject: str = field(default="", compare=False)
+    # Nodes of other renders this finding also speaks for (merged at one repository line).
+    merged_nodes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

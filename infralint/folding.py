@@ -8,6 +8,11 @@ the others as related locations (role "merged", so pre-commit still shows it for
   depends_on rule. The finding at the place of the fix (`fix_here`) is kept.
 - One rule at one line for several objects: a YAML anchor shared by 20 services, a template line
   that a `range` turns into many objects. One edit at that line fixes them all.
+- One rule on copies of one object: a repository that commits the output of its kustomize roots
+  (argo-cd keeps ten install bundles beside the bases they are built from) holds each object
+  several times, byte for byte the same once parsed. The finding is kept where the object is
+  written by hand (a rendered object points at its source), the copies become related locations.
+  Only identical objects fold: a copy that differs in anything is judged on its own.
 
 Folding runs after suppression and rule selection, so each rule id stays suppressible on its own:
 a suppressed or deselected finding never absorbs the others.
@@ -28,16 +33,28 @@ _LISTED = 5  # objects named in a message before "and N more"
 MessageFn = Callable[[Finding, list[Finding]], str]
 RelatedFn = Callable[[Finding, Finding], Related]  # (kept, folded)
 Locate = Callable[[str], "Span | None"]
+# A node's copy identity: a digest of its whole top-level object's content, and whether that object
+# was rendered (its findings point at the files it is built from). None: not a foldable copy.
+CopyOf = Callable[[str], "tuple[str, bool] | None"]
+Rank = tuple[bool, int, int, int, int]  # the finding of a group that is kept ranks lowest
 
 
-def fold(findings: list[Finding], locate: Locate = lambda node_id: None) -> tuple[list[Finding], Counter[str]]:
-    """FINDINGS (sorted) with shared causes and shared lines folded; and how many findings of each
-    rule were folded into another. LOCATE gives an object's own place, where a finding folded into
-    a shared line points (each folded finding stays one related location of the one kept)."""
+def fold(
+    findings: list[Finding],
+    locate: Locate = lambda node_id: None,
+    copy_of: CopyOf = lambda node_id: None,
+) -> tuple[list[Finding], Counter[str]]:
+    """FINDINGS (sorted) with shared causes, shared lines and copies folded; and how many findings
+    of each rule were folded into another. LOCATE gives an object's own place, where a finding
+    folded into a shared line points (each folded finding stays one related location of the one
+    kept); COPY_OF tells copies of one object apart from objects that only share a name."""
     folded: Counter[str] = Counter()
     findings = _fold_groups(findings, _by_cause(findings), _cause_message, _cause_related, folded)
     line_related = partial(_line_related, locate)
     findings = _fold_groups(findings, _by_line(findings), _line_message, line_related, folded)
+    findings = _fold_groups(
+        findings, _by_copy(findings, copy_of), _copy_message, _copy_related, folded, partial(_source_first, copy_of)
+    )
     return findings, folded
 
 
@@ -60,19 +77,60 @@ def _by_line(findings: list[Finding]) -> list[list[int]]:
     return [group for group in groups.values() if len({findings[i].node_id for i in group}) > 1]
 
 
+def _by_copy(findings: list[Finding], copy_of: CopyOf) -> list[list[int]]:
+    """Findings of one rule about the same part of identical objects in different files. A finding
+    of renders merged at one line joins the copies of any of its renders' objects."""
+    groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+    rendered: list[tuple[int, list[str]]] = []
+    for index, finding in enumerate(findings):
+        identities = [copy_of(node_id) for node_id in (finding.node_id, *finding.merged_nodes) if node_id]
+        digests = [identity[0] for identity in identities if identity is not None]
+        if not digests:
+            continue
+        if any(identity[1] for identity in identities if identity is not None):
+            rendered.append((index, digests))
+        else:
+            groups[_copy_key(finding, digests[0])].append(index)
+    for index, digests in rendered:
+        keys = [_copy_key(findings[index], digest) for digest in digests]
+        joined = next((key for key in keys if key in groups), keys[0])
+        groups[joined].append(index)
+    return [group for group in groups.values() if len({findings[i].span.path for i in group}) > 1]
+
+
+def _copy_key(finding: Finding, digest: str) -> tuple[str, str, str, str]:
+    return (finding.rule_id, finding.subject, finding.locator, digest)
+
+
+def _fix_here_first(findings: list[Finding], index: int) -> Rank:
+    finding = findings[index]
+    return (not finding.fix_here, -finding.severity.rank, 0, 0, index)
+
+
+def _source_first(copy_of: CopyOf, findings: list[Finding], index: int) -> Rank:
+    """A rendered copy points at the files it is built from: that is where the fix is made.
+    Among plain copies, the one nearest the top of the repository, then the one nearest the top
+    of its file (a file of its own rather than a bundle of many objects)."""
+    finding = findings[index]
+    identity = copy_of(finding.node_id) if finding.node_id else None
+    depth, line = finding.span.path.count("/"), finding.span.line or 0
+    return (not (identity and identity[1]), -finding.severity.rank, depth, line, index)
+
+
 def _fold_groups(
     findings: list[Finding],
     groups: list[list[int]],
     message: MessageFn,
     pointer: RelatedFn,
     folded: Counter[str],
+    rank: Callable[[list[Finding], int], Rank] = _fix_here_first,
 ) -> list[Finding]:
     if not groups:
         return findings
     replaced: dict[int, Finding] = {}
     dropped: set[int] = set()
     for group in groups:
-        keeper_index = min(group, key=lambda i: (not findings[i].fix_here, -findings[i].severity.rank, i))
+        keeper_index = min(group, key=lambda i: rank(findings, i))
         keeper = findings[keeper_index]
         others = [findings[i] for i in group if i != keeper_index]
         replaced[keeper_index] = _absorb(keeper, others, message, pointer)
@@ -109,6 +167,16 @@ def _where(finding: Finding) -> str:
 def _cause_message(keeper: Finding, others: list[Finding]) -> str:
     places = "; ".join(f"{other.rule_id} at {_where(other)}" for other in others)
     return f"{keeper.message} (the same cause, reported once: {places})"
+
+
+def _copy_related(keeper: Finding, other: Finding) -> Related:
+    return Related(other.span, f"{other.rule_id}: the same {other.subject or 'object'}, copied here", MERGED_ROLE)
+
+
+def _copy_message(keeper: Finding, others: list[Finding]) -> str:
+    places = sorted({_where(other) for other in others})
+    count = len(places)
+    return f"{keeper.message} (also in {count} identical cop{'ies' if count != 1 else 'y'}: {listed(places)})"
 
 
 def _line_message(keeper: Finding, others: list[Finding]) -> str:

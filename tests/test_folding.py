@@ -123,8 +123,71 @@ def test_the_summary_counts_folded_and_repeated_findings(tmp_path: Path) -> None
         write(tmp_path, f"{variant}/compose.yaml", ANCHORED)
     code, output = run_cli("scan", ".", "--select", "compose-image-latest-tag", cwd=tmp_path)
     assert code == 1
-    assert "6 more findings were folded into the ones they repeat (listed under them)." in output
-    assert "4 of the findings repeat an identical one in a file of the same name elsewhere." in output
+    assert "10 more findings were folded into the ones they repeat (listed under them)." in output
+    assert "compose.yaml:2:3: warning compose-image-latest-tag" in output.splitlines()[0]
+
+
+def test_copies_of_one_compose_file_fold_into_the_one_nearest_the_top(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", ANCHORED)
+    for variant in ("blue", "green"):
+        write(tmp_path, f"{variant}/compose.yaml", ANCHORED)
+    report = scan_tree(tmp_path, select=("compose-image-latest-tag",))
+    assert found(report) == {
+        ("compose.yaml", 2, "compose-image-latest-tag"),
+        ("compose.yaml", 12, "compose-image-latest-tag"),
+    }
+    latest = next(f for f in report.findings if f.span.line == 12)
+    assert latest.message.endswith("(also in 2 identical copies: blue/compose.yaml:12, green/compose.yaml:12)")
+    assert {(r.span.path, r.span.line, r.role) for r in latest.related} == {
+        ("blue/compose.yaml", 12, MERGED_ROLE),
+        ("green/compose.yaml", 12, MERGED_ROLE),
+    }
+
+
+def test_a_copy_that_differs_is_judged_on_its_own(tmp_path: Path) -> None:
+    write(tmp_path, "compose.yaml", ANCHORED)
+    write(
+        tmp_path,
+        "blue/compose.yaml",
+        ANCHORED.replace("example/other:latest", "example/other:latest\n    restart: always"),
+    )
+    report = scan_tree(tmp_path, select=("compose-image-latest-tag",))
+    assert ("blue/compose.yaml", 12, "compose-image-latest-tag") in found(report)
+
+
+BASE_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+        - name: api
+          image: example/api:1.4.2
+"""
+
+
+def test_a_committed_build_of_a_kustomize_root_folds_into_its_source(tmp_path: Path) -> None:
+    """argo-cd commits install.yaml, the output of its kustomize root, beside the bases."""
+    write(tmp_path, "base/deployment.yaml", BASE_DEPLOYMENT)
+    write(tmp_path, "base/kustomization.yaml", "resources: [deployment.yaml]\n")
+    write(tmp_path, "install.yaml", "---\n" + BASE_DEPLOYMENT)
+    write(tmp_path, "namespace-install.yaml", "# generated\n---\n" + BASE_DEPLOYMENT)
+    report = scan_tree(tmp_path, select=("k8s-missing-memory-limit",))
+    assert found(report) == {("base/deployment.yaml", 14, "k8s-missing-memory-limit")}
+    kept = report.findings[0]
+    assert "(also in 2 identical copies: install.yaml:15, namespace-install.yaml:16)" in kept.message
+    assert {(r.span.path, r.span.line) for r in kept.related if r.role == MERGED_ROLE} == {
+        ("install.yaml", 15),
+        ("namespace-install.yaml", 16),
+    }
+    assert report.folded == {"k8s-missing-memory-limit": 2}
 
 
 def test_a_proxy_and_the_container_without_readiness_probe_fold_into_the_container(tmp_path: Path) -> None:

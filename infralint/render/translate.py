@@ -190,7 +190,8 @@ def _one(group: list[tuple[Finding, Scope]]) -> Finding:
     if all(scope.kind == "kustomize" for scope in scopes):
         related += [Related(scope.anchor, f"holds in kustomize root {scope.label}", "root") for scope in scopes]
     message = f"{first.message} [{_where(scopes)}]"
-    return replace(first, message=message, related=_unique(related, first.span), fingerprint="")
+    nodes = tuple(finding.node_id for finding, _ in group[1:] if finding.node_id and finding.node_id != first.node_id)
+    return replace(first, message=message, related=_unique(related, first.span), fingerprint="", merged_nodes=nodes)
 
 
 def _where(scopes: list[Scope]) -> str:
