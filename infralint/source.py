@@ -30,8 +30,8 @@ class SourceFile:
 
     A config embedded in another file (nginx.conf in a ConfigMap) is a SourceFile too: its
     ``path`` is the outer file, and positions are shifted into it by ``line_offset`` and
-    ``col_offset``, or all pinned to ``flat_line`` when the text does not map line by line
-    (a quoted or folded YAML string).
+    ``col_offset`` (a literal block), or through ``position_map`` character by character (a quoted
+    string), or all pinned to ``flat_line`` when the text's lines cannot be found in the file.
     """
 
     path: str  # relative to the scan root, posix separators
@@ -42,6 +42,7 @@ class SourceFile:
     line_offset: int = 0
     col_offset: int = 0
     flat_line: int | None = None
+    position_map: PositionMap | None = None
     embedded_in: str | None = None  # the id of the node holding this text (a ConfigMap)
     embedded_key: str | None = None  # where in that node (the data key)
     # The file began with a UTF-8 byte order mark (not part of ``text``): nginx, HAProxy and
@@ -58,11 +59,17 @@ class SourceFile:
 
     def position(self, line: int, col: int | None = None, end_line: int | None = None) -> tuple[int, int, int]:
         """A (line, col, end_line) position in the outer file, for SpanMap tables."""
+        outer_line, outer_col = self.place(line, col)
+        end = self.place(end_line, None)[0] if end_line else outer_line
+        return (outer_line, outer_col or 1, max(end, outer_line))
+
+    def place(self, line: int, col: int | None = None) -> tuple[int, int | None]:
+        """(line, col) in the outer file of a 1-based position in this text."""
         if self.flat_line is not None:
-            return (self.flat_line, 1, self.flat_line)
-        shifted_col = (col or 1) + (self.col_offset if col is not None else 0)
-        end = (end_line or line) + self.line_offset
-        return (line + self.line_offset, shifted_col, end)
+            return self.flat_line, None
+        if self.position_map is not None:
+            return self.position_map.place(line, col)
+        return line + self.line_offset, None if col is None else col + self.col_offset
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based (line, col) of a character offset."""
@@ -83,4 +90,30 @@ class SourceFile:
             return Span(self.path, self.flat_line)
         if line is None:
             return Span(self.path)
-        return Span(self.path, line + self.line_offset, None if col is None else col + self.col_offset)
+        return Span(self.path, *self.place(line, col))
+
+
+class PositionMap:
+    """Where each character of an embedded text sits in the outer file, for text whose lines are
+    not the file's lines (a quoted YAML string: escapes and folded line breaks)."""
+
+    __slots__ = ("_cols", "_line_starts", "_lines", "_text")
+
+    def __init__(self, text: str, lines: list[int], cols: list[int]) -> None:
+        self._text, self._lines, self._cols = text, lines, cols
+        self._line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def place(self, line: int, col: int | None) -> tuple[int, int | None]:
+        """A column inside the line maps to its character; no column, to the line's first word
+        (the file column of a word that follows an escape is not the config's column plus a shift)."""
+        line = min(max(line, 1), len(self._line_starts))
+        begin = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self._text)
+        if col is not None and begin <= begin + col - 1 < end:
+            at = begin + col - 1
+            return self._lines[at], self._cols[at]
+        for at in range(begin, end):
+            if not self._text[at].isspace():
+                return self._lines[at], self._cols[at]
+        at = min(begin, len(self._lines) - 1)  # an empty line: where its line break is
+        return (self._lines[at], None) if at >= 0 else (1, None)

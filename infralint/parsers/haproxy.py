@@ -455,7 +455,7 @@ def _config_node(source: SourceFile, config_id: str, sections: list[Section]) ->
     last = source.text.count("\n") + 1
     facts = {"file": source.id_path, "config_group": _config_group(source), "object": f"config {source.id_path}"}
     return Node(
-        config_id, ("haproxy/config",), attrs, SpanMap(source.path, table), facts, end_line=last + source.line_offset
+        config_id, ("haproxy/config",), attrs, SpanMap(source.path, table), facts, end_line=source.place(last)[0]
     )
 
 

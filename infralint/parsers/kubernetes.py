@@ -341,18 +341,27 @@ def _embedded_source(
     embedded = SourceFile(
         source.path, source.abspath, value, kind, root=source.root, embedded_in=holder, embedded_key=key
     )
-    style, indicator_line = doc.blocks.get(path, ("", key_line))
+    style, start_line = doc.blocks.get(path, ("", key_line))
+    _map_lines(embedded, source.text, style, start_line, key_line)
+    return embedded
+
+
+def _map_lines(embedded: SourceFile, outer: str, style: str, start_line: int, key_line: int) -> None:
+    """Positions of the config's lines in the YAML file: exact where the string's lines can be
+    found there, else every position at the key (a plain scalar, a folded block, a mismatch)."""
+    from infralint.parsers.embedded_lines import literal_block_indent, quoted_map
+
     if style == "|":
         # A literal block: its lines are the file's lines after the indicator, less the indent.
-        lines = source.text.splitlines()
-        embedded.line_offset = indicator_line
-        for line in lines[indicator_line : indicator_line + 50]:
-            if line.strip():
-                embedded.col_offset = len(line) - len(line.lstrip(" "))
-                break
-    else:
-        embedded.flat_line = key_line
-    return embedded
+        indent = literal_block_indent(outer.split("\n"), start_line, embedded.text)
+        if indent is not None:
+            embedded.line_offset, embedded.col_offset = start_line, indent
+            return
+    elif style in ('"', "'"):
+        embedded.position_map = quoted_map(outer, start_line, style, embedded.text)
+        if embedded.position_map is not None:
+            return
+    embedded.flat_line = key_line
 
 
 def _parse_embedded(embedded: SourceFile, holder: Node, result: ParseResult) -> None:

@@ -117,9 +117,7 @@ def parse(source: SourceFile) -> ParseResult:
 
 def place(unit: SourceFile, line: int, col: int | None) -> tuple[int, int | None]:
     """(line, col) in the outer file: what unit.span() gives, without building a Span."""
-    if unit.flat_line is not None:
-        return unit.flat_line, None
-    return line + unit.line_offset, None if col is None else col + unit.col_offset
+    return unit.place(line, col)
 
 
 def record_of(stmt: Stmt) -> Record:
