@@ -365,6 +365,25 @@ def _restricted(node: Node) -> bool:
     return bool(binds) and all(bind["loopback"] for bind in binds)
 
 
+def _stats_admin(node: Node) -> bool:
+    """`stats admin`: visitors may drain, disable or re-weight servers."""
+    return any(rule["args"][:1] == ["admin"] for rule in _rules(node, "stats"))
+
+
+def _internal_only(node: Node, ctx: RuleContext) -> bool:
+    """The graph knows every listener that serves this stats page and none is reachable from
+    outside the container or cluster network (no published port, NodePort, LoadBalancer, Ingress
+    or host network). A defaults section: every proxy that takes it is such a listener."""
+    if "haproxy/defaults" not in node.kinds:
+        return node.facts.get("exposed") is False
+    users = [
+        proxy
+        for proxy in ctx.graph.of_kind("haproxy/frontend-side")
+        if proxy.attrs.get("defaults") == node.id and not proxy.attrs.get("disabled")
+    ]
+    return bool(users) and all(proxy.facts.get("exposed") is False for proxy in users)
+
+
 def stats_no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """Reported where the stats page is switched on: a defaults section once, not every proxy after it."""
     enabling = [
@@ -372,6 +391,8 @@ def stats_no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     ]
     if not enabling or _restricted(node) or node.attrs.get("disabled"):
         return
+    if not _stats_admin(node) and _internal_only(node, ctx):
+        return  # a read-only page only the container's or the cluster's own network reaches
     index, rule = enabling[0]
     yield Hit(
         f"{_label(node)} enables the stats page ('stats {' '.join(rule['args'])}') without 'stats auth'"
