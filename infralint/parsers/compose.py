@@ -10,7 +10,8 @@ files is reported once. A fragment that completes a base it is not merged into (
 `docker-compose.prod.yml`, an override in a subfolder) is a partial project of its own, judged
 from the base's folder and with the base's names; so is an add-on (`jibri.yml`, run with `-f
 docker-compose.yml -f jibri.yml`), whose services are its own but whose names another file
-declares (compose_files.addon_sources). Node ids come from the file parsed:
+declares (compose_files.addon_sources); and so is a file that a CI workflow, the Makefile or a
+script lists after another (compose_invocations.py). Node ids come from the file parsed:
 
     compose/<base>                      kinds ("compose/project",)
     compose/<base>/service[<name>]      kinds ("compose/service",)
@@ -35,7 +36,7 @@ from typing import Any
 from infralint import discover
 from infralint.findings import Finding
 from infralint.graph.model import Node, SpanMap
-from infralint.parsers import compose_files, compose_yaml
+from infralint.parsers import compose_files, compose_invocations, compose_yaml
 from infralint.parsers.compose_facts import FactContext, service_facts
 from infralint.parsers.compose_interpolate import parse_env_file
 from infralint.parsers.compose_model import (
@@ -181,8 +182,17 @@ class _Project:
             self.load_env()
             self.load_file(self.source)
             return
-        fragment_of = compose_files.sibling_base(self.folder, self.name) or self.completed_base()
+        listed = compose_invocations.listed_before(self.source.abspath, self.root, self.read)
+        fragment_of = listed[0][0] if listed else None
+        fragment_of = fragment_of or compose_files.sibling_base(self.folder, self.name) or self.completed_base()
         self.name_sources = self.sources_of_missing_names(fragment_of)
+        if listed:
+            # The files listed between the base and this one: their names are declared too.
+            known = {path for path, _ in self.name_sources}
+            for path in listed[0][1:]:
+                names = self.names_in(path)
+                if names is not None and path not in known:
+                    self.name_sources.append((path, {key: set(value) for key, value in names.items()}))
         if fragment_of is None and self.name_sources:
             fragment_of = compose_files.addon_base([path for path, _ in self.name_sources])
             self.addon = True

@@ -3,6 +3,8 @@
 `docker compose` run in a folder loads the first of its default file names and the override
 file beside it, or the files `COMPOSE_FILE` lists (in the `.env` of that folder); with several
 files, every relative path starts from the project directory, the folder of the first file.
+Lists written in CI workflows and scripts (compose_invocations.py) are not merged into their
+first file, which runs alone too: a file they list after it is a fragment of it.
 A file can also be written to complete a base elsewhere (`docker compose -f compose.yaml -f
 ci/compose.ci.yaml`): nothing in the repository names the pair, so the evidence is the file
 itself, when each of its services is one the base defines and none brings an image, a build,
