@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import crossplane  # noqa: F401  (importing it registers the Lua block lexer)
 from crossplane.analyzer import analyze, enter_block_ctx
@@ -42,6 +42,9 @@ from crossplane.lexer import _lex_file_object
 from crossplane.parser import _prepare_if_args
 
 from infralint.source import SourceFile
+
+if TYPE_CHECKING:
+    from infralint.parsers import nginx_mounts
 
 Ctx = tuple[str, ...]
 
@@ -479,6 +482,7 @@ class Reader:
         self.texts: dict[str, str] = {}  # included files read, for their suppression comments
         self._placeholders: dict[str, re.Pattern[str] | None] = {}  # unit path -> envsubst form
         self._image_files: dict[str, list[str]] | None = None  # path in an image -> scanned files
+        self._mounts: list[nginx_mounts.Mount] | None = None  # compose mounts above the config
         self.follow = source.embedded_in is None and bool(source.abspath)
         root = source.root or (os.path.dirname(source.abspath) if source.abspath else "")
         self.root = os.path.abspath(root) if root else ""
@@ -656,11 +660,41 @@ class Reader:
         copied = self._copied_into_image(pattern)
         if copied:
             return copied, ""
+        mounted = self._mounted(pattern)
+        if mounted is not None:
+            return mounted
         if glob.has_magic(pattern) and (folder_in_root or not outside):
             return [], ""  # a pattern that matches nothing is fine for nginx
         if outside:
             return [], "the target is outside the scan root: not read"
         return [], "no such file in the scan"
+
+    def _mounted(self, pattern: str) -> tuple[list[str], str] | None:
+        """The include's targets when a compose service of the config's folder (or one above)
+        mounts a host folder at its container path; None when no mount holds that path. A mount
+        from an unknown source (a variable with no value, a named volume) is not followed."""
+        if not self.root or not self.main_dir:
+            return None
+        from infralint.parsers import nginx_mounts
+
+        if self._mounts is None:
+            self._mounts = nginx_mounts.mounts_above(self.main_dir, self.root)
+        wanted = posixpath.normpath(posixpath.join(IMAGE_PREFIX, pattern.replace("\\", "/")))
+        found = nginx_mounts.covering(self._mounts, wanted)
+        if found is None:
+            return None
+        mount, rest = found
+        if mount.source is None:
+            return [], ""
+        host = os.path.join(mount.source, *rest.split("/")) if rest else mount.source
+        if not inside(os.path.realpath(host if not glob.has_magic(host) else _fixed_prefix(host)), self.real_root):
+            return [], f"mounted at {mount.target} from outside the scan root: not read"
+        if glob.has_magic(host):
+            return sorted(m for m in glob.glob(host) if os.path.isfile(m)), ""
+        if os.path.isfile(host):
+            return [host], ""
+        source = os.path.relpath(mount.source, self.root).replace(os.sep, "/")
+        return [], f"no such file in {source}/, mounted at {mount.target}"
 
     def _copied_into_image(self, pattern: str) -> list[str]:
         """Scanned files that a Dockerfile of the scan copies to the include's path in the image
