@@ -41,6 +41,10 @@ class ScanOptions:
     # Skip vendored and test folders while walking (None: as the config says, by default yes);
     # False scans them too, as `--no-default-excludes` asks.
     default_excludes: bool | None = None
+    # Report only correctness findings in development files (None: as the config's
+    # `development-paths` says, by default the built-in globs); False reports everything, as
+    # `--no-development-paths` asks.
+    development_paths: bool | None = None
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
@@ -59,6 +63,7 @@ def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
 def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     from infralint import baseline, catalog, engine, suppress
     from infralint import config as project_config
+    from infralint.development import leave_out
     from infralint.graph.build import build
     from infralint.parsers.registry import parser_for
     from infralint.selection import enabled_rules
@@ -149,6 +154,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     used_annotations: set[tuple[str, str]] = set()
     findings = suppress.apply(findings, comments, graph, used_annotations, locate)
     findings = settings.apply_path_ignores(findings, root)
+    findings, development = leave_out(findings, settings.development(root), metas, graph)
     if options.report_unused_ignores and "infralint-unused-ignore" in enabled_ids:
         unused = suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
         findings += translator.findings(unused) if rendering is not None else unused
@@ -182,6 +188,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         baseline=outcome,
         rendered=rendering.counts() if rendering is not None else {},
         folded=folded,
+        development=development,
     )
 
 

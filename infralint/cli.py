@@ -20,6 +20,12 @@ no_default_excludes_option = click.option(
     help="Walk vendored and test folders too (vendor/, third_party/, test/, tests/, testdata/, e2e/, fixtures/ ...), "
     "which are skipped by default (the config's default-excludes).",
 )
+no_development_paths_option = click.option(
+    "--no-development-paths",
+    is_flag=True,
+    help="Report every finding in development files too (devenv/, docker-compose.dev.yml, test-nginx.conf ...), "
+    "where by default only correctness findings are (the config's development-paths).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,6 +103,7 @@ def _progress_printer() -> Any:
 @click.option("--report-stale-baseline", is_flag=True, help="List baseline entries that match no finding any more.")
 @click.option("--report-unused-ignores", is_flag=True, help="Report suppressions that hid no finding.")
 @no_default_excludes_option
+@no_development_paths_option
 def scan(
     paths: tuple[str, ...],
     output_format: str,
@@ -118,6 +125,7 @@ def scan(
     report_stale_baseline: bool,
     report_unused_ignores: bool,
     no_default_excludes: bool,
+    no_development_paths: bool,
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     from infralint.api import ScanOptions
@@ -135,6 +143,7 @@ def scan(
         options.file_timeout = file_timeout
     options.render = not no_render
     options.default_excludes = False if no_default_excludes else None
+    options.development_paths = False if no_development_paths else None
     try:
         targets = list(paths) or ["."]
         if with_context:
@@ -180,6 +189,7 @@ def scan(
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=CONFIG_HELP)
 @click.option("--no-config", is_flag=True, help="Read no config file.")
 @no_default_excludes_option
+@no_development_paths_option
 def graph_command(
     paths: tuple[str, ...],
     output_format: str,
@@ -190,6 +200,7 @@ def graph_command(
     config_file: str | None,
     no_config: bool,
     no_default_excludes: bool,
+    no_development_paths: bool,
 ) -> None:
     """Draw the infrastructure PATHS define: entry points, proxies, services, datastores, the
     ports between them and each box's findings (counted as `scan` reports them: the project's
@@ -206,6 +217,7 @@ def graph_command(
     options = ScanOptions(select=_split(select), ignore=_split(ignore), progress=_progress_printer())
     options.config = _project_config(paths, config_file, no_config)
     options.default_excludes = False if no_default_excludes else None
+    options.development_paths = False if no_development_paths else None
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:
@@ -311,6 +323,7 @@ def baseline_group() -> None:
 @click.option("--no-config", is_flag=True, help="Read no config file.")
 @click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
 @no_default_excludes_option
+@no_development_paths_option
 def baseline_create(
     paths: tuple[str, ...],
     output: str | None,
@@ -320,6 +333,7 @@ def baseline_create(
     no_config: bool,
     max_file_size: int | None,
     no_default_excludes: bool,
+    no_development_paths: bool,
 ) -> None:
     """Scan PATHS like `scan` does and write the fingerprints of every finding to a baseline file."""
     from infralint import baseline
@@ -331,6 +345,7 @@ def baseline_create(
     # baseline="": the scan must see every finding, not hide those of the current baseline.
     options = ScanOptions(select=_split(select), ignore=_split(ignore), config=config, baseline="")
     options.default_excludes = False if no_default_excludes else None
+    options.development_paths = False if no_development_paths else None
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:

@@ -23,6 +23,7 @@ from infralint.source import Span
 
 if TYPE_CHECKING:
     from infralint.api import ScanOptions
+    from infralint.development import DevelopmentPaths
     from infralint.discover import Excludes
 
 YAML_NAMES = (".infralint.yaml", ".infralint.yml")
@@ -357,6 +358,8 @@ class Settings:
     exclude_spec: Any  # pathspec.GitIgnoreSpec or None
     unknown: list[tuple[Path, str]]  # (where in the config, rule id) naming no rule
     default_excludes: bool = True  # skip vendored and test folders (discover.DEFAULT_EXCLUDED_FOLDERS)
+    # Globs of development files, which get only correctness checks (infralint.development); () is off.
+    development_paths: tuple[str, ...] = ()
 
     def with_severities(self, metas: Iterable[RuleMeta]) -> list[RuleMeta]:
         return [replace(m, severity=self.severity[m.id]) if m.id in self.severity else m for m in metas]
@@ -410,6 +413,18 @@ class Settings:
             return relative is not None and spec.check_file(relative).include is False
 
         return test
+
+    def development(self, root: str) -> DevelopmentPaths:
+        """A test of paths relative to the scan root: is this a development file? Globs are
+        matched relative to the config's folder (the scan root without a config, or for a file
+        outside that folder)."""
+        from infralint.development import DevelopmentPaths
+
+        def relative(path: str) -> str:
+            inside = self._relative(root, path) if self.config is not None else None
+            return inside if inside is not None else path
+
+        return DevelopmentPaths(self.development_paths, relative)
 
     def apply_path_ignores(self, findings: list[Finding], root: str) -> list[Finding]:
         if not self.path_ignores:
@@ -477,6 +492,7 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
             None,
             [],
             _default_excludes(options, None),
+            _development_paths(options, None),
         )
 
     def selectors(key: str) -> list[str]:
@@ -515,6 +531,7 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
         _exclude_spec(config),
         unknown,
         _default_excludes(options, config),
+        _development_paths(options, config),
     )
 
 
@@ -523,6 +540,18 @@ def _default_excludes(options: ScanOptions, config: Config | None) -> bool:
     if options.default_excludes is not None:
         return options.default_excludes
     return bool(config.get("default-excludes", True)) if config is not None else True
+
+
+def _development_paths(options: ScanOptions, config: Config | None) -> tuple[str, ...]:
+    """`--no-development-paths` (ScanOptions.development_paths=False): none; else the config's
+    list, which replaces the default (infralint.development.DEFAULT_DEVELOPMENT_PATHS)."""
+    from infralint.development import DEFAULT_DEVELOPMENT_PATHS
+
+    if options.development_paths is False:
+        return ()
+    if config is not None and config.get("development-paths") is not None:
+        return tuple(config.get("development-paths"))
+    return DEFAULT_DEVELOPMENT_PATHS
 
 
 def _path_ignores(config: Config, known: set[str], unknown: list[tuple[Path, str]]) -> list[PathIgnore]:

@@ -47,12 +47,22 @@ def explain_text(meta: RuleMeta) -> str:
     ]
     if meta.tags:
         lines += ["", "Tags: " + ", ".join(meta.tags)]
+    lines += ["", "In development files (development-paths): " + development_note(meta)]
     if meta.references:
         lines += ["", "References:"] + [f"  {ref}" for ref in meta.references]
     for label, path in fixture_examples(meta.id):
         relative = path.relative_to(data_dir("fixtures") / meta.id)
         lines += ["", f"Example ({label}: {relative}):", _indent(path.read_text(encoding="utf-8").rstrip())]
     return "\n".join(lines) + "\n"
+
+
+def development_note(meta: RuleMeta) -> str:
+    """Whether the rule is reported in development files, for `explain` and the rules page."""
+    from infralint.development import applies_in_development
+
+    if applies_in_development(meta):
+        return "reported (a correctness check)"
+    return "not reported (production hardening; counted in the summary)"
 
 
 def _indent(text: str) -> str:

@@ -26,6 +26,8 @@ class Report:
     baseline: Outcome | None = None  # what --baseline hid and which of its entries are stale
     rendered: dict[str, int] = field(default_factory=dict)  # "helm releases", "kustomize roots"
     folded: Counter[str] = field(default_factory=Counter)  # per rule: findings folded into another
+    # Per rule: production-hardening findings not reported because they are in development files.
+    development: Counter[str] = field(default_factory=Counter)
 
     def count_by_severity(self) -> Counter[Severity]:
         return Counter(finding.severity for finding in self.findings)

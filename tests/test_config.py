@@ -157,7 +157,7 @@ def test_toml_positions_cover_tables_dotted_keys_inline_tables_and_arrays() -> N
     [
         (
             "selct: [k8s]\n",
-            ".infralint.yaml:1: selct: unknown key (known keys: baseline, default-excludes, exclude, fail-on",
+            ".infralint.yaml:1: selct: unknown key (known keys: baseline, default-excludes, development-paths, exclude, fail-on",
         ),
         ("select: k8s\n", ".infralint.yaml:1: select: expected a list, got a string"),
         (
@@ -380,6 +380,7 @@ def test_per_path_ignores_use_gitignore_globs_relative_to_the_config(tmp_path: P
         tmp_path,
         ".infralint.yaml",
         "select: [k8s-image-latest-tag, k8s-missing-memory-limit]\n"
+        "development-paths: []\n"  # dev.yaml would be a development file
         "per-path-ignores:\n"
         '  "legacy/": [k8s-image-latest-tag]\n'  # a folder, at any depth
         '  "/apps/*/dev.yaml": [k8s-missing]\n'  # anchored, a prefix of rule ids

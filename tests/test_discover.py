@@ -131,7 +131,8 @@ def _tree(root: Path) -> None:
 
 def test_vendored_and_test_folders_are_skipped_by_default(tmp_path: Path) -> None:
     _tree(tmp_path)
-    report = scan_tree(tmp_path, select=["k8s-image-latest-tag"])
+    # Walking is tested here: findings in development files (fake-*, *-test/) are reported too.
+    report = scan_tree(tmp_path, select=["k8s-image-latest-tag"], development_paths=False)
     assert _paths(report) == set(SCANNED_ANYWAY)  # file names (fake-*) do not make a test
     assert report.files_by_kind["k8s"] == len(SCANNED_ANYWAY)
 
@@ -139,12 +140,14 @@ def test_vendored_and_test_folders_are_skipped_by_default(tmp_path: Path) -> Non
 def test_default_excludes_can_be_turned_off(tmp_path: Path) -> None:
     _tree(tmp_path)
     everything = set(SKIPPED_BY_DEFAULT + SCANNED_ANYWAY)
-    assert _paths(scan_tree(tmp_path, select=["k8s-image-latest-tag"], default_excludes=False)) == everything
+    report = scan_tree(tmp_path, select=["k8s-image-latest-tag"], default_excludes=False, development_paths=False)
+    assert _paths(report) == everything
     write(tmp_path, ".infralint.yaml", "default-excludes: false\n")
-    code, output = run_cli("scan", "--no-color", "--select", "k8s-image-latest-tag", ".", cwd=tmp_path)
+    args = ("scan", "--no-color", "--no-development-paths")
+    code, output = run_cli(*args, "--select", "k8s-image-latest-tag", ".", cwd=tmp_path)
     assert code == 1 and all(f"{path}:8:" in output for path in everything)
     write(tmp_path, ".infralint.yaml", "default-excludes: true\n")
-    code, output = run_cli("scan", "--no-color", "--no-default-excludes", ".", cwd=tmp_path)
+    code, output = run_cli(*args, "--no-default-excludes", ".", cwd=tmp_path)
     assert all(f"{path}:8:" in output for path in everything)
 
 

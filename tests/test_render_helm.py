@@ -166,7 +166,10 @@ def test_ci_values_render_one_release_per_file(tmp_path: Path) -> None:
     _chart(tmp_path)
     write(tmp_path, "chart/ci/small-values.yaml", "replicaCount: 1\n")
     write(tmp_path, "chart/ci/ha-values.yaml", "replicaCount: 3\n")
-    report = _scan_with_config(tmp_path, "helm:\n  ci-values: true\n", select=["k8s-single-replica"])
+    # development_paths=False: a chart rendered with test values only is development context.
+    report = _scan_with_config(
+        tmp_path, "helm:\n  ci-values: true\n", select=["k8s-single-replica"], development_paths=False
+    )
     assert report.rendered == {"helm releases": 2}
     assert _finding(report, "k8s-single-replica").message.endswith("[in release web (ci/small-values.yaml)]")
 
@@ -330,7 +333,8 @@ def test_a_chart_that_needs_user_values_renders_with_its_ci_values(tmp_path: Pat
     _chart_needing_a_repository(tmp_path)
     write(tmp_path, "chart/ci/basic-values.yaml", "image:\n  repository: registry.example.com/web\n")
     write(tmp_path, "chart/ci/broken-values.yaml", "cache:\n  enabled: true\n")  # fails: left out
-    report = scan_tree(tmp_path, select=["k8s-single-replica", "k8s-image-latest-tag"])
+    # development_paths=False: a chart rendered with test values only is development context.
+    report = scan_tree(tmp_path, select=["k8s-single-replica", "k8s-image-latest-tag"], development_paths=False)
     assert report.rendered == {"helm releases": 1}
     assert not [f for f in report.findings if f.rule_id == "infralint-render-error"]
     assert _finding(report, "k8s-single-replica").message.endswith("[in release web (ci/basic-values.yaml)]")

@@ -31,6 +31,7 @@ def document(report: Report) -> dict[str, Any]:
             "rendered": dict(sorted(report.rendered.items())),
             "findings": {severity.value: counts.get(severity, 0) for severity in Severity},
             "total": len(report.findings),
+            **_development(report),
             **_baseline(report),
         },
         "findings": [
@@ -46,6 +47,14 @@ def document(report: Report) -> dict[str, Any]:
             for finding in report.findings
         ],
     }
+
+
+def _development(report: Report) -> dict[str, Any]:
+    """Present when development context left findings out (not in findings, not in total)."""
+    if not report.development:
+        return {}
+    by_rule = dict(sorted(report.development.items()))
+    return {"development": {"hidden": sum(by_rule.values()), "by_rule": by_rule}}
 
 
 def _baseline(report: Report) -> dict[str, Any]:

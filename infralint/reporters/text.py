@@ -58,7 +58,7 @@ def summary(report: Report, timing: bool = True) -> str:
     text += f": {found}"
     if timing:
         text += f" in {report.seconds:.2f}s"
-    return text + "." + _repeats_summary(report) + _baseline_summary(report)
+    return text + "." + _repeats_summary(report) + _development_summary(report) + _baseline_summary(report)
 
 
 def _repeats_summary(report: Report) -> str:
@@ -77,6 +77,15 @@ def _repeats_summary(report: Report) -> str:
         verb = "repeat" if repeated != 1 else "repeats"
         parts.append(f"{repeated} of the findings {verb} an identical one in a file of the same name elsewhere")
     return "".join(f"\n{part[0].upper()}{part[1:]}." for part in parts)
+
+
+def _development_summary(report: Report) -> str:
+    """What development context left out: counted, so that nothing disappears silently."""
+    count = sum(report.development.values())
+    if not count:
+        return ""
+    findings = f"{count} hardening finding{'s' if count != 1 else ''}"
+    return f"\n{findings} in development files not reported (development-paths; --no-development-paths shows them)."
 
 
 def _rendered(kind: str, count: int) -> str:

@@ -37,6 +37,7 @@ def to_meta(data: dict[str, Any]) -> RuleMeta:
         require=data.get("require"),
         options=dict(data.get("options", {})),
         cause=data.get("cause", ""),
+        development=data.get("development"),
     )
 
 

@@ -32,6 +32,8 @@ class RuleMeta:
     require: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
     cause: str = ""  # declarative rules: see infralint.folding
+    # Whether the rule is reported in development files (infralint.development); None: by its tags.
+    development: bool | None = None
 
     @property
     def domain(self) -> str:
