@@ -408,9 +408,97 @@ def _literal_secret(value: Any) -> bool:
 
 
 def secret_in_environment(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A default credential of a datastore only the project's containers reach is the quick-start
+    pair of an app and its private database: not reported. On a reachable one it is."""
     for name, entry in node.facts["environment"].items():
-        if entry["literal"] and _looks_secret(name, ctx.options) and _literal_secret(entry["value"]):
-            yield Hit(f"{_where(node)} sets a literal value for secret-looking variable {name}", entry["path"])
+        if not (entry["literal"] and _looks_secret(name, ctx.options) and _literal_secret(entry["value"])):
+            continue
+        message = f"{_where(node)} sets a literal value for secret-looking variable {name}"
+        default = _default_credential(ctx, node, str(entry["value"]).strip())
+        if default is not None:
+            why, guarded = default
+            reachable = [service for service in guarded if _exposure(ctx, service) != "internal"]
+            if not reachable:
+                continue
+            shown = reachable[0]
+            where = shown.facts.get("exposure_reason") or f"{_where(shown)} may be reachable from outside"
+            message += f": its value is a default credential ({why}) on a published service: {where}"
+            if shown is not node:
+                related = (ctx.related(shown, f"{_where(shown)}, which it guards, defined here"),)
+                yield Hit(message, entry["path"], related=related)
+                continue
+        yield Hit(message, entry["path"])
+
+
+def _default_credential(ctx: RuleContext, node: Node, value: str) -> tuple[str, list[Node]] | None:
+    """(why the value is a default credential, the services it guards), or None when it is not
+    one or the services it guards cannot be told."""
+    guarded = _guarded_services(ctx, node, value)
+    if not guarded:
+        return None
+    for service in (node, *guarded):
+        why = _placeholder_reason(ctx, service, value)
+        if why is not None:
+            return why, guarded
+    return None
+
+
+def _guarded_services(ctx: RuleContext, node: Node, value: str) -> list[Node]:
+    """The datastore that sets the credential itself, else the datastores of the project whose
+    own secret-looking variable holds the same literal (the database a client logs into)."""
+    if _datastore(node, list(ctx.options.get("datastore_images", ()))) is not None:
+        return [node]
+    project = projects.project_of(ctx.graph, node)
+    others = projects.visible_services(ctx.graph, project).values() if project is not None else ()
+    stores = list(ctx.options.get("datastore_images", ()))
+    return [
+        other
+        for other in others
+        if other.id != node.id
+        and _datastore(other, stores) is not None
+        and any(
+            entry["literal"] and _looks_secret(name, ctx.options) and str(entry["value"]).strip() == value
+            for name, entry in other.facts["environment"].items()
+        )
+    ]
+
+
+def _placeholder_reason(ctx: RuleContext, service: Node, value: str) -> str | None:
+    """Why VALUE reads as a placeholder for this service, or None."""
+    lowered = value.lower()
+    if lowered in {str(word).lower() for word in ctx.options.get("default_credentials", ())}:
+        return "a well-known placeholder"
+    if lowered == str(service.facts["service"]).lower():
+        return "the service's name"
+    image = service.facts.get("image_name")
+    if isinstance(image, str) and lowered == image.rsplit("/", 1)[-1].lower():
+        return "the image's name"
+    project = projects.project_of(ctx.graph, service)
+    if project is not None:
+        directory = str(project.facts.get("directory") or "")
+        names = {str(project.facts.get("name") or "").lower(), directory.rsplit("/", 1)[-1].lower()}
+        if lowered in names - {""}:
+            return "the project's name"
+    user_names = _pattern(str(ctx.options.get("user_name_pattern") or "$^"))
+    for name, entry in service.facts["environment"].items():
+        normalized = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
+        if user_names.search(normalized) and str(entry["value"]).strip().lower() == lowered:
+            return f"the same as {name}"
+    return None
+
+
+def _exposure(ctx: RuleContext, service: Node) -> str | None:
+    """How far the service reaches; for a fragment's service, the widest of it and the same
+    service in the files it is combined with (the base may publish its ports)."""
+    levels = [service.facts.get("exposure")]
+    project = projects.project_of(ctx.graph, service)
+    for other in projects.combined_projects(ctx.graph, project) if project is not None else ():
+        same = projects.services(ctx.graph, other).get(service.facts["service"])
+        if same is not None:
+            levels.append(same.facts.get("exposure"))
+    if any(level is None for level in levels):
+        return None
+    return "internal" if all(level == "internal" for level in levels) else "reachable"
 
 
 # compose-datastore-port-public
