@@ -77,6 +77,18 @@ def test_correctness_and_input_rules_apply_in_development_the_others_do_not() ->
     assert not applies_in_development(metas["nginx-server-tokens"])
 
 
+def test_a_rules_development_field_overrides_its_tags() -> None:
+    from dataclasses import replace
+
+    from infralint.resources import data_dir
+    from infralint.rules.loader import read_rule_file, to_meta
+
+    data = read_rule_file(data_dir("rules") / "compose" / "compose-undefined-reference.yaml")
+    assert to_meta(data).development is None
+    assert not applies_in_development(to_meta({**data, "development": False}))
+    assert applies_in_development(replace(meta_by_id()["compose-privileged"], development=True))
+
+
 def test_explain_says_whether_a_rule_is_reported_in_development_files(tmp_path: Path) -> None:
     _code, output = run_cli("explain", "k8s-run-as-root", cwd=tmp_path)
     assert "In development files (development-paths): not reported" in output
