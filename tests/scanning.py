@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 
 from infralint.api import ScanOptions, scan
@@ -55,6 +57,13 @@ spec:
     - name: app
       image: nginx:1.27
 """
+
+
+def named_for(text: str, path: str) -> str:
+    """TEXT with its object named after PATH: files that must each be judged are not copies of one
+    object (identical copies fold into one finding, see infralint.folding)."""
+    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") + "-" + hashlib.sha1(path.encode()).hexdigest()[:6]
+    return text.replace("name: web\n", f"name: {name}\n", 1)
 
 
 def run_cli(*args: str, cwd: Path) -> tuple[int, str]:

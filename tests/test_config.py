@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
-from scanning import POD, found, write
+from scanning import POD, found, named_for, write
 from scanning import run_cli as cli
 
 from infralint import config
@@ -111,8 +111,8 @@ k8s-image-latest-tag = "error"
 
 def test_pyproject_table_is_read_with_positions(tmp_path: Path) -> None:
     write(tmp_path, "pyproject.toml", PYPROJECT)
-    write(tmp_path, "pod.yaml", LATEST_POD)
-    write(tmp_path, "legacy/old.yaml", LATEST_POD)
+    write(tmp_path, "pod.yaml", named_for(LATEST_POD, "pod.yaml"))
+    write(tmp_path, "legacy/old.yaml", named_for(LATEST_POD, "legacy/old.yaml"))
     report = scan_with_config(tmp_path)
     assert found(report) == {
         ("pyproject.toml", 5, "infralint-unknown-rule"),
@@ -386,11 +386,11 @@ def test_per_path_ignores_use_gitignore_globs_relative_to_the_config(tmp_path: P
         '  "/apps/*/dev.yaml": [k8s-missing]\n'  # anchored, a prefix of rule ids
         '  "*.tmpl.yaml": [k8s]\n',
     )
-    write(tmp_path, "legacy/pod.yaml", LATEST_POD)
-    write(tmp_path, "apps/web/dev.yaml", LATEST_POD)
-    write(tmp_path, "apps/web/prod.yaml", LATEST_POD)
-    write(tmp_path, "apps/web/pod.tmpl.yaml", LATEST_POD)
-    write(tmp_path, "nested/apps/web/dev.yaml", LATEST_POD)
+    write(tmp_path, "legacy/pod.yaml", named_for(LATEST_POD, "legacy/pod.yaml"))
+    write(tmp_path, "apps/web/dev.yaml", named_for(LATEST_POD, "apps/web/dev.yaml"))
+    write(tmp_path, "apps/web/prod.yaml", named_for(LATEST_POD, "apps/web/prod.yaml"))
+    write(tmp_path, "apps/web/pod.tmpl.yaml", named_for(LATEST_POD, "apps/web/pod.tmpl.yaml"))
+    write(tmp_path, "nested/apps/web/dev.yaml", named_for(LATEST_POD, "nested/apps/web/dev.yaml"))
     report = scan_with_config(tmp_path / "apps")  # the scan root differs from the config's folder
     assert found(report) == {
         ("web/dev.yaml", 8, "k8s-image-latest-tag"),
@@ -411,10 +411,10 @@ def test_exclude_keeps_folders_and_files_out_of_the_walk(tmp_path: Path) -> None
         ".infralint.yaml",
         "select: [k8s-image-latest-tag]\nexclude: [vendor/, '*.generated.yaml', '!keep.generated.yaml']\n",
     )
-    write(tmp_path, "vendor/chart/pod.yaml", LATEST_POD)
-    write(tmp_path, "apps/pod.generated.yaml", LATEST_POD)
-    write(tmp_path, "apps/keep.generated.yaml", LATEST_POD)
-    write(tmp_path, "apps/pod.yaml", LATEST_POD)
+    write(tmp_path, "vendor/chart/pod.yaml", named_for(LATEST_POD, "vendor/chart/pod.yaml"))
+    write(tmp_path, "apps/pod.generated.yaml", named_for(LATEST_POD, "apps/pod.generated.yaml"))
+    write(tmp_path, "apps/keep.generated.yaml", named_for(LATEST_POD, "apps/keep.generated.yaml"))
+    write(tmp_path, "apps/pod.yaml", named_for(LATEST_POD, "apps/pod.yaml"))
     report = scan_with_config(tmp_path)
     assert found(report) == {
         ("apps/keep.generated.yaml", 8, "k8s-image-latest-tag"),

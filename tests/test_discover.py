@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scanning import POD, found, run_cli, scan_tree, write
+from scanning import POD, found, named_for, run_cli, scan_tree, write
 
 from infralint import discover
 from infralint.api import ScanOptions, scan
@@ -126,7 +126,7 @@ def _paths(report) -> set[str]:  # type: ignore[no-untyped-def]
 
 def _tree(root: Path) -> None:
     for name in SKIPPED_BY_DEFAULT + SCANNED_ANYWAY:
-        write(root, name, LATEST)
+        write(root, name, named_for(LATEST, name))
 
 
 def test_vendored_and_test_folders_are_skipped_by_default(tmp_path: Path) -> None:
