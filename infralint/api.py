@@ -142,6 +142,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         meta = severities.get(finding.rule_id)
         if meta is not None:
             finding.severity = meta.severity
+            finding.cause = finding.cause or meta.cause  # e.g. every chart not fetched: one note
     from infralint.parsers.kubernetes import IGNORE_ANNOTATION
 
     input_findings += suppress.unknown_rule_findings(comments, graph, set(severities), IGNORE_ANNOTATION)
@@ -161,7 +162,6 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         findings += settings.unused_path_ignore_findings(root, enabled_ids)
     findings = _dedupe(sorted(findings, key=Finding.sort_key))
     from infralint.folding import fold
-
     from infralint.graph.copies import copy_identity
 
     findings, folded = fold(findings, _node_locator(graph, locate), copy_identity(graph))

@@ -165,7 +165,7 @@ def _where(finding: Finding) -> str:
 
 
 def _cause_message(keeper: Finding, others: list[Finding]) -> str:
-    places = "; ".join(f"{other.rule_id} at {_where(other)}" for other in others)
+    places = listed([f"{other.rule_id} at {_where(other)}" for other in others]).replace(", ", "; ")
     return f"{keeper.message} (the same cause, reported once: {places})"
 
 

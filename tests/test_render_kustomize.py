@@ -233,3 +233,23 @@ def test_a_plain_manifest_does_not_link_to_a_rendered_object(tmp_path: Path) -> 
     )
     report = scan_tree(tmp_path, select=["k8s-service-selects-nothing"])
     assert ("unused/service.yaml", 6, "k8s-service-selects-nothing") in found(report)  # its selector
+
+
+def test_every_remote_base_is_one_note_listing_the_others(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    for overlay in ("staging", "prod"):
+        kustomization = tmp_path / "overlays" / overlay / "kustomization.yaml"
+        kustomization.write_text(
+            f"resources:\n  - ../../base\n  - https://github.com/example/platform//{overlay}?ref=v1.0.0\n"
+            f"namePrefix: {overlay}-\n"
+        )
+    report = scan_tree(tmp_path, select=["k8s-missing-memory-limit"])
+    notes = [f for f in report.findings if f.rule_id == "infralint-not-fetched"]
+    assert [(f.span.path, f.span.line) for f in notes] == [("overlays/prod/kustomization.yaml", 3)]
+    [note] = notes
+    assert [(r.span.path, r.span.line) for r in note.related] == [("overlays/staging/kustomization.yaml", 3)]
+    assert (
+        "(the same cause, reported once: infralint-not-fetched at overlays/staging/kustomization.yaml:3)"
+        in note.message
+    )
+    assert report.folded == {"infralint-not-fetched": 1}
