@@ -47,8 +47,23 @@ DEVELOPMENT_FOLDERS = (
 # `.`, `-` or `_` (docker-compose.dev.yml, test-nginx.conf, fake-teams-api.yaml, docker-compose.ci-test.yml).
 # Only whole parts count, so devices.yaml, latest.yaml, contest.yaml or citadel.yaml do not; and a
 # name that is only the word (an overlay folder `dev/`, a folder `testing/`) does not either: it is
-# usually a deployment to a development cluster, not a developer's machine.
-DEVELOPMENT_WORDS = ("dev", "devel", "development", "test", "testing", "e2e", "fake", "mock", "stub", "tilt")
+# usually a deployment to a development cluster, not a developer's machine. `demo` marks a setup
+# shown to try something (demo-setups/, compose.demo.yaml); `example` does not, because an example
+# is what users copy into production.
+DEVELOPMENT_WORDS = (
+    "dev",
+    "devel",
+    "development",
+    "devcontainer",
+    "test",
+    "testing",
+    "e2e",
+    "fake",
+    "mock",
+    "stub",
+    "tilt",
+    "demo",
+)
 # Words that count only as the variant part of a file name: `local` and `ci` also name what a
 # production file is about (node-local-dns.yaml, local-path-storage.yaml, gitlab-ci-runner.yaml,
 # a deployment-local.yaml that loads a model from local disk), while a development variant of a

@@ -36,6 +36,9 @@ DEVELOPMENT = (
     "rtcstats/localstack/localstack.yml",
     "frontend-dev/nginx.conf",
     "charts/zulip/ci/test-values.yaml",
+    "demo-setups/relay-compose.yaml",
+    "compose.demo.yaml",
+    "devcontainer-example/docker-compose.yml",
 )
 PRODUCTION = (
     "docker-compose.yml",
@@ -54,6 +57,8 @@ PRODUCTION = (
     "developer-portal.yaml",
     "charts/web/values-ci.yaml.tpl",
     "charts/web/ci/README.yaml",
+    "examples/external-databases/docker-compose.override.yaml",  # what users copy
+    "demographics.yaml",
 )
 
 
