@@ -8,6 +8,10 @@ the others as related locations (role "merged", so pre-commit still shows it for
   depends_on rule. The finding at the place of the fix (`fix_here`) is kept.
 - One rule at one line for several objects: a YAML anchor shared by 20 services, a template line
   that a `range` turns into many objects. One edit at that line fixes them all.
+- One claim in sibling variants of a file: a folder of alternatives (docker-compose.postgres.yml,
+  docker-compose.mariadb.yml, docker-compose.sqlite.yml, of which a user picks one) repeats the
+  same service with the same fault. Findings of one rule with the same message, on objects in
+  files of one folder, are one finding at the file with the shortest name.
 - One rule on copies of one object: a repository that commits the output of its kustomize roots
   (argo-cd keeps ten install bundles beside the bases they are built from) holds each object
   several times, byte for byte the same once parsed. The finding is kept where the object is
@@ -55,6 +59,7 @@ def fold(
     findings = _fold_groups(
         findings, _by_copy(findings, copy_of), _copy_message, _copy_related, folded, partial(_source_first, copy_of)
     )
+    findings = _fold_groups(findings, _by_variant(findings), _variant_message, _variant_related, folded, _shortest_name)
     return findings, folded
 
 
@@ -96,6 +101,21 @@ def _by_copy(findings: list[Finding], copy_of: CopyOf) -> list[list[int]]:
         joined = next((key for key in keys if key in groups), keys[0])
         groups[joined].append(index)
     return [group for group in groups.values() if len({findings[i].span.path for i in group}) > 1]
+
+
+def _by_variant(findings: list[Finding]) -> list[list[int]]:
+    """Findings that say the same thing (rule and message) about objects in files of one folder."""
+    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for index, finding in enumerate(findings):
+        if finding.node_id is not None and finding.span.line is not None:
+            folder = finding.span.path.rpartition("/")[0]
+            groups[(finding.rule_id, finding.message, folder)].append(index)
+    return [group for group in groups.values() if len({findings[i].span.path for i in group}) > 1]
+
+
+def _shortest_name(findings: list[Finding], index: int) -> Rank:
+    finding = findings[index]
+    return (False, -finding.severity.rank, len(finding.span.path), finding.span.line or 0, index)
 
 
 def _copy_key(finding: Finding, digest: str) -> tuple[str, str, str, str]:
@@ -171,6 +191,16 @@ def _cause_message(keeper: Finding, others: list[Finding]) -> str:
 
 def _copy_related(keeper: Finding, other: Finding) -> Related:
     return Related(other.span, f"{other.rule_id}: the same {other.subject or 'object'}, copied here", MERGED_ROLE)
+
+
+def _variant_related(keeper: Finding, other: Finding) -> Related:
+    return Related(other.span, f"{other.rule_id}: the same in this variant", MERGED_ROLE)
+
+
+def _variant_message(keeper: Finding, others: list[Finding]) -> str:
+    places = sorted({_where(other) for other in others})
+    count = len(places)
+    return f"{keeper.message} (the same in {count} sibling file{'s' if count != 1 else ''}: {listed(places)})"
 
 
 def _copy_message(keeper: Finding, others: list[Finding]) -> str:

@@ -196,3 +196,31 @@ def test_a_proxy_and_the_container_without_readiness_probe_fold_into_the_contain
     report = scan_tree(tmp_path, select=("k8s-missing-readiness-probe", "nginx-upstream-no-health-signal"))
     assert found(report) == {("app.yaml", 35, "k8s-missing-readiness-probe")}
     assert [r.message.split(":")[0] for r in report.findings[0].related] == ["nginx-upstream-no-health-signal"]
+
+
+VARIANT = """services:
+  broker:
+    image: valkey/valkey:9-alpine
+  db:
+    image: {db}
+  web:
+    image: example/web:latest
+    depends_on: [broker, db]
+"""
+
+
+def test_one_claim_in_sibling_variants_is_one_finding_at_the_shortest_name(tmp_path: Path) -> None:
+    """A folder of alternatives a user picks one of: the same fault in each is one finding."""
+    write(tmp_path, "compose/docker-compose.postgres.yml", VARIANT.format(db="postgres:18"))
+    write(tmp_path, "compose/docker-compose.mariadb.yml", VARIANT.format(db="mariadb:12"))
+    write(tmp_path, "other/docker-compose.yml", VARIANT.format(db="postgres:18").replace("web:", "api:"))
+    report = scan_tree(tmp_path, select=("compose-image-latest-tag",))
+    assert found(report) == {
+        ("compose/docker-compose.mariadb.yml", 7, "compose-image-latest-tag"),
+        ("other/docker-compose.yml", 7, "compose-image-latest-tag"),
+    }
+    kept = next(f for f in report.findings if f.span.path.startswith("compose/"))
+    assert kept.message.endswith("(the same in 1 sibling file: compose/docker-compose.postgres.yml:7)")
+    assert [(r.span.path, r.span.line, r.role) for r in kept.related] == [
+        ("compose/docker-compose.postgres.yml", 7, MERGED_ROLE)
+    ]
