@@ -137,3 +137,38 @@ def test_check_only_backends_are_not_named_in_a_shared_finding() -> None:
     path = Path(__file__).parent.parent / "fixtures/haproxy-no-retries-redispatch/bad-check-only-shared.cfg"
     [message] = _check(path.read_text(encoding="utf-8"), "haproxy-no-retries-redispatch", {})
     assert "backend 'app', backend 'api'" in message and "replica_probe" not in message
+
+
+REDIS_MASTER = (
+    TIMEOUTS.replace("mode http", "mode tcp")
+    + "backend master\n    option tcp-check\n    tcp-check send info\\ replication\\r\\n\n"
+    + "    tcp-check expect string role:master\n"
+    + "    server r0 redis-0:6379 check\n    server r1 redis-1:6379 check\n"
+)
+
+
+def test_a_check_only_the_master_passes_leaves_one_server_up() -> None:
+    assert not _check(REDIS_MASTER, "haproxy-no-retries-redispatch", {})
+    assert _check(REDIS_MASTER.replace("role:master", "+PONG"), "haproxy-no-retries-redispatch", {})
+    # the check must run: servers without `check` are all up
+    assert _check(REDIS_MASTER.replace(" check\n", "\n"), "haproxy-no-retries-redispatch", {})
+
+
+def test_a_patroni_primary_check_leaves_one_server_up() -> None:
+    primary = TIMEOUTS + "backend pg\n    option httpchk\n    http-check send meth GET uri /primary\n"
+    primary += "    server a 10.0.0.1:5432 check port 8008\n    server b 10.0.0.2:5432 check port 8008\n"
+    assert not _check(primary, "haproxy-no-retries-redispatch", {})
+    assert not _check(
+        primary.replace("option httpchk\n", "option httpchk OPTIONS /leader\n"), "haproxy-no-retries-redispatch", {}
+    )
+    assert _check(primary.replace("/primary", "/health"), "haproxy-no-retries-redispatch", {})
+
+
+def test_use_server_rules_naming_every_server_pick_it() -> None:
+    pinned = TIMEOUTS + "backend master\n    use-server a if { srv_is_up(a) }\n    use-server b if { srv_is_up(b) }\n"
+    pinned += "    server a 10.0.0.1:6379 check\n    server b 10.0.0.2:6379 check\n"
+    assert not _check(pinned, "haproxy-no-retries-redispatch", {})
+    # a backup server is not one the rules must name
+    assert not _check(pinned + "    server c 10.0.0.3:6379 check backup\n", "haproxy-no-retries-redispatch", {})
+    partly = pinned.replace("    use-server b if { srv_is_up(b) }\n", "")
+    assert _check(partly, "haproxy-no-retries-redispatch", {})

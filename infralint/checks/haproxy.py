@@ -452,10 +452,49 @@ def no_forwardfor(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     )
 
 
+# A check only the server holding one role passes: Redis `info replication` answering
+# `role:master`; Patroni's endpoints of the primary, answering 200 there alone.
+_ROLE_EXPECTED = re.compile(r"role:master", re.IGNORECASE)
+_PRIMARY_PATH = re.compile(r"^/(?:master|primary|leader|read-write)(?:[/?]|$)")
+
+
+def _pinned_by_use_server(node: Node) -> bool:
+    """`use-server` rules name every active server: the rules, not the balancing, pick the one
+    that takes traffic (the current master), and a redispatched retry would go to another."""
+    servers = [s for s in node.attrs.get("servers", []) if not s["backup"]]
+    named = {rule["args"][0] for rule in _rules(node, "use-server") if rule["args"]}
+    return bool(servers) and all(not s["template"] and s["name"] in named for s in servers)
+
+
+def _check_passes_one_role(node: Node) -> bool:
+    """Every active server is checked by a check only the primary passes, so one server at a
+    time is up: a redispatched retry has no healthy peer to go to."""
+    servers = [s for s in node.attrs.get("servers", []) if not s["backup"]]
+    if not servers or not all(s["check"] for s in servers):
+        return False
+    if _option(node, "tcp-check"):
+        expects = [rule["args"][1:] for rule in _rules(node, "tcp-check") if rule["args"][:1] == ["expect"]]
+        return any(_ROLE_EXPECTED.search(word) for words in expects for word in words)
+    if _option(node, "httpchk"):
+        return any(_PRIMARY_PATH.match(word) for word in _http_check_words(node))
+    return False
+
+
+def _http_check_words(node: Node) -> list[str]:
+    """The words of `option httpchk` and of `http-check send` (the method, the URI ...)."""
+    words = list(node.attrs["options"]["httpchk"]["args"])
+    for rule in _rules(node, "http-check"):
+        if rule["args"][:1] == ["send"]:
+            words += rule["args"][1:]
+    return words
+
+
 def _redispatch_gap(node: Node, ctx: RuleContext) -> str | None:
     count, _ = _server_count(node)
     if count < 2 or _check_only(node, ctx):
         return None  # a check-only backend has no requests to retry
+    if _pinned_by_use_server(node) or _check_passes_one_role(node):
+        return None  # one server takes traffic at a time, by design
     if _option(node, "redispatch") or _turned_off(node, "redispatch"):
         return ""  # `no option redispatch` is a decision, not an omission
     return f"{count} servers"
