@@ -33,6 +33,10 @@ from infralint.findings import Finding, Related
 from infralint.source import Span
 
 MERGED_ROLE = "merged"
+# A cause key that starts with this: each finding of the group already says what they share (one
+# decision of a whole project, the objects it covers named in the message), so the kept finding's
+# message stands as written and the others become plain pointers to their objects.
+STATED_CAUSE = "stated:"
 _LISTED = 5  # objects named in a message before "and N more"
 MessageFn = Callable[[Finding, list[Finding]], str]
 RelatedFn = Callable[[Finding, Finding], Related]  # (kept, folded)
@@ -165,10 +169,16 @@ def _absorb(keeper: Finding, others: list[Finding], message: MessageFn, pointer:
     places = {other.span for other in others}
     related = [r for r in keeper.related if r.role or r.span not in places]
     related.extend(pointer(keeper, other) for other in others)
+    # What a folded finding had already absorbed stays shown for its files (a copy of a project
+    # whose services were folded into one finding keeps those services' places).
+    shown = {r.span for r in related}
+    related.extend(r for other in others for r in other.related if r.role == MERGED_ROLE and r.span not in shown)
     return replace(keeper, severity=severity, message=message(keeper, others), related=tuple(related))
 
 
 def _cause_related(keeper: Finding, other: Finding) -> Related:
+    if other.cause.startswith(STATED_CAUSE):
+        return Related(other.span, f"{other.rule_id}: {other.subject or _where(other)}, one of them", MERGED_ROLE)
     return Related(other.span, f"{other.rule_id}: {other.message}", MERGED_ROLE)
 
 
@@ -185,6 +195,8 @@ def _where(finding: Finding) -> str:
 
 
 def _cause_message(keeper: Finding, others: list[Finding]) -> str:
+    if keeper.cause.startswith(STATED_CAUSE):
+        return keeper.message
     places = listed([f"{other.rule_id} at {_where(other)}" for other in others]).replace(", ", "; ")
     return f"{keeper.message} (the same cause, reported once: {places})"
 

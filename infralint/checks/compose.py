@@ -9,7 +9,8 @@ that the project file beside it also defines: that service is judged there.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -18,6 +19,7 @@ from infralint.checks.by_design import hit as by_design_hit
 from infralint.checks.upstreams import health_cause, started_only_cause
 from infralint.components import by_design
 from infralint.findings import Related
+from infralint.folding import STATED_CAUSE, listed
 from infralint.graph import upstreams
 from infralint.graph.model import Node
 from infralint.images import health as images_health
@@ -243,19 +245,126 @@ def _resource_references(node: Node, defined: dict[str, set[str] | None], elsewh
                 )
 
 
-# compose-no-restart-policy
+# compose-no-restart-policy and compose-no-resource-limits: a setting no service of a deployment
+# writes is one decision of the project, reported once (infralint.folding keeps the `fix_here`
+# finding of a stated cause); a setting most services write and a few lack is an oversight in each.
+
+
+@dataclass(frozen=True)
+class _Setting:
+    rule: str
+    judged: Callable[[Node, RuleContext], bool]  # the services the rule speaks about
+    written: Callable[[Node], bool | None]  # True: set, False: left out, None: neither (judged apart)
+
+
+@dataclass(frozen=True)
+class _Stand:
+    """How the judged services of one deployment stand on a setting."""
+
+    key: str
+    lacking: list[Node]  # nothing written
+    having: list[Node]
+
+
+def _stand(ctx: RuleContext, node: Node, setting: _Setting) -> _Stand:
+    services = _deployment_services(ctx, node)
+    cache = ctx.graph.indexes.setdefault(f"compose.stand.{setting.rule}", {})
+    key = services[0].id
+    if key not in cache:
+        judged = [service for service in services if _judged_for_absence(service) and setting.judged(service, ctx)]
+        written = [(service, setting.written(service)) for service in judged]
+        lacking = [service for service, state in written if state is False]
+        having = [service for service, state in written if state is True]
+        cache[key] = _Stand(key, lacking, having)
+    found: _Stand = cache[key]
+    return found
+
+
+def _deployment_services(ctx: RuleContext, node: Node) -> list[Node]:
+    """The services of NODE's deployment (compose_project.deployment), each file's in file order."""
+    project = projects.project_of(ctx.graph, node)
+    if project is None:
+        return [node]
+    found = []
+    for member in projects.deployment(ctx.graph, project):
+        files = list(member.facts.get("files") or ())
+        found += sorted(projects.services(ctx.graph, member).values(), key=lambda s: _place(s, files))
+    return found
+
+
+def _place(service: Node, files: list[str]) -> tuple[int, int]:
+    """Where a service is written: its project's base file before the overrides merged into it."""
+    span = service.spans.span(())
+    return (files.index(span.path) if span.path in files else len(files), span.line or 0)
+
+
+def _names(services: list[Node]) -> str:
+    return listed([service.facts["service"] for service in services])
+
+
+def _absent_setting(node: Node, ctx: RuleContext, setting: _Setting, alone: str, everywhere: str) -> Hit:
+    """The finding for a service that lacks SETTING: ALONE says what this service lacks and what
+    follows; EVERYWHERE ("sets a memory limit: ...") what follows when no service sets it."""
+    stand = _stand(ctx, node, setting)
+    if len(stand.lacking) + len(stand.having) <= 1:
+        return Hit(alone)
+    if not stand.having:
+        count = len(stand.lacking)
+        return Hit(
+            f"none of the {count} services of this project {everywhere} ({_names(stand.lacking)})",
+            cause=f"{STATED_CAUSE}{setting.rule}:{stand.key}",
+            fix_here=node is stand.lacking[0],
+        )
+    count = len(stand.having)
+    others = f"{count} other service{'s' if count != 1 else ''} of this project set{'s' if count == 1 else ''} one"
+    return Hit(f"{alone}, while {others} ({_names(stand.having)})")
+
+
+def _long_running(node: Node, ctx: RuleContext) -> bool:
+    return not projects.is_one_shot(ctx.graph, node)
+
+
+def _restart_written(node: Node) -> bool | None:
+    if projects.never_restarts(node):
+        return None  # the default written out: deliberate, not judged
+    return node.facts["restart"] is not None or node.facts["restart_policy"] is not None
+
+
+_RESTART = _Setting("compose-no-restart-policy", _long_running, _restart_written)
 
 
 def no_restart_policy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    facts = node.facts
-    if not _judged_for_absence(node) or facts["restart"] is not None or facts["restart_policy"] is not None:
+    if not _judged_for_absence(node) or not _long_running(node, ctx) or _restart_written(node) is not False:
         return
+    yield _absent_setting(
+        node,
+        ctx,
+        _RESTART,
+        f"{_where(node)} has no restart policy: if it crashes or the host reboots, it stays down",
+        "has a restart policy: whichever crashes stays down, and after a host reboot none comes back",
+    )
+
+
+def _runs_to_completion(node: Node, ctx: RuleContext) -> bool:
+    """A run-once job: others wait for it to finish, or it is written never to restart while
+    other services of its deployment do restart (alone, `restart: "no"` may be a server's)."""
     if projects.is_one_shot(ctx.graph, node):
-        return
-    yield Hit(f"{_where(node)} has no restart policy: if it crashes or the host reboots, it stays down", ())
+        return True
+    return projects.never_restarts(node) and any(_restarts(other) for other in _deployment_services(ctx, node))
 
 
-# compose-no-resource-limits
+def _restarts(node: Node) -> bool:
+    return bool(_restart_written(node))
+
+
+def _memory_written(node: Node) -> bool | None:
+    facts = node.facts
+    if facts["memory_limit"] is not None:
+        return True
+    return False if facts["memory_limit_path"] is None else None  # -1 or 0, or not a size: apart
+
+
+_MEMORY = _Setting("compose-no-resource-limits", lambda node, ctx: not _runs_to_completion(node, ctx), _memory_written)
 
 
 def no_resource_limits(node: Node, ctx: RuleContext) -> Iterator[Hit]:
@@ -270,9 +379,18 @@ def no_resource_limits(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return
     if facts["memory_limit_path"] is not None:
         return  # a value that is not a size: Compose rejects it, nothing to judge here
+    if _runs_to_completion(node, ctx):
+        return  # a job's memory is given back when it ends
+    hit = _absent_setting(
+        node,
+        ctx,
+        _MEMORY,
+        f"{_where(node)} has no memory limit (`deploy.resources.limits.memory` or `mem_limit`)",
+        "sets a memory limit: a leak in one can take the host's memory from all",
+    )
     limits = ("deploy", "resources", "limits")
-    path = limits if limits in node.spans.table else ()
-    yield Hit(f"{_where(node)} has no memory limit (`deploy.resources.limits.memory` or `mem_limit`)", path)
+    hit.path = limits if limits in node.spans.table else ()
+    yield hit
 
 
 # compose-image-latest-tag

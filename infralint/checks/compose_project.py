@@ -181,3 +181,58 @@ def healthy_through(graph: Graph, service: Node, name: str) -> Node | None:
                 return other
             pending.append(other)
     return None
+
+
+_DEPLOYMENTS_INDEX = "compose.deployments"
+
+
+def deployment(graph: Graph, project: Node) -> list[Node]:
+    """The projects Compose runs together with PROJECT: its base, the fragments and add-ons
+    combined with that base, and the files they include (a file that several projects include
+    joins none of them). The file `docker compose up` is given first (not a fragment, add-on or
+    included file), then by path; the first one's id names the deployment."""
+    index = graph.indexes.get(_DEPLOYMENTS_INDEX)
+    if index is None:
+        index = _group_deployments(graph)
+        graph.indexes[_DEPLOYMENTS_INDEX] = index
+    found: list[Node] = index.get(project.id, [project])
+    return found
+
+
+def _group_deployments(graph: Graph) -> dict[str, list[Node]]:
+    projects = {node.id: node for node in graph.of_kind("compose/project")}
+    leader = {project_id: project_id for project_id in projects}
+
+    def find(project_id: str) -> str:
+        while leader[project_id] != project_id:
+            leader[project_id] = leader[leader[project_id]]
+            project_id = leader[project_id]
+        return project_id
+
+    def join(one: str, other: str) -> None:
+        if other in projects:
+            leader[find(one)] = find(other)
+
+    includers = _includers(graph)
+    for project in projects.values():
+        for path in (project.facts.get("fragment_of"), *(project.facts.get("combined_with") or ())):
+            if path:
+                join(project.id, f"compose/{path}")
+        for entry in project.facts.get("includes", ()):
+            if len(includers.get(entry["project"], ())) == 1:
+                join(entry["project"], project.id)
+    groups: dict[str, list[Node]] = {}
+    for project_id, project in projects.items():
+        groups.setdefault(find(project_id), []).append(project)
+    index: dict[str, list[Node]] = {}
+    for members in groups.values():
+        members.sort(key=lambda p: (bool(p.facts.get("fragment_of")), p.id in includers, p.id))
+        for member in members:
+            index[member.id] = members
+    return index
+
+
+def never_restarts(service: Node) -> bool:
+    """`restart: "no"` or `deploy.restart_policy.condition: none` written out."""
+    facts = service.facts
+    return str(facts.get("restart")).lower() in ("no", "false") or facts.get("restart_policy") == "none"
