@@ -61,6 +61,12 @@ def literal_block_indent(lines: list[str], indicator_line: int, value: str) -> i
 
 def quoted_map(text: str, line: int, quote: str, value: str) -> PositionMap | None:
     """The map of a quoted VALUE whose opening QUOTE is on LINE (1-based) of TEXT, or None."""
+    found = _quoted_positions(text, line, quote, value)
+    return PositionMap(value, *found) if found is not None else None
+
+
+def _quoted_positions(text: str, line: int, quote: str, value: str) -> tuple[list[int], list[int]] | None:
+    """The file line and column of each character of a quoted VALUE opening on LINE, or None."""
     starts = _line_starts(text)
     if not 1 <= line <= len(starts):
         return None
@@ -70,8 +76,84 @@ def quoted_map(text: str, line: int, quote: str, value: str) -> PositionMap | No
     while at != -1:  # a quoted key on the same line opens with the same quote: try each
         decoded = _decode(text, at, quote)
         if decoded is not None and decoded[0] == value:
-            return _position_map(starts, decoded[1], value)
+            return _positions(starts, decoded[1])
         at = text.find(quote, at + 1, end)
+    return None
+
+
+class ScalarLines:
+    """Where the characters of a multi-line string value sit in its YAML text, both ways.
+
+    A literal block is its file lines less an indent; a quoted string is a map of every
+    character. ``place`` turns a position in the value (config line, column) into a file
+    position, as a SourceFile does for embedded text; ``locate`` is its inverse, for a file
+    position that lies on one of the value's characters (None elsewhere: a key, a quote).
+    """
+
+    __slots__ = ("_by_position", "_cols", "_count", "_lines", "_map", "_starts", "col_offset", "line_offset")
+
+    def __init__(
+        self, value: str, line_offset: int = 0, col_offset: int = 0, chars: tuple[list[int], list[int]] | None = None
+    ) -> None:
+        self.line_offset, self.col_offset = line_offset, col_offset
+        self._starts = _line_starts(value)
+        # Config lines, less the empty one after a final line break (a block's next key is there).
+        self._count = len(self._starts) - (1 if value.endswith("\n") else 0)
+        self._lines, self._cols = chars if chars is not None else ([], [])
+        self._map = PositionMap(value, self._lines, self._cols) if chars is not None else None
+        self._by_position: dict[tuple[int, int], int] | None = None  # built on first use
+
+    @property
+    def position_map(self) -> PositionMap | None:
+        return self._map
+
+    def place(self, line: int, col: int | None) -> tuple[int, int | None]:
+        if self._map is not None:
+            return self._map.place(line, col)
+        return line + self.line_offset, None if col is None else col + self.col_offset
+
+    def locate(self, line: int, col: int | None) -> tuple[int, int | None] | None:
+        if self._map is None:
+            inner_line = line - self.line_offset
+            inner_col = None if col is None else col - self.col_offset
+            if not 1 <= inner_line <= self._count or (inner_col is not None and inner_col < 1):
+                return None
+            return inner_line, inner_col
+        if col is None:  # a quoted line may hold several config lines: no column, no telling which
+            return None
+        index = self._index().get((line, col))
+        if index is None:
+            return None
+        from bisect import bisect_right
+
+        number = bisect_right(self._starts, index)
+        return number, index - self._starts[number - 1] + 1
+
+    def file_lines(self) -> range:
+        """The file lines the value's characters are on."""
+        if self._map is None:
+            return range(self.line_offset + 1, self.line_offset + self._count + 1)
+        return range(min(self._lines, default=1), max(self._lines, default=0) + 1)
+
+    def _index(self) -> dict[tuple[int, int], int]:
+        if self._by_position is None:  # most strings never hold a finding
+            pairs = zip(self._lines, self._cols, strict=True)
+            self._by_position = {position: at for at, position in enumerate(pairs)}
+        return self._by_position
+
+
+def scalar_lines(text: str, style: str, start_line: int, value: str) -> ScalarLines | None:
+    """Where VALUE's characters are in TEXT: STYLE is its YAML style (`|`, `"`, `'`, or "" for a
+    scalar on one line, whose quotes are tried), START_LINE the line of its indicator or opening
+    quote. None when the text there does not spell the value exactly."""
+    if style == "|":
+        indent = literal_block_indent(text.split("\n"), start_line, value)
+        return ScalarLines(value, start_line, indent) if indent is not None else None
+    quotes = (style,) if style in ('"', "'") else () if style else ('"', "'")
+    for quote in quotes:
+        chars = _quoted_positions(text, start_line, quote, value)
+        if chars is not None:
+            return ScalarLines(value, chars=chars)
     return None
 
 
@@ -84,7 +166,7 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _position_map(starts: list[int], offsets: list[int], value: str) -> PositionMap:
+def _positions(starts: list[int], offsets: list[int]) -> tuple[list[int], list[int]]:
     from bisect import bisect_right
 
     lines: list[int] = []
@@ -93,7 +175,7 @@ def _position_map(starts: list[int], offsets: list[int], value: str) -> Position
         number = bisect_right(starts, offset)
         lines.append(number)
         cols.append(offset - starts[number - 1] + 1)
-    return PositionMap(value, lines, cols)
+    return lines, cols
 
 
 def _decode(text: str, start: int, quote: str) -> tuple[str, list[int]] | None:

@@ -347,21 +347,18 @@ def _embedded_source(
 
 
 def _map_lines(embedded: SourceFile, outer: str, style: str, start_line: int, key_line: int) -> None:
-    """Positions of the config's lines in the YAML file: exact where the string's lines can be
-    found there, else every position at the key (a plain scalar, a folded block, a mismatch)."""
-    from infralint.parsers.embedded_lines import literal_block_indent, quoted_map
+    """Positions of the config's lines in the YAML file: exact where the string's characters can
+    be found there (a literal block, a quoted string), else every position at the key (a plain
+    scalar, a folded block, a mismatch)."""
+    from infralint.parsers.embedded_lines import scalar_lines
 
-    if style == "|":
-        # A literal block: its lines are the file's lines after the indicator, less the indent.
-        indent = literal_block_indent(outer.split("\n"), start_line, embedded.text)
-        if indent is not None:
-            embedded.line_offset, embedded.col_offset = start_line, indent
-            return
-    elif style in ('"', "'"):
-        embedded.position_map = quoted_map(outer, start_line, style, embedded.text)
-        if embedded.position_map is not None:
-            return
-    embedded.flat_line = key_line
+    found = scalar_lines(outer, style, start_line, embedded.text) if style in ("", "|", '"', "'") else None
+    if found is None:
+        embedded.flat_line = key_line
+    elif found.position_map is not None:
+        embedded.position_map = found.position_map
+    else:
+        embedded.line_offset, embedded.col_offset = found.line_offset, found.col_offset
 
 
 def _parse_embedded(embedded: SourceFile, holder: Node, result: ParseResult) -> None:

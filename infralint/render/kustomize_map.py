@@ -31,8 +31,9 @@ from typing import Any
 
 import yaml
 
+from infralint.parsers.embedded_lines import ScalarLines, scalar_lines
 from infralint.parsers.yamlpos import YamlDocument, YamlInputError, load_documents
-from infralint.render.model import LineOrigin, RenderedText
+from infralint.render.model import LineOrigin, RenderedText, ScalarOrigin
 
 MAPPED_METADATA = ("originAnnotations", "transformerAnnotations")
 ORIGIN = "config.kubernetes.io/origin"
@@ -74,6 +75,7 @@ class SourceDoc:
     line_offset: int = 0
     col_offset: int = 0
     flat: tuple[int, int] | None = None
+    source_text: str | None = field(default=None, repr=False, compare=False)  # the text LINES came from
 
     def at(self, path: Path, rendered_col: int | None = None) -> LineOrigin | None:
         """The origin of PATH's line: columns shifted to match when the rendered column is given."""
@@ -97,6 +99,19 @@ class SourceDoc:
         indent = _owner_indent(self.lines, path, position)
         return _block_content(self.lines, first, indent), first + 1 + self.line_offset, self.col_offset
 
+    def scalar(self, path: Path, value: str) -> ScalarLines | None:
+        """Where the characters of PATH's string VALUE are in this document's text, when the
+        document holds that very value there (else None: nothing to map one to one)."""
+        if self.flat is not None or _get(self.data, path, _MISSING) != value:
+            return None
+        position = self.positions.get(self.base + path)
+        if position is None:
+            return None
+        style, start = self.blocks.get(self.base + path, ("", position[0]))
+        if self.source_text is None:
+            self.source_text = "\n".join(self.lines)
+        return scalar_lines(self.source_text, style, start, value)
+
     def view(self, base: Path) -> SourceDoc:
         return SourceDoc(
             self.path,
@@ -108,6 +123,7 @@ class SourceDoc:
             self.line_offset,
             self.col_offset,
             self.flat,
+            self.source_text,
         )
 
 
@@ -118,35 +134,44 @@ class Sources:
         self.scan_root = scan_root
         self.inputs = inputs  # only these are read: the tree walk checked they stay in the scan
         self.kustomization_docs = kustomizations  # in walk order, the root first
-        self._texts: dict[str, list[str] | None] = {}
+        self._texts: dict[str, str | None] = {}
+        self._lines: dict[str, list[str] | None] = {}
         self._documents: dict[str, list[SourceDoc]] = {}
         self._patches: dict[str, list[_Patch]] = {}
 
-    def lines(self, path: str) -> list[str] | None:
+    def text(self, path: str) -> str | None:
         if path not in self._texts:
             self._texts[path] = self._read(path)
         return self._texts[path]
 
-    def _read(self, path: str) -> list[str] | None:
+    def lines(self, path: str) -> list[str] | None:
+        if path not in self._lines:
+            text = self.text(path)
+            self._lines[path] = text.splitlines() if text is not None else None
+        return self._lines[path]
+
+    def _read(self, path: str) -> str | None:
         if path not in self.inputs:
             return None
         try:
             with open(os.path.join(self.scan_root, *path.split("/")), "rb") as handle:
-                text = handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+                return handle.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
         except OSError:
             return None
-        return text.splitlines()
 
     def documents(self, path: str) -> list[SourceDoc]:
         if path not in self._documents:
-            lines = self.lines(path)
+            text = self.text(path)
             docs: list[YamlDocument] = []
             if path in self.kustomization_docs:
                 kustomization = self.kustomization_docs[path]
                 docs = [kustomization] if kustomization is not None else []
-            elif lines is not None:
-                docs = _parse("\n".join(lines))
-            self._documents[path] = [SourceDoc(path, d.data, d.positions, d.blocks, lines or []) for d in docs]
+            elif text is not None:
+                docs = _parse(text)  # the text as read: a block ending the file keeps its line break
+            lines = self.lines(path) or []
+            self._documents[path] = [
+                SourceDoc(path, d.data, d.positions, d.blocks, lines, source_text=text) for d in docs
+            ]
         return self._documents[path]
 
     def kustomization(self, path: str) -> SourceDoc | None:
@@ -195,6 +220,7 @@ def map_output(text: str, root_folder: str, sources: Sources, kept: frozenset[st
     text_lines = final_text.splitlines()
     lines: list[LineOrigin | None] = [None] * len(text_lines)
     items: dict[int, LineOrigin] = {}
+    scalars: dict[int, ScalarOrigin] = {}
     if len(final) == len(raw):
         for doc, notes in zip(final, annotations, strict=True):
             if isinstance(doc.data, dict):
@@ -202,7 +228,8 @@ def map_output(text: str, root_folder: str, sources: Sources, kept: frozenset[st
                 for number, origin in _document_lines(doc, mapper, text_lines, sources, items).items():
                     if 1 <= number <= len(lines):
                         lines[number - 1] = origin
-    return RenderedText(name="", text=final_text, lines=lines, items=items)
+                scalars.update(_document_scalars(doc, mapper, final_text, sources))
+    return RenderedText(name="", text=final_text, lines=lines, items=items, scalars=scalars)
 
 
 def _read_annotations(data: Any) -> _Annotations:
@@ -330,6 +357,51 @@ def _document_lines(
             rendered = _block_content(text_lines, indicator, indent)
             result.update(_block_lines(rendered, indicator + 1, hit, sources))
     return result
+
+
+def _document_scalars(doc: YamlDocument, mapper: _ObjectMapper, text: str, sources: Sources) -> dict[int, ScalarOrigin]:
+    """The configs a rendered ConfigMap holds whose value is their source's, by the rendered
+    lines they are on: kustomize prints a string in the style it likes (a quoted one when a line
+    ends in blanks), so a config line is found by its characters, not by its line."""
+    from infralint.parsers.kubernetes import embedded_kind
+
+    data = doc.data.get("data") if doc.data.get("kind") == "ConfigMap" else None
+    found: dict[int, ScalarOrigin] = {}
+    for key, value in data.items() if isinstance(data, dict) else ():
+        path = ("data", key)
+        position = doc.positions.get(path)
+        if not isinstance(key, str) or not isinstance(value, str) or position is None:
+            continue
+        if embedded_kind(key, value) is None:
+            continue
+        source = _source_scalar(mapper.origin_of(path, position[1]), value, sources)
+        style, start = doc.blocks.get(path, ("", position[0]))
+        rendered = scalar_lines(text, style, start, value) if source is not None else None
+        if source is None or rendered is None:
+            continue
+        scalar = ScalarOrigin(source[0], rendered, source[1], *source[2])
+        for line in range(start, rendered.file_lines().stop):
+            found[line] = scalar
+    return found
+
+
+def _source_scalar(hit: _Hit | None, value: str, sources: Sources) -> tuple[str, ScalarLines, tuple[int, int]] | None:
+    """The file behind HIT holding VALUE, where its characters are, and the shift of that text
+    in the file: a document's string (an inline patch is shifted), or a generator's file (its
+    lines are the value's lines)."""
+    if hit is None:
+        return None
+    if hit.file is not None:
+        lines = sources.lines(hit.file)
+        if lines is None or "\n".join(lines) != value.removesuffix("\n"):
+            return None
+        return hit.file, ScalarLines(value), (0, 0)
+    if hit.source is None or hit.path is None:
+        return None
+    found = hit.source.scalar(hit.path, value)
+    if found is None:
+        return None
+    return hit.source.path, found, (hit.source.line_offset, hit.source.col_offset)
 
 
 def _block_lines(rendered: list[str], first: int, hit: _Hit, sources: Sources) -> dict[int, LineOrigin]:
@@ -919,13 +991,22 @@ def _inline_docs(owner: SourceDoc, where: Path) -> list[SourceDoc]:
         position = owner.positions.get(owner.base + where, (1, 1, 1))
         flat = (position[0] + owner.line_offset, position[1] + owner.col_offset)
         return [
-            SourceDoc(owner.path, doc.data, doc.positions, doc.blocks, text.splitlines(), flat=flat) for doc in docs
+            SourceDoc(owner.path, doc.data, doc.positions, doc.blocks, text.splitlines(), flat=flat, source_text=text)
+            for doc in docs
         ]
     lines, first, col_offset = block
     indent = _indent(lines)
     return [
         SourceDoc(
-            owner.path, doc.data, doc.positions, doc.blocks, text.splitlines(), (), first - 1, indent + col_offset
+            owner.path,
+            doc.data,
+            doc.positions,
+            doc.blocks,
+            text.splitlines(),
+            (),
+            first - 1,
+            indent + col_offset,
+            source_text=text,
         )
         for doc in docs
     ]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from infralint.parsers.embedded_lines import ScalarLines
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,29 @@ class LineOrigin:
         if self.col_shift is not None and rendered_col is not None:
             return max(1, rendered_col + self.col_shift)
         return self.col
+
+
+@dataclass(frozen=True)
+class ScalarOrigin:
+    """A multi-line string (a config in a ConfigMap) whose rendered value is its source's value.
+
+    The renderer may print it in another style than the source wrote it (kustomize quotes a
+    block with a line ending in blanks): a position on one of its characters maps to the same
+    character in the source, line and column.
+    """
+
+    path: str
+    rendered: ScalarLines
+    source: ScalarLines
+    line_shift: int = 0  # the source text is an inline patch inside a kustomization
+    col_shift: int = 0
+
+    def place(self, line: int, col: int | None) -> tuple[int, int | None] | None:
+        inner = self.rendered.locate(line, col)
+        if inner is None:
+            return None
+        source_line, source_col = self.source.place(*inner)
+        return source_line + self.line_shift, None if source_col is None else source_col + self.col_shift
 
 
 @dataclass(frozen=True)
@@ -65,6 +92,8 @@ class RenderedText:
     # Lines that start a list item and hold its first key at once (kustomize sorts keys, so a
     # container may start with `- args:`): the item's own origin, for findings on the item.
     items: dict[int, LineOrigin] = field(default_factory=dict)
+    # By rendered line: the multi-line string on it whose characters map one to one to the source.
+    scalars: dict[int, ScalarOrigin] = field(default_factory=dict)
 
     def origin(self, line: int | None) -> LineOrigin | None:
         if line is None or not 1 <= line <= len(self.lines):

@@ -43,6 +43,10 @@ class Translator:
         text = self.step.texts.get(span.path)
         if text is None:
             return span
+        scalar = text.scalars.get(span.line) if span.line is not None else None
+        placed = scalar.place(span.line, span.col) if scalar is not None and span.line is not None else None
+        if scalar is not None and placed is not None:  # a character of a config held in a string
+            return Span(scalar.path, *placed)
         origin = (text.items.get(span.line) if item and span.line is not None else None) or text.origin(span.line)
         if origin is not None:
             return Span(origin.path, origin.line, origin.column(span.col))
