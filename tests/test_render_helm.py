@@ -632,3 +632,24 @@ def test_the_graph_draws_rendered_objects_under_their_release() -> None:
 
     groups = {group["label"] for group in json.loads(output)["groups"]}
     assert "Helm release shop (values.yaml), k8s (no namespace)" in groups
+
+
+def test_a_config_printed_by_an_action_points_at_the_action(tmp_path: Path) -> None:
+    """`{{ .Values.conf | quote }}` prints the whole nginx.conf on the template line: a column in
+    it is not a column of the template, so the finding points at the action's `{{`."""
+    write(tmp_path, "c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    write(
+        tmp_path,
+        "c/values.yaml",
+        'nginxConf: "events {}\\nhttp {\\n  server {\\n    listen 80;\\n    location / { root /srv; }\\n  }\\n}\\n"\n',
+    )
+    write(
+        tmp_path,
+        "c/templates/a.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  nginx.conf: {{ .Values.nginxConf | quote }}\n",
+    )
+    report = scan_tree(tmp_path, select=["nginx-server-tokens", "nginx-plain-http-server"])
+    assert {(f.rule_id, f.span.path, f.span.line, f.span.col) for f in report.findings} == {
+        ("nginx-server-tokens", "c/templates/a.yaml", 6, 15),
+        ("nginx-plain-http-server", "c/templates/a.yaml", 6, 15),
+    }

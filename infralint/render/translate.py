@@ -28,6 +28,7 @@ class Translator:
     def __init__(self, step: RenderStep, graph: Graph | None = None) -> None:
         self.step = step
         self.graph = graph
+        self._lines: dict[str, list[str]] = {}  # source files split once, for column checks
         self._mentions = (
             re.compile("|".join(re.escape(path) for path in sorted(step.texts, key=len, reverse=True)) + r":(\d+)")
             if step.texts
@@ -49,10 +50,28 @@ class Translator:
             return Span(scalar.path, *placed)
         origin = (text.items.get(span.line) if item and span.line is not None else None) or text.origin(span.line)
         if origin is not None:
-            return Span(origin.path, origin.line, origin.column(span.col))
+            return Span(origin.path, origin.line, self._within_line(origin.path, origin.line, origin.column(span.col)))
         if fallback is not None and fallback.path == span.path and fallback.line != span.line:
             return self.span(fallback)
         return _first_origin(text)
+
+    def _within_line(self, path: str, line: int, col: int | None) -> int | None:
+        """COL when it lies in the template's literal text. A shifted column is only right before
+        the line's first action: past it, the rendered text is what an action printed
+        (`{{ .Values.conf | quote }}`), and the place is that action's `{{`."""
+        source = self.step.read_texts.get(path)
+        if col is None or source is None:
+            return col
+        lines = self._lines.get(path)
+        if lines is None:
+            lines = self._lines[path] = source.splitlines()
+        if not 0 < line <= len(lines):
+            return col
+        text = lines[line - 1]
+        first = text.find("{{")
+        if first < 0 or col <= first + 1:
+            return col if col <= len(text) else None
+        return text.rfind("{{", 0, col + 1) + 1
 
     def node_span(self, node: Node) -> Span:
         return self.span(node.span, item=True)
