@@ -190,3 +190,32 @@ def test_a_file_the_project_file_includes_is_no_addon(tmp_path: Path) -> None:
     redis = next(node for node in result.nodes if node.id.endswith("service[redis]"))
     assert redis.facts["fragment"] is False
     assert found(scan_tree(tmp_path, select=["compose-undefined-reference"])) == set()
+
+
+def test_a_project_file_that_completes_services_above_is_an_addon(tmp_path: Path) -> None:
+    write(tmp_path, "deploy/docker-compose.yml", BASE)
+    write(
+        tmp_path,
+        "deploy/jibri/docker-compose.yml",
+        "services:\n  jibri:\n    image: j:1\n    networks: [meet]\n"
+        "  web:\n    environment: [JIBRI=jibri]\n",  # only completes the base's `web`
+    )
+    addon = project(parse_file(tmp_path, "deploy/jibri/docker-compose.yml"), "deploy/jibri/docker-compose.yml")
+    assert addon.facts["fragment_of"] == "deploy/docker-compose.yml"
+    assert addon.facts["addon"] is True
+    assert addon.facts["directory"] == "deploy"
+    assert found(scan_tree(tmp_path, select=["compose-undefined-reference"])) == set()
+
+
+def test_a_partial_service_nothing_above_runs_leaves_the_file_alone(tmp_path: Path) -> None:
+    write(tmp_path, "deploy/docker-compose.yml", BASE)
+    write(
+        tmp_path,
+        "deploy/tools/docker-compose.yml",
+        "services:\n  tool:\n    image: t:1\n    networks: [meet]\n  helper:\n    environment: [A=1]\n",
+    )
+    tools = project(parse_file(tmp_path, "deploy/tools/docker-compose.yml"), "deploy/tools/docker-compose.yml")
+    assert tools.facts["fragment_of"] is None and tools.facts["addon"] is False
+    assert found(scan_tree(tmp_path, select=["compose-undefined-reference"])) == {
+        ("deploy/tools/docker-compose.yml", 4, "compose-undefined-reference")
+    }

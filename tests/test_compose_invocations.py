@@ -93,3 +93,56 @@ def test_listed_before(tmp_path: Path) -> None:
         ".github/workflows/ci.yaml",
     )
     assert ci.listed_before(os.path.join(root, "compose.yaml"), root, _read) is None
+
+
+def test_a_script_folder_and_variables_built_on_it_are_known() -> None:
+    script = (
+        'DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\n'
+        'ROOT="$DIR/.."\n'
+        'docker compose -f "$DIR/a.yml" -f "${DIR}/b.yml" up\n'
+        'cd "$ROOT"\n'
+        "docker compose -f compose.yaml -f extra/compose.yaml up\n"
+        'cd "$(dirname "$0")/../other"\n'
+        "docker compose -f c.yml -f d.yml up\n"
+        'OTHER="$SOMEWHERE"\ncd "$OTHER"\ndocker compose -f e.yml -f f.yml up\n'
+    )
+    found = [(i.folder, i.entries) for i in ci.script_lists(script, "/run", "x.sh", script_folder="/repo/dev/x")]
+    assert found == [
+        ("/run", ("../repo/dev/x/a.yml", "../repo/dev/x/b.yml")),
+        ("/repo/dev", ("compose.yaml", "extra/compose.yaml")),
+        ("/repo/dev/other", ("c.yml", "d.yml")),
+    ]
+
+
+def test_a_nested_script_runs_from_where_its_files_exist(tmp_path: Path) -> None:
+    for name in ("deploy/compose.yaml", "deploy/tracing/compose.yaml", "tools/compose.yaml", "tools/extra.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("services: {}\n")
+    (tmp_path / "deploy" / "dev").mkdir()
+    # from the repository root
+    (tmp_path / "deploy" / "dev" / "run.sh").write_text(
+        "docker compose -f deploy/compose.yaml -f deploy/tracing/compose.yaml up\n"
+    )
+    # from its own folder
+    (tmp_path / "tools" / "up.sh").write_text("docker compose -f compose.yaml -f extra.yaml up\n")
+    root = str(tmp_path)
+    assert ci.listed_before(os.path.join(root, "deploy", "tracing", "compose.yaml"), root, _read) == (
+        [os.path.join(root, "deploy", "compose.yaml")],
+        "deploy/dev/run.sh",
+    )
+    assert ci.listed_before(os.path.join(root, "tools", "extra.yaml"), root, _read) == (
+        [os.path.join(root, "tools", "compose.yaml")],
+        "tools/up.sh",
+    )
+
+
+def test_scripts_are_found_in_a_bounded_walk(tmp_path: Path, monkeypatch) -> None:
+    for folder in ("a", "b/c", "node_modules/x", ".hidden"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "run.sh").write_text("true\n")
+    (tmp_path / "top.sh").write_text("true\n")
+    names = [os.path.relpath(p, tmp_path) for p, _ in ci._sources(str(tmp_path))]
+    assert names == ["top.sh", "a/run.sh", "b/c/run.sh"]
+    monkeypatch.setattr(ci, "MAX_NESTED_SCRIPTS", 1)
+    ci._NESTED.clear()
+    assert [os.path.relpath(p, tmp_path) for p, _ in ci._sources(str(tmp_path))] == ["top.sh", "a/run.sh"]

@@ -10,8 +10,10 @@ files is reported once. A fragment that completes a base it is not merged into (
 `docker-compose.prod.yml`, an override in a subfolder) is a partial project of its own, judged
 from the base's folder and with the base's names; so is an add-on (`jibri.yml`, run with `-f
 docker-compose.yml -f jibri.yml`), whose services are its own but whose names another file
-declares (compose_files.addon_sources); and so is a file that a CI workflow, the Makefile or a
-script lists after another (compose_invocations.py). Node ids come from the file parsed:
+declares (compose_files.addon_sources) or that also adds to services a compose file at or above
+it runs (`jaeger/docker-compose.yaml` setting the environment of the base's `frontend`); and so
+is a file that a CI workflow, the Makefile or a script lists after another
+(compose_invocations.py). Node ids come from the file parsed:
 
     compose/<base>                      kinds ("compose/project",)
     compose/<base>/service[<name>]      kinds ("compose/service",)
@@ -185,6 +187,9 @@ class _Project:
         listed = compose_invocations.listed_before(self.source.abspath, self.root, self.read)
         fragment_of = listed[0][0] if listed else None
         fragment_of = fragment_of or compose_files.sibling_base(self.folder, self.name) or self.completed_base()
+        if fragment_of is None:
+            fragment_of = self.completed_by_addon()
+            self.addon = fragment_of is not None
         self.name_sources = self.sources_of_missing_names(fragment_of)
         if listed:
             # The files listed between the base and this one: their names are declared too.
@@ -235,12 +240,24 @@ class _Project:
             return None
         return compose_files.completed_base(self.source.abspath, services, self.root, self.read)
 
+    def completed_by_addon(self) -> str | None:
+        """For an add-on that also adds to services of a base (`jaeger/compose.yaml` runs `jaeger`
+        and sets only the environment of `frontend`): the nearest compose file, here or above,
+        that runs those services. Compose refuses a service with no image nor build, so the file
+        never runs alone, whatever its name."""
+        documents = self.own_documents()
+        partial = compose_files.partial_services(documents) if documents is not None else set()
+        if not partial:
+            return None
+        return compose_files.completed_base(self.source.abspath, partial, self.root, self.read)
+
     def sources_of_missing_names(self, fragment_of: str | None) -> list[tuple[str, compose_files.Names]]:
         """The files that declare the names this file uses and neither it (with its includes and
         overrides) nor its base declares: Compose refuses an undefined name, so the file is
-        run together with them. The project file of a folder runs alone: none for it."""
+        run together with them. The project file of a folder runs alone (unless it is an add-on
+        completing a base): none for it."""
         documents = self.own_documents()
-        if documents is None or self.name in compose_files.DEFAULT_FILES:
+        if documents is None or (self.name in compose_files.DEFAULT_FILES and not self.addon):
             return []
         own = [self.names_in(self.source.abspath, self.source.text)]
         own += [self.names_in(path) for path in compose_files.overrides_for(self.folder, self.name, self.read)]

@@ -12,7 +12,10 @@ an `extends` or a provider of its own (it cannot run alone). An add-on file (`do
 -f docker-compose.yml -f jibri.yml`) brings services of its own but uses names that only
 another file defines: Compose refuses a file with an undefined name, so a file whose names
 are declared by the project file of its folder or of a folder above it, or by a compose file
-beside it, is run together with that file.
+beside it, is run together with that file. So is an add-on that also adds to services of a
+base (`jaeger/docker-compose.yaml` runs `jaeger` and sets only the environment of `frontend`),
+whatever its name: a service with no image nor build cannot run alone, and the nearest compose
+file at or above its folder that runs those services is its base (partial_services).
 
 All paths here are absolute; `read` returns a file's text when it is inside the scan root.
 """
@@ -165,6 +168,18 @@ def completing_services(documents: list[compose_yaml.ComposeDocument]) -> set[st
             if not isinstance(service, dict) or any(key in service for key in _RUNNABLE_KEYS):
                 runnable.add(str(name))
     return names if names and not runnable else None
+
+
+def partial_services(documents: list[compose_yaml.ComposeDocument]) -> set[str]:
+    """The services of a file that cannot run alone (no image, build, `extends` or provider):
+    in a file that also runs services of its own, these complete a base's services."""
+    partial: set[str] = set()
+    for document in documents:
+        services = document.data.get("services") if isinstance(document.data, dict) else None
+        for name, service in services.items() if isinstance(services, dict) else ():
+            if isinstance(service, dict) and not any(key in service for key in _RUNNABLE_KEYS):
+                partial.add(str(name))
+    return partial
 
 
 def _services_of(text: str) -> dict[str, Any] | None:

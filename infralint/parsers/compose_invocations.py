@@ -7,12 +7,17 @@ of a folder (compose_files.py), the lists are read, as text and never run, from:
 
 - GitHub Actions workflows (`.github/workflows/*.yml`): `COMPOSE_FILE` in the `env:` maps of the
   workflow, of a job and of a step, and in `run:` scripts;
-- the `Makefile` and the `*.sh` scripts at the repository root (the nearest folder above the
-  compose file with a `.github` or `.git` folder, else the scan root);
+- the `Makefile` at the repository root (the nearest folder above the compose file with a
+  `.github` or `.git` folder, else the scan root) and the `*.sh` scripts anywhere in it (a
+  bounded number, hidden and vendored folders left out);
 
 and in scripts both `COMPOSE_FILE=a:b` and `docker compose -f a -f b` (`docker-compose`,
 `--file`, `--file=`). A script's `cd <folder>` moves the folder the paths start from; a run step's
 `working-directory` (or the job's or the workflow's `defaults.run.working-directory`) too.
+A script's own folder (`cd "$(dirname "$0")/.."`, `${BASH_SOURCE[0]}`) is known. A script below
+the root may be run from its own folder or from the root (`dev/run.sh` listing
+`deploy/compose.yaml`): each list is read from both, and the folder where every file it names
+exists is taken.
 
 An element written with an expression or a variable (`${{ matrix.dir }}compose.yaml`,
 `$DIR/compose.yaml`) is a pattern: the unknown part matches any text inside one path segment,
@@ -40,14 +45,27 @@ UNKNOWN = "\0"  # stands for the text of an expression or a variable in a path
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}|\$\([^)]*\)|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\$\d")
 _COMPOSE_FILE_ASSIGNMENT = re.compile(r"\bCOMPOSE_FILE\s*[:?+]?=\s*(\S+)")
 _COMPOSE_COMMAND = re.compile(r"\bdocker(?:\s+|-)compose\b")
-_CD = re.compile(r"^\s*(?:cd|pushd)\s+(\S+)\s*$")
+_CD = re.compile(r"""^\s*(?:cd|pushd)\s+("[^"]*"|'[^']*'|\S+)\s*$""")
+# `DIR=...` in a script: a folder named after the script's own is known from then on.
+_ASSIGNMENT = re.compile(r"""^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=("[^"]*"|'[^']*'|\S*)\s*$""")
 _COMMAND_SEPARATOR = re.compile(r"&&|\|\||;")
 # Global options of `docker compose` that take a value (the subcommand comes after them).
 _VALUED_OPTIONS = frozenset(
     {"-p", "--project-name", "--env-file", "--profile", "--ansi", "--progress", "--parallel", "-c", "--context"}
 )
 _SCRIPT_SUFFIXES = (".sh", ".bash")
-MAX_SCRIPTS = 40
+_MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+MAX_SCRIPTS = 40  # workflows, and files at the repository root
+MAX_NESTED_SCRIPTS = 200  # scripts in the folders below it
+MAX_FOLDERS = 5000  # folders walked to find them
+_SKIPPED_FOLDERS = frozenset({"node_modules", "vendor", "third_party", "bower_components", "site-packages"})
+# `$(dirname "$0")`, `$(dirname "${BASH_SOURCE[0]}")`, `${0%/*}`, with backquotes or a `cd ... && pwd`.
+_SCRIPT_FOLDER = re.compile(
+    r"""\$\(\s*cd\s+"?\$\(\s*dirname\s+"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*\)"?\s*(?:&&|;)\s*pwd(?:\s+-P)?\s*\)"""
+    r"""|\$\(\s*dirname\s+"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*\)"""
+    r"""|`\s*dirname\s+"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*`"""
+    r"""|\$\{0%/\*\}|\$\{BASH_SOURCE(?:\[0\])?%/\*\}"""
+)
 
 
 @dataclass(frozen=True)
@@ -116,14 +134,24 @@ def _command_files(rest: str) -> tuple[list[str], bool]:
     return files, False
 
 
-def script_lists(script: str, folder: str, origin: str, cd_persists: bool = True) -> Iterator[FileList]:
+def script_lists(
+    script: str, folder: str, origin: str, cd_persists: bool = True, script_folder: str | None = None
+) -> Iterator[FileList]:
     """The file lists a shell script (or a Makefile recipe, or a `run:` step) gives compose. A
-    Makefile runs each recipe line in a shell of its own: a `cd` lasts for that line only."""
+    Makefile runs each recipe line in a shell of its own: a `cd` lasts for that line only. In a
+    script file (SCRIPT_FOLDER is its folder), `$(dirname "$0")` and its kin name that folder."""
     current: str | None = folder
+    folders: dict[str, str] = {}  # variables holding a known folder
     for line in _logical_lines(script):
         if not cd_persists:
             current = folder
+        if script_folder is not None:
+            line = _SCRIPT_FOLDER.sub(lambda _: script_folder, line)
         for command in _COMMAND_SEPARATOR.split(line):
+            if script_folder is not None:
+                command = _with_known_folders(command, folders)
+                if _remember_folder(command, folders):
+                    continue
             moved = _CD.match(command)
             if moved is not None:
                 target = _unknown_parts(_unquote(moved.group(1)))
@@ -133,15 +161,40 @@ def script_lists(script: str, folder: str, origin: str, cd_persists: bool = True
                 yield from _command_lists(command, current, origin)
 
 
+def _with_known_folders(command: str, folders: dict[str, str]) -> str:
+    for name, value in folders.items():
+        command = re.sub(rf"\$\{{{name}\}}|\${name}\b", value.replace("\\", "\\\\"), command)
+    return command
+
+
+def _remember_folder(command: str, folders: dict[str, str]) -> bool:
+    """Whether COMMAND is an assignment; the variable is known when its value is a folder path
+    (built from the script's own folder) with nothing left unknown."""
+    assigned = _ASSIGNMENT.match(command)
+    if assigned is None:
+        return False
+    name, value = assigned.group(1), _unquote(assigned.group(2))
+    if os.path.isabs(value) and "$" not in value and "`" not in value:
+        folders[name] = os.path.normpath(value)
+    else:
+        folders.pop(name, None)
+    return "COMPOSE_FILE" not in name
+
+
+def _relative_entry(entry: str, folder: str) -> str:
+    """An element as a path from FOLDER (one built from the script's folder is absolute)."""
+    return os.path.relpath(entry, folder) if os.path.isabs(entry) else entry
+
+
 def _command_lists(command: str, folder: str, origin: str) -> Iterator[FileList]:
     for assignment in _COMPOSE_FILE_ASSIGNMENT.finditer(command):
         entries = _split_list(_unquote(assignment.group(1)))
         if len(entries) > 1:
-            yield FileList(folder, tuple(_unknown_parts(e) for e in entries), origin)
+            yield FileList(folder, tuple(_unknown_parts(_relative_entry(e, folder)) for e in entries), origin)
     for invocation in _COMPOSE_COMMAND.finditer(command):
         files, own_directory = _command_files(command[invocation.end() :])
         if len(files) > 1 and not own_directory:
-            yield FileList(folder, tuple(_unknown_parts(f) for f in files), origin)
+            yield FileList(folder, tuple(_unknown_parts(_relative_entry(f, folder)) for f in files), origin)
 
 
 # GitHub Actions workflows
@@ -208,19 +261,54 @@ def repository_root(folder: str, scan_root: str) -> str:
 
 
 def _sources(repository: str) -> list[tuple[str, str]]:
-    """(path, kind) of the files read for lists: workflows, the Makefile, root scripts."""
+    """(path, kind) of the files read for lists: workflows, the Makefile, root scripts, then the
+    scripts of the folders below."""
     found: list[tuple[str, str]] = []
     workflows = os.path.join(repository, ".github", "workflows")
     for folder, kind, accept in (
         (workflows, "workflow", lambda n: n.endswith((".yml", ".yaml"))),
-        (repository, "script", lambda n: n in ("Makefile", "makefile", "GNUmakefile") or n.endswith(_SCRIPT_SUFFIXES)),
+        (repository, "script", lambda n: n in _MAKEFILES or n.endswith(_SCRIPT_SUFFIXES)),
     ):
         try:
             names = sorted(os.listdir(folder))
         except OSError:
             continue
         found += [(os.path.join(folder, n), kind) for n in names if accept(n)][:MAX_SCRIPTS]
-    return found
+    return found + [(path, "script") for path in _nested_scripts(repository)]
+
+
+_NESTED: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def _nested_scripts(repository: str) -> tuple[str, ...]:
+    """The `*.sh` scripts in the folders below the repository root (sorted, bounded), walked
+    once per repository while its root folder is unchanged: every compose file of a scan asks."""
+    try:
+        key = (repository, os.stat(repository).st_mtime_ns)
+    except OSError:
+        return ()
+    if key not in _NESTED:
+        if len(_NESTED) >= MAX_CACHED:
+            _NESTED.clear()
+        _NESTED[key] = tuple(_walk_scripts(repository))
+    return _NESTED[key]
+
+
+def _walk_scripts(repository: str) -> Iterator[str]:
+    found = folders = 0
+    for folder, subfolders, names in os.walk(repository):
+        subfolders[:] = sorted(n for n in subfolders if not n.startswith(".") and n not in _SKIPPED_FOLDERS)
+        folders += 1
+        if folders > MAX_FOLDERS:
+            return
+        if folder == repository:
+            continue  # read with the root's files
+        for name in sorted(names):
+            if name.endswith(_SCRIPT_SUFFIXES):
+                yield os.path.join(folder, name)
+                found += 1
+                if found >= MAX_NESTED_SCRIPTS:
+                    return
 
 
 def _signature(repository: str) -> tuple[tuple[str, int, int], ...]:
@@ -234,8 +322,8 @@ def _signature(repository: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(signature)
 
 
-_CACHE: dict[tuple[str, str, tuple[tuple[str, int, int], ...]], tuple[FileList, ...]] = {}
 MAX_CACHED = 64
+_CACHE: dict[tuple[str, str, tuple[tuple[str, int, int], ...]], tuple[FileList, ...]] = {}
 
 
 def file_lists(folder: str, scan_root: str, read: Reader) -> tuple[FileList, ...]:
@@ -258,9 +346,29 @@ def _read_lists(repository: str, read: Reader) -> Iterator[FileList]:
         origin = os.path.relpath(path, repository).replace(os.sep, "/")
         if kind == "workflow":
             yield from workflow_lists(text, repository, origin)
+        elif not path.endswith(_SCRIPT_SUFFIXES):
+            yield from script_lists(text, repository, origin, cd_persists=False)  # a Makefile
         else:
-            makefile = not path.endswith(_SCRIPT_SUFFIXES)
-            yield from script_lists(text, repository, origin, cd_persists=not makefile)
+            yield from _script_file_lists(text, path, repository, origin)
+
+
+def _script_file_lists(text: str, path: str, repository: str, origin: str) -> Iterator[FileList]:
+    """The lists of a script file. One below the root may be run from its own folder or from the
+    root: each list is read from both, and the first where every file it names exists is kept
+    (else the one from the script's folder)."""
+    folder = os.path.dirname(path)
+    starts = [folder] if folder == repository else [folder, repository]
+    readings = [list(script_lists(text, start, origin, script_folder=folder)) for start in starts]
+    if len({len(reading) for reading in readings}) != 1:
+        yield from readings[0]  # not expected: a start folder never decides whether a line lists files
+        return
+    for variants in zip(*readings, strict=True):
+        yield next((listing for listing in variants if _all_exist(listing)), variants[0])
+
+
+def _all_exist(listing: FileList) -> bool:
+    known = [entry for entry in listing.entries if UNKNOWN not in entry]
+    return bool(known) and all(os.path.isfile(os.path.join(listing.folder, entry)) for entry in known)
 
 
 # Matching
