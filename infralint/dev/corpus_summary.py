@@ -51,9 +51,21 @@ def summarize(corpus: Path | Report) -> dict[str, Any]:
         "findings_by_rule": dict(sorted(Counter(f.rule_id for f in report.findings).items())),
         "findings_by_severity": dict(sorted(Counter(f.severity.value for f in report.findings).items())),
         "total_findings": len(report.findings),
-        # Findings folded into another that shares their cause or line (infralint.folding).
+        # Findings folded into another that shares their cause, line, object or claim
+        # (infralint.folding); each is one related location of the finding that absorbed it.
         "folded_by_rule": dict(sorted(report.folded.items())),
+        "folded_into_related_locations": merged_locations(report),
+        # Production-hardening findings not reported because they are in development files.
+        "development_by_rule": dict(sorted(report.development.items())),
     }
+
+
+def merged_locations(report: Report) -> int:
+    """How many related locations hold a folded finding: equal to the folded count when no
+    finding was lost in folding."""
+    from infralint.folding import MERGED_ROLE
+
+    return sum(1 for finding in report.findings for related in finding.related if related.role == MERGED_ROLE)
 
 
 def difference(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
