@@ -532,7 +532,9 @@ def secret_in_environment(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if not (entry["literal"] and _looks_secret(name, ctx.options) and _literal_secret(entry["value"])):
             continue
         message = f"{_where(node)} sets a literal value for secret-looking variable {name}"
-        default = _default_credential(ctx, node, str(entry["value"]).strip())
+        if _example_host(ctx, node, name):
+            continue  # a placeholder for a server that does not exist
+        default = _default_credential(ctx, node, name, str(entry["value"]).strip())
         if default is not None:
             why, guarded = default
             reachable = [service for service in guarded if _exposure(ctx, service) != "internal"]
@@ -548,10 +550,10 @@ def secret_in_environment(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         yield Hit(message, entry["path"])
 
 
-def _default_credential(ctx: RuleContext, node: Node, value: str) -> tuple[str, list[Node]] | None:
+def _default_credential(ctx: RuleContext, node: Node, name: str, value: str) -> tuple[str, list[Node]] | None:
     """(why the value is a default credential, the services it guards), or None when it is not
     one or the services it guards cannot be told."""
-    guarded = _guarded_services(ctx, node, value)
+    guarded = _guarded_services(ctx, node, value) or _named_host(ctx, node, name)
     if not guarded:
         return None
     for service in (node, *guarded):
@@ -579,6 +581,48 @@ def _guarded_services(ctx: RuleContext, node: Node, value: str) -> list[Node]:
             for name, entry in other.facts["environment"].items()
         )
     ]
+
+
+def _example_host(ctx: RuleContext, node: Node, name: str) -> bool:
+    """Whether the credential's host variable names a documentation host (RFC 2606/6761:
+    example.com, *.example, *.test, *.invalid): the whole connection is a placeholder to fill in."""
+    return any(_EXAMPLE_HOST.search(host) for host in _host_values(ctx, node, name))
+
+
+_EXAMPLE_HOST = re.compile(r"(^|\.)(example\.(com|org|net)|example|test|invalid)$", re.IGNORECASE)
+
+
+def _host_values(ctx: RuleContext, node: Node, name: str) -> list[str]:
+    """The literal values of the host variables beside a credential, with its prefix."""
+    normalized = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
+    found = _pattern(ctx.options["secret_name_pattern"]).search(normalized)
+    if found is None:
+        return []
+    prefix = normalized[: found.start()]
+    hosts = {f"{prefix}{suffix}" for suffix in _HOST_SUFFIXES} | {f"{prefix}_{suffix}" for suffix in _HOST_SUFFIXES}
+    values = []
+    for other, entry in node.facts["environment"].items():
+        upper = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", other)).strip("_").upper()
+        if upper in hosts and entry["literal"]:
+            values.append(str(entry["value"]).strip())
+    return values
+
+
+def _named_host(ctx: RuleContext, node: Node, name: str) -> list[Node]:
+    """The service a client's credential logs into, named by the host variable beside it with
+    the same prefix (PGPASSWORD and PGHOST=pgsql, CODEINTEL_PGPASSWORD and CODEINTEL_PGHOST)."""
+    project = projects.project_of(ctx.graph, node)
+    if project is None:
+        return []
+    services = projects.visible_services(ctx.graph, project)
+    for host in _host_values(ctx, node, name):
+        target = services.get(host)
+        if target is not None and target.id != node.id:
+            return [target]
+    return []
+
+
+_HOST_SUFFIXES = ("HOST", "HOSTNAME", "SERVER", "ADDR")
 
 
 def _placeholder_reason(ctx: RuleContext, service: Node, value: str) -> str | None:
