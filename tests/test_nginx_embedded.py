@@ -52,7 +52,7 @@ def test_findings_point_at_the_yaml_lines_and_columns(tmp_path: Path) -> None:
     assert _found(report) == [
         ("nginx-alias-traversal", "configmap.yaml", 27, 17),  # `alias`, indented 16 in the YAML block
         ("nginx-autoindex", "configmap.yaml", 16, 17),  # `autoindex on` of the first server
-        ("nginx-autoindex", "configmap.yaml", 31, None),  # the quoted value: its key's line
+        ("nginx-autoindex", "configmap.yaml", 31, 44),  # inside the quoted value: its own column
     ]
     [alias] = [f for f in report.findings if f.rule_id == "nginx-alias-traversal"]
     assert alias.node_id == "nginx/configmap.yaml#nginx.conf/server[:8081]/location[/static]"
@@ -70,7 +70,7 @@ def test_suppressions_inside_the_embedded_text(tmp_path: Path) -> None:
     report = scan_tree(tmp_path, select=["nginx-status-page-public", "nginx-autoindex"])
     assert _found(report) == [
         ("nginx-autoindex", "configmap.yaml", 16, 17),
-        ("nginx-autoindex", "configmap.yaml", 31, None),
+        ("nginx-autoindex", "configmap.yaml", 31, 44),
     ]
 
 
@@ -111,7 +111,7 @@ data:
     assert _found(report) == [("infralint-parse-error", "configmap.yaml", 11, 9)]
 
 
-def test_a_quoted_value_maps_every_finding_to_the_key_line(tmp_path: Path) -> None:
+def test_a_quoted_value_maps_every_finding_to_its_character(tmp_path: Path) -> None:
     text = """\
 apiVersion: v1
 kind: ConfigMap
@@ -122,7 +122,8 @@ data:
 """
     write(tmp_path, "configmap.yaml", text)
     report = scan_tree(tmp_path, select=["nginx-autoindex", "nginx-alias-traversal", "infralint"])
+    line = text.splitlines()[5]
     assert _found(report) == [
-        ("nginx-alias-traversal", "configmap.yaml", 6, None),
-        ("nginx-autoindex", "configmap.yaml", 6, None),
+        ("nginx-alias-traversal", "configmap.yaml", 6, line.index("alias /srv") + 1),
+        ("nginx-autoindex", "configmap.yaml", 6, line.index("autoindex") + 1),
     ]
