@@ -224,3 +224,51 @@ def test_one_claim_in_sibling_variants_is_one_finding_at_the_shortest_name(tmp_p
     assert [(r.span.path, r.span.line, r.role) for r in kept.related] == [
         ("compose/docker-compose.postgres.yml", 7, MERGED_ROLE)
     ]
+
+
+BARE_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: bare
+spec:
+  containers:
+    - name: app
+      image: example/app:1.2.3
+"""
+
+
+def test_a_container_without_resources_or_security_context_is_one_finding_per_missing_block(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "pod.yaml", BARE_POD)
+    rules = (
+        "k8s-missing-memory-limit",
+        "k8s-missing-resource-requests",
+        "k8s-run-as-root",
+        "k8s-privilege-escalation",
+        "k8s-writable-root-filesystem",
+    )
+    report = scan_tree(tmp_path, select=rules)
+    assert found(report) == {("pod.yaml", 7, "k8s-missing-memory-limit"), ("pod.yaml", 7, "k8s-run-as-root")}
+    assert report.folded == {
+        "k8s-missing-resource-requests": 1,
+        "k8s-privilege-escalation": 1,
+        "k8s-writable-root-filesystem": 1,
+    }
+
+
+def test_a_partly_written_block_keeps_each_finding(tmp_path: Path) -> None:
+    partial = (
+        BARE_POD + "      resources:\n        limits: {cpu: 500m}\n      securityContext:\n        runAsNonRoot: true\n"
+    )
+    write(tmp_path, "pod.yaml", partial)
+    report = scan_tree(
+        tmp_path,
+        select=("k8s-missing-memory-limit", "k8s-missing-resource-requests", "k8s-privilege-escalation"),
+    )
+    assert found(report) == {
+        ("pod.yaml", 10, "k8s-missing-memory-limit"),
+        ("pod.yaml", 9, "k8s-missing-resource-requests"),
+        ("pod.yaml", 11, "k8s-privilege-escalation"),
+    }
+    assert not report.folded

@@ -307,7 +307,17 @@ def _container_field_not(node: Node, field: str, wanted: bool, message: str) -> 
             written = json.dumps(security[field])
             yield Hit(f"{_where(node)} sets {field}: {written}; {message}", ("securityContext", field))
         return
-    yield Hit(f"{_where(node)} does not set {field}: {str(wanted).lower()}; {message}", _own_security_path(node))
+    yield Hit(
+        f"{_where(node)} does not set {field}: {str(wanted).lower()}; {message}",
+        _own_security_path(node),
+        cause=_no_context_cause(node),
+    )
+
+
+def _no_context_cause(node: Node) -> str:
+    """A container without any securityContext (its own or the pod's) lacks run-as-non-root,
+    no-privilege-escalation and a read-only root for one reason: one block fixes all three."""
+    return f"{node.id}:no-security-context" if not _security(node) else ""
 
 
 def privilege_escalation(node: Node, ctx: RuleContext) -> Iterator[Hit]:
@@ -354,10 +364,13 @@ def run_as_root(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             ("securityContext", "runAsNonRoot"),
         )
     else:
+        cause = _no_context_cause(node)
         yield Hit(
             f"{_where(node)} sets neither runAsNonRoot: true nor a non-zero runAsUser (here or on the pod), "
             "so the image's user (often root) runs",
             _own_security_path(node),
+            cause=cause,
+            fix_here=bool(cause),
         )
 
 

@@ -48,7 +48,7 @@ def compile_rule(meta: RuleMeta) -> CheckFn:
             seen.add(path)
             value = error.instance if not isinstance(error.instance, (dict, list)) else ""
             message = render(meta.message, node.facts, value=value, at=".".join(map(str, path)))
-            cause = render(meta.cause, node.facts, node=node.id) if meta.cause else ""
+            cause = render(meta.cause, node.facts, node=node.id, at=".".join(map(str, path))) if meta.cause else ""
             yield Hit(message, path, cause=cause, fix_here=bool(cause))
 
     return check
