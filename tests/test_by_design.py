@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infralint.api import ScanOptions, scan
-from infralint.components.by_design import catalog, component_for
+from infralint.components.by_design import catalog, component_for, needing
 from infralint.findings import Severity
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -45,6 +45,23 @@ def _severities(rule: str, case: str) -> dict[int | None, Severity]:
         ("k8s-host-path-mount", "bad-by-design.yaml", {26: NOTE, 28: WARNING, 50: NOTE, 52: WARNING}),
         # the second pod shares the socket with a sidecar nobody listed
         ("k8s-docker-socket-mount", "bad-by-design.yaml", {22: NOTE, 47: ERROR}),
+        # Ofelia, caddy-gen (80 and 443), the contrib collector (OTLP only), Sourcegraph's executor:
+        # notes; the core collector has no Docker receiver and the eBPF profiler's documentation
+        # never asks for the socket: errors
+        (
+            "compose-docker-socket",
+            "bad-by-design-agents.yaml",
+            {9: NOTE, 16: NOTE, 23: NOTE, 28: NOTE, 33: ERROR, 40: ERROR},
+        ),
+        # the same, each also publishing a port it does not exist to serve
+        ("compose-docker-socket", "bad-by-design-agents-published.yaml", {11: ERROR, 19: ERROR, 26: ERROR, 33: ERROR}),
+        # cAdvisor (Sourcegraph's build), the eBPF profiler, the executor: notes; the collector's
+        # documentation never runs it privileged
+        ("compose-privileged", "bad-by-design.yaml", {6: NOTE, 17: NOTE, 24: NOTE, 30: ERROR}),
+        ("compose-privileged", "bad-by-design-published.yaml", {7: ERROR, 14: ERROR, 20: ERROR}),
+        # privilege is each container's own: a sidecar beside cAdvisor keeps the error
+        ("k8s-privileged-container", "bad-by-design.yaml", {19: NOTE, 24: ERROR, 43: NOTE}),
+        ("k8s-privileged-container", "bad-by-design-published.yaml", {19: ERROR}),
     ],
 )
 def test_severity_of_each_finding(rule: str, case: str, expected: dict[int, Severity]) -> None:
@@ -82,6 +99,11 @@ def test_lookup_by_repository_not_tag_and_never_a_variable() -> None:
     assert component_for("index.docker.io/sourcegraph/cadvisor:6.2").name == "cAdvisor"  # type: ignore[union-attr]
     assert component_for("${PROXY_IMAGE}") is None
     assert component_for("portainer/portainer-ce:2.21") is None  # the server is no agent
+    collector = "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib:0.159.0"
+    assert component_for(collector).name == "OpenTelemetry Collector Contrib"  # type: ignore[union-attr]
+    assert component_for("otel/opentelemetry-collector:0.130.0") is None  # the core build has no Docker receiver
+    assert needing("index.docker.io/sourcegraph/cadvisor:6.2", "privileged") is not None
+    assert needing("otel/opentelemetry-collector-contrib:0.130.0", "privileged") is None
 
 
 def test_every_entry_is_sourced_and_complete() -> None:

@@ -419,8 +419,14 @@ def image_latest_tag(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def privileged(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    if node.attrs.get("privileged") is True:
-        yield Hit(f"{_where(node)} runs privileged: it has every capability and all host devices", ("privileged",))
+    if node.attrs.get("privileged") is not True:
+        return
+    component = _by_design(node, "privileged")
+    if component is not None:
+        message = f"{_where(node)} runs privileged, with every capability and all host devices"
+        yield by_design_hit(ctx, node, component, message, ("privileged",))
+        return
+    yield Hit(f"{_where(node)} runs privileged: it has every capability and all host devices", ("privileged",))
 
 
 def _by_design(node: Node, need: str) -> by_design.Component | None:

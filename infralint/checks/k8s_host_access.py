@@ -1,5 +1,5 @@
 """Python rules over pod specs that reach into the node: runtime sockets, other hostPath
-volumes, host namespaces.
+volumes, host namespaces, privileged containers.
 
 Each is a shape condition, but whether it is by design depends on which containers use it: a
 hostPath volume mounted only by node-exporter, or hostPID in a pod that runs it, is what its
@@ -107,8 +107,22 @@ def host_namespace(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         yield _judged(node, ctx, component, message, (field,))
 
 
+# k8s-privileged-container
+
+
+def privileged_container(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    security = node.attrs.get("securityContext")
+    if not isinstance(security, dict) or security.get("privileged") is not True:
+        return
+    message = f"container '{node.facts['container']}' of {node.facts['object']} runs privileged"
+    # Privilege is the container's own: only its image can need it by design.
+    component = needing(node.attrs.get("image"), "privileged")
+    yield _judged(node, ctx, component, message, ("securityContext", "privileged"))
+
+
 CHECKS: dict[str, CheckFn] = {
     "k8s-docker-socket-mount": docker_socket_mount,
     "k8s-host-path-mount": host_path_mount,
     "k8s-host-namespace": host_namespace,
+    "k8s-privileged-container": privileged_container,
 }

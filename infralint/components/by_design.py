@@ -20,7 +20,7 @@ import yaml
 from infralint.images.known import parse_reference
 
 DATA = Path(__file__).with_name("by_design.yaml")
-NEEDS = frozenset({"runtime_socket", "host_pid", "host_network", "host_paths"})
+NEEDS = frozenset({"runtime_socket", "host_pid", "host_network", "host_paths", "privileged"})
 
 
 @dataclass(frozen=True)
