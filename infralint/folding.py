@@ -171,8 +171,10 @@ def _absorb(keeper: Finding, others: list[Finding], message: MessageFn, pointer:
     related.extend(pointer(keeper, other) for other in others)
     # What a folded finding had already absorbed stays shown for its files (a copy of a project
     # whose services were folded into one finding keeps those services' places).
-    shown = {r.span for r in related}
-    related.extend(r for other in others for r in other.related if r.role == MERGED_ROLE and r.span not in shown)
+    shown = {(r.span, r.message) for r in related}
+    related.extend(
+        r for other in others for r in other.related if r.role == MERGED_ROLE and (r.span, r.message) not in shown
+    )
     return replace(keeper, severity=severity, message=message(keeper, others), related=tuple(related))
 
 

@@ -272,3 +272,18 @@ def test_a_partly_written_block_keeps_each_finding(tmp_path: Path) -> None:
         ("pod.yaml", 11, "k8s-privilege-escalation"),
     }
     assert not report.folded
+
+
+def test_a_cause_folded_into_a_copy_keeps_every_folded_finding(tmp_path: Path) -> None:
+    """The copy's requests finding sits at the same place as its memory-limit one: both stay."""
+    write(tmp_path, "a/pod.yaml", BARE_POD)
+    write(tmp_path, "b/pod.yaml", BARE_POD)
+    report = scan_tree(tmp_path, select=("k8s-missing-memory-limit", "k8s-missing-resource-requests"))
+    assert found(report) == {("a/pod.yaml", 7, "k8s-missing-memory-limit")}
+    merged = sorted((r.span.path, r.message.split(":", 1)[0]) for r in report.findings[0].related)
+    assert merged == [
+        ("a/pod.yaml", "k8s-missing-resource-requests"),
+        ("b/pod.yaml", "k8s-missing-memory-limit"),
+        ("b/pod.yaml", "k8s-missing-resource-requests"),
+    ]
+    assert report.folded == {"k8s-missing-memory-limit": 1, "k8s-missing-resource-requests": 2}
