@@ -155,7 +155,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     used_annotations: set[tuple[str, str]] = set()
     findings = suppress.apply(findings, comments, graph, used_annotations, locate)
     findings = settings.apply_path_ignores(findings, root)
-    findings, development = leave_out(findings, settings.development(root), metas, graph)
+    findings, development = leave_out(findings, settings.development(root), metas, graph, root)
     if options.report_unused_ignores and "infralint-unused-ignore" in enabled_ids:
         unused = suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
         findings += translator.findings(unused) if rendering is not None else unused

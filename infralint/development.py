@@ -126,7 +126,11 @@ class DevelopmentPaths:
 
 
 def leave_out(
-    findings: list[Finding], paths: DevelopmentPaths, metas: Iterable[RuleMeta], graph: Graph | None
+    findings: list[Finding],
+    paths: DevelopmentPaths,
+    metas: Iterable[RuleMeta],
+    graph: Graph | None,
+    root: str | None = None,
 ) -> tuple[list[Finding], Counter[str]]:
     """The findings to report, and per rule how many production-hardening findings were left out
     because they are in development context."""
@@ -134,7 +138,7 @@ def leave_out(
     if not paths.active:
         return findings, left_out
     hardening = {meta.id for meta in metas if not applies_in_development(meta)}
-    context = _Context(paths, graph)
+    context = _Context(paths, graph, root)
     kept = []
     for finding in findings:
         if finding.rule_id in hardening and context.is_development(finding):
@@ -145,10 +149,23 @@ def leave_out(
 
 
 class _Context:
-    def __init__(self, paths: DevelopmentPaths, graph: Graph | None) -> None:
+    def __init__(self, paths: DevelopmentPaths, graph: Graph | None, root: str | None = None) -> None:
         self.paths = paths
         self.graph = graph
+        self.root = root
         self._helm_scopes: dict[str, list[str]] | None = None
+        self._copied: set[str] | None = None
+
+    def _copied_into_an_image(self, path: str) -> bool:
+        """Whether a Dockerfile of the scan copies the file into an image: that image may run
+        anywhere, so a config a developer container also mounts is not development only."""
+        if self.root is None:
+            return False
+        if self._copied is None:
+            from infralint.images.in_tree import image_files
+
+            self._copied = {source for sources in image_files(self.root).values() for source in sources}
+        return path in self._copied
 
     def is_development(self, finding: Finding) -> bool:
         roots = [related.span.path for related in finding.related if related.role == "root"]
@@ -204,7 +221,7 @@ class _Context:
         config: Node | None = node
         while config is not None and not any(kind in CONFIG_KINDS for kind in config.kinds):
             config = self.graph.nodes.get(config.parent) if config.parent else None
-        if config is None:
+        if config is None or self._copied_into_an_image(config.path):
             return False
         ids = config.facts.get("runs_in") or ()
         runners = [self.graph.nodes[ident] for ident in ids if ident in self.graph.nodes]

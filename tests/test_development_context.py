@@ -368,3 +368,27 @@ def test_a_chart_rendered_with_production_values_is_judged(tmp_path: Path) -> No
     report = scan_tree(tmp_path, select=["k8s-secret-in-env"])
     assert found(report) == {("chart/templates/deployment.yaml", 18, "k8s-secret-in-env")}
     assert not report.development
+
+
+def test_a_config_a_production_image_copies_is_not_development_because_a_dev_container_mounts_it(
+    tmp_path: Path,
+) -> None:
+    """frappe_docker: the devcontainer mounts the whole repository as its workspace, and the
+    production Containerfile copies the nginx template into the frontend image."""
+    write(
+        tmp_path,
+        "devcontainer-example/docker-compose.yml",
+        "services:\n  frappe:\n    image: example/bench:5.0.0\n    volumes:\n      - ..:/workspace:cached\n",
+    )
+    write(
+        tmp_path,
+        "images/production/Containerfile",
+        "FROM nginx:1.27\nCOPY resources/nginx/site.conf /templates/site.conf\n",
+    )
+    write(
+        tmp_path,
+        "resources/nginx/site.conf",
+        "server {\n  listen 8080;\n  location /assets {\n    root /srv;\n  }\n}\n",
+    )
+    report = scan_tree(tmp_path, select=("nginx-server-tokens",))
+    assert found(report) == {("resources/nginx/site.conf", 1, "nginx-server-tokens")}

@@ -60,7 +60,9 @@ def _mount_files(graph: Graph, service: Node, mount: dict[str, Any], files: dict
     path = tuple(mount.get("path") or ())
     for config in files.get(source, ()):
         attach(graph, service, config, target, path)
-    prefix = source + "/" if source not in ("", ".") else ""
+    if source in ("", "."):
+        return  # the whole repository mounted as a workspace: its configs are not run there
+    prefix = source + "/"
     for file_path, configs in files.items():
         if file_path != source and file_path.startswith(prefix):
             inside = posixpath.join(target, file_path[len(prefix) :])
