@@ -508,13 +508,41 @@ def missing_configmap_or_secret(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             ctx.graph, ref.kind, namespace, ref.name
         ):
             continue
-        if not _defines_near(ctx.graph, ref.kind, node):
+        if not _defines_near(ctx.graph, ref.kind, node) or _unused_volume(node.attrs, ref.path):
             continue
         yield Hit(
             f"{node.facts['object']} uses {ref.kind} '{ref.name}', which the scan does not define: "
             "the pod will not start",
             path=ref.path,
         )
+
+
+def _unused_volume(attrs: dict[str, Any], path: tuple[Any, ...]) -> bool:
+    """Whether PATH names a pod volume that no container mounts: the kubelet only sets up the
+    volumes a container uses (volumeMounts or volumeDevices), so a missing source there stops nothing."""
+    if "volumes" not in path:
+        return False
+    at = path.index("volumes")
+    spec: Any = attrs
+    for key in path[:at]:
+        spec = spec.get(key) if isinstance(spec, dict) else spec[key] if isinstance(spec, list) else None
+        if spec is None:
+            return False
+    volumes = spec.get("volumes") if isinstance(spec, dict) else None
+    index = path[at + 1] if len(path) > at + 1 else None
+    if not isinstance(volumes, list) or not isinstance(index, int) or index >= len(volumes):
+        return False
+    name = volumes[index].get("name") if isinstance(volumes[index], dict) else None
+    used = {
+        mount.get("name")
+        for field in ("initContainers", "containers", "ephemeralContainers")
+        for container in spec.get(field) or []
+        if isinstance(container, dict)
+        for key in ("volumeMounts", "volumeDevices")
+        for mount in container.get(key) or []
+        if isinstance(mount, dict)
+    }
+    return name is not None and name not in used
 
 
 CHECKS: dict[str, CheckFn] = {
