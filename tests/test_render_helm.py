@@ -343,14 +343,15 @@ def test_a_chart_that_needs_user_values_renders_with_its_ci_values(tmp_path: Pat
     assert ("chart/values.yaml", 4) in {(r.span.path, r.span.line) for r in image.related if r.role == "values"}
 
 
-def test_when_the_ci_values_fail_too_the_first_ones_error_is_reported(tmp_path: Path) -> None:
+def test_when_the_ci_values_fail_too_the_charts_own_error_is_reported(tmp_path: Path) -> None:
+    """A ci file may be a fragment its CI merges with another: its failure says nothing alone."""
     _chart_needing_a_repository(tmp_path)
     write(tmp_path, "chart/ci/a-values.yaml", "replicaCount: 2\n")
     write(tmp_path, "chart/ci/b-values.yaml", "replicaCount: 3\n")
     report = scan_tree(tmp_path, select=["k8s-single-replica"])
     [error] = [f for f in report.findings if f.rule_id == "infralint-render-error"]
     assert (error.span.path, error.span.line) == ("chart/templates/deployment.yaml", 19)
-    assert "release web (ci/a-values.yaml)" in error.message and "image.repository is required" in error.message
+    assert "release web (values.yaml)" in error.message and "image.repository is required" in error.message
     assert report.rendered == {}
 
 

@@ -155,7 +155,8 @@ def render_release(
     """The releases VALUES_SET gives: itself, or, when it is the chart's own values alone and they
     fail on purpose (a `required` value, a values.schema.json that asks for what only the user
     knows), one per chart-testing `ci/*-values.yaml` that renders, as chart-testing itself tests
-    the chart. When none renders either, the first one's failure is the release's."""
+    the chart. When none renders either, the chart's own failure is the release's: a ci file may
+    be a fragment that its CI merges with others, so its failure alone says nothing of the chart."""
     output = render(chart, values_set, backend, root, timeout, max_bytes)
     if output.manifests is not None or not _default_values_only(values_set) or not _fails_on_values(output):
         return [(values_set, output)]
@@ -172,7 +173,7 @@ def render_release(
     outputs = in_parallel([partial(render, chart, ci_set, backend, root, timeout, max_bytes) for ci_set in ci_sets])
     rendered = list(zip(ci_sets, outputs, strict=True))
     working = [(ci_set, out) for ci_set, out in rendered if out.manifests is not None]
-    return working or [rendered[0]]
+    return working or [(values_set, output)]
 
 
 def _default_values_only(values_set: ValuesSet) -> bool:
