@@ -56,6 +56,7 @@ DEVELOPMENT_WORDS = (
     "development",
     "devcontainer",
     "test",
+    "tests",
     "testing",
     "e2e",
     "fake",

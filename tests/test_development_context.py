@@ -38,6 +38,7 @@ DEVELOPMENT = (
     "charts/zulip/ci/test-values.yaml",
     "demo-setups/relay-compose.yaml",
     "compose.demo.yaml",
+    "compose.tests.yaml",
     "devcontainer-example/docker-compose.yml",
 )
 PRODUCTION = (
