@@ -58,11 +58,13 @@ def fold(
     kept); COPY_OF tells copies of one object apart from objects that only share a name."""
     folded: Counter[str] = Counter()
     findings = _fold_groups(findings, _by_cause(findings), _cause_message, _cause_related, folded)
-    line_related = partial(_line_related, locate)
-    findings = _fold_groups(findings, _by_line(findings), _line_message, line_related, folded)
+    # Copies before shared lines: each rendered object first takes in its committed copies, then
+    # the objects one kustomization line sets (an `images:` entry) become one finding.
     findings = _fold_groups(
         findings, _by_copy(findings, copy_of), _copy_message, _copy_related, folded, partial(_source_first, copy_of)
     )
+    line_related = partial(_line_related, locate)
+    findings = _fold_groups(findings, _by_line(findings), _line_message, line_related, folded)
     findings = _fold_groups(findings, _by_variant(findings), _variant_message, _variant_related, folded, _shortest_name)
     return findings, folded
 

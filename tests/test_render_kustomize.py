@@ -253,3 +253,39 @@ def test_every_remote_base_is_one_note_listing_the_others(tmp_path: Path) -> Non
         in note.message
     )
     assert report.folded == {"infralint-not-fetched": 1}
+
+
+IMAGE_BASE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+        - name: api
+          image: example/api:latest
+"""
+
+
+def test_an_images_entry_that_sets_the_tag_is_the_place_even_when_the_base_writes_it_too(tmp_path: Path) -> None:
+    """argo-cd's base writes `:latest` and its kustomization sets `newTag: latest` again: only the
+    entry decides what is deployed (a release script rewrites it), so the finding is there, and
+    the committed build of the root folds into it."""
+    write(tmp_path, "base/deployment.yaml", IMAGE_BASE)
+    write(
+        tmp_path,
+        "base/kustomization.yaml",
+        "resources: [deployment.yaml]\nimages:\n  - name: example/api\n    newTag: latest\n",
+    )
+    write(tmp_path, "install.yaml", IMAGE_BASE)
+    report = scan_tree(tmp_path, select=["k8s-image-latest-tag"])
+    assert found(report) == {("base/kustomization.yaml", 4, "k8s-image-latest-tag")}
+    assert [(r.span.path, r.span.line) for r in report.findings[0].related if r.role == "merged"] == [
+        ("install.yaml", 15)
+    ]

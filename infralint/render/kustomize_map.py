@@ -512,9 +512,16 @@ class _ObjectMapper:
             if generated is not None:
                 return generated
         aligned = _align(path, self.data, self.origin.data) if self.origin else None
+        before = _get(self.origin.data, aligned) if self.origin is not None and aligned is not None else None
+        if path and (path[-1] == "image" or path == ("spec", "replicas")):
+            # An `images:` or `replicas:` entry that sets the value decides it even when the base
+            # writes the same: editing the base would change nothing, the entry is the fix.
+            for transformer in self.transformers:
+                claimed = self._claim(transformer, path, value, before, rendered_col)
+                if claimed is not None:
+                    return claimed
         if self.origin is not None and aligned is not None and _same(value, _get(self.origin.data, aligned, _MISSING)):
             return _hit(self.origin, aligned, rendered_col)
-        before = _get(self.origin.data, aligned) if self.origin is not None and aligned is not None else None
         for transformer in self.transformers:
             claimed = self._claim(transformer, path, value, before, rendered_col)
             if claimed is not None:
