@@ -74,7 +74,12 @@ def _by_cause(findings: list[Finding]) -> list[list[int]]:
     for index, finding in enumerate(findings):
         if finding.cause:
             groups[finding.cause].append(index)
-    return [group for group in groups.values() if len(group) > 1]
+    # One rule at one line for all of them (a YAML anchor): the shared-line fold says it better.
+    return [group for group in groups.values() if len(group) > 1 and len({_place(findings[i]) for i in group}) > 1]
+
+
+def _place(finding: Finding) -> tuple[str, str, int | None]:
+    return (finding.rule_id, finding.span.path, finding.span.line)
 
 
 def _by_line(findings: list[Finding]) -> list[list[int]]:
@@ -201,7 +206,8 @@ def _where(finding: Finding) -> str:
 def _cause_message(keeper: Finding, others: list[Finding]) -> str:
     if keeper.cause.startswith(STATED_CAUSE):
         return keeper.message
-    places = listed([f"{other.rule_id} at {_where(other)}" for other in others]).replace(", ", "; ")
+    named = [f"{other.rule_id} at {_where(other)}" for other in others]
+    places = listed(list(dict.fromkeys(named))).replace(", ", "; ")
     return f"{keeper.message} (the same cause, reported once: {places})"
 
 

@@ -412,7 +412,24 @@ def image_latest_tag(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     tag = facts["image_tag"]
     if tag is None or tag == "latest":
         what = "no tag (so latest)" if tag is None else "the latest tag"
-        yield Hit(f"{_where(node)} runs image '{image}' with {what}: pin a version or a digest", ("image",))
+        cause, in_base = _same_image_cause(ctx, node, str(image))
+        yield Hit(
+            f"{_where(node)} runs image '{image}' with {what}: pin a version or a digest",
+            ("image",),
+            cause=cause,
+            fix_here=in_base,
+        )
+
+
+def _same_image_cause(ctx: RuleContext, node: Node, image: str) -> tuple[str, bool]:
+    """Services of one deployment that run the same unpinned image (web, worker and beat of one
+    app) must move to a version together: one cause, reported in the file `docker compose up` is
+    given (then the first); and whether NODE is in that file."""
+    project = projects.project_of(ctx.graph, node)
+    if project is None:
+        return "", False
+    base = projects.deployment(ctx.graph, project)[0]
+    return f"{base.id}:unpinned:{image}", base.id == project.id
 
 
 # compose-privileged
@@ -754,10 +771,14 @@ def duplicate_host_port(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def obsolete_version(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    # The files of one deployment are cleaned up together: one cause, reported at the first.
+    base = projects.deployment(ctx.graph, node)[0]
     for entry in node.facts.get("versions", ()):
         yield Hit(
             f"top-level `version: {entry['value']}` is obsolete: Compose ignores it and warns",
             span=Span(entry["file"], entry["line"], entry["col"]),
+            cause=f"{base.id}:version",
+            fix_here=entry["file"] == base.path,
         )
 
 
