@@ -224,7 +224,7 @@ def plain_http_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     ]
     if not outside or not is_exposed(node) or node.facts.get("redirects_to_https") or node.facts.get("refuses"):
         return
-    if _every_location_redirects(ctx.graph, node):
+    if _every_location_redirects(ctx.graph, node) or _behind_a_proxy(ctx.graph, node):
         return
     entry = outside[0]
     span = Span(entry["path"], entry["line"], entry["col"]) if "line" in entry else None
@@ -238,6 +238,23 @@ def plain_http_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 _ACME = "/.well-known/acme-challenge"
+_PROXY_SIGNS = ("set_real_ip_from", "real_ip_header")
+
+
+def _behind_a_proxy(graph: Graph, server: Node) -> bool:
+    """The server trusts a proxy in front of it: it takes the client's scheme from
+    X-Forwarded-Proto or the client's address from set_real_ip_from. That proxy is where TLS ends
+    and where plain HTTP is redirected; this server only ever sees its requests."""
+    blocks: list[Node] = [server, *descendants(graph, server)]
+    parent = parent_of(graph, server)
+    while parent is not None:
+        blocks.append(parent)
+        parent = parent_of(graph, parent)
+    for block in blocks:
+        for record in walk_records(block.attrs.get("directives", [])):
+            if record["name"] in _PROXY_SIGNS or any("$http_x_forwarded_proto" in arg for arg in record["args"]):
+                return True
+    return False
 
 
 def _every_location_redirects(graph: Graph, server: Node) -> bool:
