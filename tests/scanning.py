@@ -59,6 +59,16 @@ spec:
 """
 
 
+def deployment(image: str, extra: str = "") -> str:
+    """A two-replica Deployment `api` with one container `api` (its `image:` on line 15); EXTRA is
+    indented under the container."""
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 2\n"
+        "  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      labels: {app: api}\n"
+        f"    spec:\n      containers:\n        - name: api\n          image: {image}\n{extra}"
+    )
+
+
 def named_for(text: str, path: str) -> str:
     """TEXT with its object named after PATH: files that must each be judged are not copies of one
     object (identical copies fold into one finding, see infralint.folding)."""

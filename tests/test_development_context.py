@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from scanning import found, run_cli, scan_tree, write
+from scanning import deployment, found, run_cli, scan_tree, write
 
 from infralint.catalog import meta_by_id
 from infralint.development import DEFAULT_DEVELOPMENT_PATHS, DevelopmentPaths, applies_in_development
@@ -241,24 +241,9 @@ def test_a_config_a_production_compose_file_mounts_too_is_judged(tmp_path: Path)
 
 # --- kustomize roots ---------------------------------------------------------------------------
 
-BASE_DEPLOYMENT = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: api}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      containers:
-        - name: api
-          image: registry.example.com/api:2.1.0
-          securityContext:
-            runAsNonRoot: true
-"""
+BASE_DEPLOYMENT = deployment(
+    "registry.example.com/api:2.1.0", "          securityContext:\n            runAsNonRoot: true\n"
+)
 
 TILT = """resources:
   - ../base

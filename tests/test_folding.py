@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scanning import found, run_cli, scan_tree, write
+from scanning import deployment, found, run_cli, scan_tree, write
 
 from infralint.folding import MERGED_ROLE
 
@@ -155,22 +155,7 @@ def test_a_copy_that_differs_is_judged_on_its_own(tmp_path: Path) -> None:
     assert ("blue/compose.yaml", 12, "compose-image-latest-tag") in found(report)
 
 
-BASE_DEPLOYMENT = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: api}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      containers:
-        - name: api
-          image: example/api:1.4.2
-"""
+BASE_DEPLOYMENT = deployment("example/api:1.4.2")
 
 
 def test_a_committed_build_of_a_kustomize_root_folds_into_its_source(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from scanning import edges_across_renders, found, scan_tree, write
+from scanning import deployment, edges_across_renders, found, scan_tree, write
 
 from infralint.report import Report
 
@@ -255,22 +255,7 @@ def test_every_remote_base_is_one_note_listing_the_others(tmp_path: Path) -> Non
     assert report.folded == {"infralint-not-fetched": 1}
 
 
-IMAGE_BASE = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: api}
-  template:
-    metadata:
-      labels: {app: api}
-    spec:
-      containers:
-        - name: api
-          image: example/api:latest
-"""
+IMAGE_BASE = deployment("example/api:latest")
 
 
 def test_an_images_entry_that_sets_the_tag_is_the_place_even_when_the_base_writes_it_too(tmp_path: Path) -> None:
