@@ -21,7 +21,9 @@ CHECK_MODULES = (
     "infralint.checks.nginx",
     "infralint.checks.haproxy",
     "infralint.checks.redis",
+    "infralint.checks.redis_security",
     "infralint.checks.compose",
+    "infralint.checks.compose_hardening",
     "infralint.checks.upstreams",
     "infralint.checks.exposure",
 )
