@@ -196,3 +196,91 @@ def test_nginx_and_infralint_agree(
     if file is not None and line is not None and "end of file" not in reason:
         expected = (Path(file).resolve().relative_to(prefix.resolve()).as_posix(), line)
         assert expected in {(path, found_line) for path, found_line, _ in errors}, (reason, errors)
+
+
+# --- fragments -----------------------------------------------------------------------------------
+# A file that is not a whole config is read in the first context where nginx allows every one of
+# its directives, nested ones included; the real nginx confirms each guess by accepting the
+# fragment written into a config at that place, and refuses the misfit in every place.
+
+FRAGMENTS = {
+    "if-adding-a-header": ('if ($request_uri ~ "^/api/v[0-9]+/") {\n    add_header X-Api yes;\n}\n', "http/location"),
+    "if-proxying": ("if ($arg_debug) {\n    proxy_pass http://127.0.0.1:9000;\n}\n", "http/location"),
+    "if-redirecting": (
+        "if ($host = old.example.com) {\n    return 301 https://example.com$request_uri;\n}\n",
+        "http/server",
+    ),
+    "location-directives": ("alias /srv/static/;\nexpires 7d;\n", "http/location"),
+    "http-directives": (
+        "proxy_cache_path /tmp/cache keys_zone=pages:10m;\nlimit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\n",
+        "http",
+    ),
+    "header-and-server": ("add_header X-Frame-Options DENY;\nserver {\n    listen 8081;\n}\n", "http"),
+}
+# Fragments no context takes, with the line of the directive out of place.
+MISFITS = {
+    "listen-in-if": ("if ($arg_x) {\n    listen 8082;\n}\n", 2),
+    "if-in-if": ("if ($arg_x) {\n    if ($arg_y) {\n        return 404;\n    }\n}\n", 2),
+    "listen-and-alias": ("listen 8083;\nalias /srv/static/;\n", 2),
+}
+# Where a fragment of each context is written into a whole config: text before it (one line,
+# after `events {}` on line 1) and after it.
+PLACES = {
+    "http": ("http {", "}"),
+    "http/server": ("http { server { listen 8080;", "} }"),
+    "http/server/if": ("http { server { listen 8080; if ($arg_z) {", "} } }"),
+    "http/location": ("http { server { listen 8080; location / {", "} } }"),
+    "http/location/if": ("http { server { listen 8080; location / { if ($arg_z) {", "} } } }"),
+}
+
+
+def _fragment_context(tmp_path: Path, text: str) -> tuple[str, list[tuple[int | None, str]]]:
+    (tmp_path / "fragment.conf").write_text(text, encoding="utf-8")
+    source = SourceFile("fragment.conf", str(tmp_path / "fragment.conf"), text, "nginx", root=str(tmp_path))
+    result = nginx.parse(source)
+    errors = [(f.span.line, f.message) for f in result.findings if f.rule_id == "infralint-parse-error"]
+    config = next(node for node in result.nodes if node.id == "nginx/fragment.conf")
+    return config.facts["context"], errors
+
+
+@pytest.mark.parametrize("case", sorted(FRAGMENTS))
+def test_a_fragment_is_read_where_all_its_directives_fit(tmp_path: Path, case: str) -> None:
+    text, context = FRAGMENTS[case]
+    assert _fragment_context(tmp_path, text) == (context, [])
+
+
+@pytest.mark.parametrize("case", sorted(MISFITS))
+def test_a_fragment_that_fits_nowhere_is_a_parse_error(tmp_path: Path, case: str) -> None:
+    text, line = MISFITS[case]
+    _, errors = _fragment_context(tmp_path, text)
+    assert [found for found, _ in errors] == [line], errors
+
+
+def _placed_verdict(binary: str, root: Path, text: str, place: str) -> tuple[bool, str, int | None]:
+    """nginx's verdict on TEXT written at PLACE of a whole config, with the line in TEXT it names."""
+    before, after = PLACES[place]
+    folder = root / place.replace("/", "-")
+    folder.mkdir()
+    (folder / "nginx.conf").write_text(f"events {{}}\n{before}\n{text}{after}\n", encoding="utf-8")
+    prefix = folder / "prefix"
+    prefix.mkdir()
+    main = _prepare(folder / "nginx.conf", prefix, None)
+    accepted, reason, file, line = _nginx_verdict(binary, main, prefix)
+    if file == "" or ENVIRONMENT.search(reason):
+        pytest.skip(f"nginx could not check it here: {reason}")
+    return accepted, reason, None if line is None else line - 2
+
+
+@pytest.mark.parametrize("case", sorted(FRAGMENTS))
+def test_nginx_accepts_a_fragment_where_infralint_reads_it(nginx_binary: str, tmp_path: Path, case: str) -> None:
+    text, context = FRAGMENTS[case]
+    accepted, reason, line = _placed_verdict(nginx_binary, tmp_path, text, context)
+    assert accepted, f"nginx refuses {case} in {context}: {reason} at line {line}"
+
+
+@pytest.mark.parametrize("case", sorted(MISFITS))
+def test_nginx_refuses_a_misfit_everywhere(nginx_binary: str, tmp_path: Path, case: str) -> None:
+    text, _ = MISFITS[case]
+    verdicts = {place: _placed_verdict(nginx_binary, tmp_path, text, place) for place in PLACES}
+    assert not any(accepted for accepted, _, _ in verdicts.values()), verdicts
+    assert all("not allowed here" in reason for _, reason, _ in verdicts.values()), verdicts

@@ -483,6 +483,24 @@ def test_comments_are_kept(tmp_path: Path) -> None:
     ]
 
 
+def test_messages_name_blocks_with_their_brackets_intact(tmp_path: Path) -> None:
+    """Only the brackets of a node id go from a block's name: a regex keeps its classes."""
+    write(
+        tmp_path,
+        "nginx.conf",
+        "events {}\nhttp {\n  server_tokens off;\n  server {\n    listen [::1]:8080;\n"
+        "    location ~ ^/api/v[0-9]+/ {\n      autoindex on;\n    }\n"
+        "    location ~* [.](png|jpg)$ {\n      autoindex on;\n    }\n  }\n}\n",
+    )
+    labels = {n.id: n.facts["label"] for n in parse_file(tmp_path, "nginx.conf").nodes if "label" in n.facts}
+    assert labels["nginx/nginx.conf/server[:8080]/location[~* [.](png|jpg)$]"] == "location ~* [.](png|jpg)$"
+    messages = sorted(f.message for f in scan_tree(tmp_path, select=["nginx-autoindex"]).findings)
+    assert messages == [
+        "autoindex on in location ~ ^/api/v[0-9]+/ lists directory contents",
+        "autoindex on in location ~* [.](png|jpg)$ lists directory contents",
+    ]
+
+
 def test_own_line_suppression_before_a_server_covers_it(tmp_path: Path) -> None:
     write(
         tmp_path,

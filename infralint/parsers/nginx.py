@@ -234,7 +234,7 @@ class _Builder:
     def _child(self, parent: Node, stmt: Stmt, level: str) -> Node:
         label = _label(stmt, level)
         in_stream = self.levels.get(parent.id) == "stream"
-        facts: dict[str, Any] = {"level": level, "label": label.replace("[", " ").rstrip("]")}
+        facts: dict[str, Any] = {"level": level, "label": _readable(label)}
         if level == "location":
             facts.update(_location_match(stmt.args))
         elif level == "upstream":
@@ -292,6 +292,15 @@ def _first(stmt: Stmt, name: str) -> Stmt | None:
         if inner.name == name:
             return inner
     return None
+
+
+def _readable(label: str) -> str:
+    """How a block is named in messages: `location[~ ^/v[0-9]+/]` -> `location ~ ^/v[0-9]+/`.
+    Only the brackets around the arguments go; those of a regex or an IPv6 address stay."""
+    kind, bracket, inner = label.partition("[")
+    if not bracket or not inner.endswith("]"):
+        return label
+    return f"{kind} {inner[:-1]}"
 
 
 def _label(stmt: Stmt, level: str) -> str:

@@ -360,36 +360,61 @@ def env_placeholders(name: str, text: str) -> re.Pattern[str] | None:
 # --- context guessing for fragments -----------------------------------------------------------
 
 
-def _top_level(tokens: list[Token], limit: int = 400) -> list[tuple[str, list[str], str, int]]:
-    """(name, args, terminator, line) of the statements at depth 0, for guessing a context."""
-    found: list[tuple[str, list[str], str, int]] = []
-    depth = 0
+class Head(NamedTuple):
+    """A statement as context guessing sees it: its name, words, terminator, line and, for a
+    block, the statements inside (not those of blocks whose lines are entries, such as map)."""
+
+    name: str
+    args: list[str]
+    term: str
+    line: int
+    children: tuple[Head, ...] = ()
+
+
+def _top_level(tokens: list[Token], limit: int = 1000) -> list[Head]:
+    """The statements at depth 0 with what their blocks hold, for guessing a context: the first
+    LIMIT statements (at any depth) are enough to tell, and spare a huge file a second full walk."""
+    stack: list[tuple[list[Head], tuple[str, list[str], int] | None]] = [([], None)]
     current: list[Token] = []
+    kept = 0
     for token in tokens:
         if not token.quoted and token.text.startswith("#"):
             continue
-        if not token.quoted and token.text in ("{", ";", "}"):
-            if token.text == "}":
-                depth -= 1
-                current = []
-                continue
-            if depth == 0 and current:
-                found.append((current[0].text, [t.text for t in current[1:]], token.text, current[0].line))
-                if len(found) >= limit:
-                    break
-            if token.text == "{":
-                depth += 1
+        if token.quoted or token.text not in ("{", ";", "}"):
+            current.append(token)
+            continue
+        if token.text == "}":
+            if len(stack) > 1:
+                children, opener = stack.pop()
+                if opener is not None:
+                    name, args, line = opener
+                    inner = () if name in _ENTRY_BLOCKS else tuple(children)
+                    stack[-1][0].append(Head(name, args, "{", line, inner))
             current = []
             continue
-        if depth == 0:
-            current.append(token)
-    return found
+        head = (current[0].text, [t.text for t in current[1:]], current[0].line) if current else None
+        current = []
+        if token.text == "{":
+            stack.append(([], head))
+        elif head is not None:
+            stack[-1][0].append(Head(head[0], head[1], ";", head[2]))
+        kept += head is not None
+        if kept >= limit:
+            break
+    while len(stack) > 1:  # a block the file leaves open: the reader reports it
+        children, opener = stack.pop()
+        if opener is not None:
+            stack[-1][0].append(Head(opener[0], opener[1], "{", opener[2], tuple(children)))
+    return stack[0][0]
 
 
-def guess_context(statements: list[tuple[str, list[str], str, int]]) -> Ctx:
-    """The context a file is written for: () for a whole config, else what its top-level
-    statements (those of files it includes at its top level counted in) fit."""
-    names = {name for name, _, term, _ in statements if term == "{"}
+def guess_context(statements: list[Head]) -> Ctx:
+    """The context a file is written for: () for a whole config, else the first one in which
+    every statement, those nested in its blocks included, is allowed (files included at the top
+    level counted in). A snippet `if (...) { add_header ...; }` is a location's: nginx allows
+    add_header in an `if` of a location but not in one of a server. When no context fits, the
+    one with the fewest misplaced statements: the reader reports those."""
+    names = {head.name for head in statements if head.term == "{"}
     if names & _MAIN_BLOCKS:
         return ()
     if names & _HTTP_LEVEL_BLOCKS:
@@ -400,12 +425,22 @@ def guess_context(statements: list[tuple[str, list[str], str, int]]) -> Ctx:
         order = _ALL_CONTEXTS
     best: tuple[int, Ctx] | None = None
     for ctx in order:
-        errors = sum(1 for name, args, term, line in statements if _context_error(name, args, term, line, ctx))
+        errors = sum(_misplaced(head, ctx) for head in statements)
         if errors == 0:
             return ctx
         if best is None or errors < best[0]:
             best = (errors, ctx)
     return best[1] if best else ("http", "server")
+
+
+def _misplaced(head: Head, ctx: Ctx) -> int:
+    """How many of HEAD and the statements in its block nginx would refuse where they stand."""
+    if _context_error(head.name, head.args, head.term, head.line, ctx):
+        return 1
+    if not head.children:
+        return 0
+    inner = enter_block_ctx({"directive": head.name}, ctx)
+    return sum(_misplaced(child, inner) for child in head.children)
 
 
 def _context_error(name: str, args: list[str], term: str, line: int, ctx: Ctx) -> bool:
@@ -497,7 +532,7 @@ class Reader:
             self._syntax_problem(self.source, error)
             return Parsed((), [], self.problems, self.comments, self.included, False, self.texts)
         top = _top_level(tokens)
-        self.fragment = not any(name in _MAIN_BLOCKS and term == "{" for name, _, term, _ in top)
+        self.fragment = not any(head.name in _MAIN_BLOCKS and head.term == "{" for head in top)
         ctx = guess_context(self._with_included(top, self.source, 0)) if self.fragment else ()
         self.fragment = ctx != ()
         if self.source.abspath:
@@ -808,14 +843,12 @@ class Reader:
         self._tokens[real] = loaded
         return loaded
 
-    def _with_included(
-        self, statements: list[tuple[str, list[str], str, int]], unit: SourceFile, depth: int
-    ) -> list[tuple[str, list[str], str, int]]:
+    def _with_included(self, statements: list[Head], unit: SourceFile, depth: int) -> list[Head]:
         """Top-level statements with those of the files included at the top level in their place,
         so that a file of `include` lines gets the context of what it includes."""
-        pool: list[tuple[str, list[str], str, int]] = []
+        pool: list[Head] = []
         for statement in statements:
-            name, args, term, _ = statement
+            name, args, term = statement.name, statement.args, statement.term
             if not (name == "include" and term == ";" and len(args) == 1 and self.follow and depth < 3):
                 pool.append(statement)
                 continue
