@@ -410,8 +410,14 @@ def image_latest_tag(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     ):
         return
     tag = facts["image_tag"]
-    if tag is None or tag == "latest":
-        what = "no tag (so latest)" if tag is None else "the latest tag"
+    floating = _floating_tag(tag, ctx.options.get("floating_tags", ("latest",)))
+    if tag is None or floating:
+        if tag is None:
+            what = "no tag (so latest)"
+        elif tag == "latest":
+            what = "the latest tag"
+        else:
+            what = f"the floating tag '{tag}', which moves to each new release"
         cause, in_base = _same_image_cause(ctx, node, str(image))
         yield Hit(
             f"{_where(node)} runs image '{image}' with {what}: pin a version or a digest",
@@ -419,6 +425,16 @@ def image_latest_tag(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             cause=cause,
             fix_here=in_base,
         )
+
+
+def _floating_tag(tag: str | None, floating: Any) -> bool:
+    """A tag that names a channel rather than a release: `latest`, `stable`, `lts-alpine`. A
+    channel followed by a version or date (`stable-20240110-slim`) is a snapshot and pinned."""
+    if not tag:
+        return False
+    channel, *rest = tag.lower().split("-")
+    words = {str(word).lower() for word in floating}
+    return channel in words and not any(part[:1].isdigit() for part in rest)
 
 
 def _same_image_cause(ctx: RuleContext, node: Node, image: str) -> tuple[str, bool]:
