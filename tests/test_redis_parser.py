@@ -204,7 +204,8 @@ def test_acl_users_and_the_default_user() -> None:
     )
     assert node.facts["default_user"]["has_password"]
     assert node.facts["default_user_may_run"] == dict.fromkeys(
-        ("flushall", "flushdb", "config", "debug", "keys"), False
+        ("flushall", "flushdb", "config", "debug", "keys", "shutdown", "module", "replicaof", "slaveof", "migrate"),
+        False,
     )
     node, _ = node_of("requirepass s3cret\n")
     assert node.facts["default_user"]["has_password"] and not node.facts["default_user"]["nopass"]

@@ -28,7 +28,19 @@ from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.source import Span
 from infralint.units import format_bytes
 
-DANGEROUS_COMMANDS = ("flushall", "flushdb", "config", "debug", "keys")
+# In the order messages list them; REPLICAOF and SLAVEOF are two names of one command, renamed apart.
+DANGEROUS_COMMANDS = (
+    "flushall",
+    "flushdb",
+    "config",
+    "debug",
+    "keys",
+    "shutdown",
+    "module",
+    "replicaof",
+    "slaveof",
+    "migrate",
+)
 
 
 # --- where findings point -------------------------------------------------------------------
@@ -298,23 +310,34 @@ def dangerous_commands(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # only the app's own containers/pods connect: hardening they would not act on
     renamed = facts["rename_commands"]
     may_run = facts["default_user_may_run"]
+    blocked = _blocked_by_default(facts, _target_version(ctx))
     open_commands = [
         command.upper()
         for command in DANGEROUS_COMMANDS
-        if command not in renamed
-        and may_run.get(command, True)
-        and not (command == "debug" and facts["enable_debug_command"] == "no")  # blocked by default since 7.0
+        if command not in renamed and may_run.get(command, True) and command not in blocked
     ]
     if not open_commands:
         return
     message = (
         f"{_name(node)}{', '.join(open_commands)} neither renamed nor denied by ACL: any client that "
-        f"connects can wipe the data, block the server or change its configuration{_reach(node)}"
+        "connects can wipe or move the data, stop or block the server, or change its configuration "
+        f"or what it replicates{_reach(node)}"
     )
     first_rename = next((e for e in node.attrs["directives"] if e["setting"] == "rename-command"), None)
     where = first_rename or _last_user(node, "default")
     span = _span(where) if where is not None else _anchor(node)
     yield Hit(message, span=span, related=exposure_related(node, ctx))
+
+
+# Commands Redis 7.0 and later refuse unless a directive enables them (`enable-debug-command`,
+# `enable-module-command`: no by default; local or yes open them). Older releases run them.
+COMMANDS_BLOCKED_SINCE_7 = {"debug": "enable_debug_command", "module": "enable_module_command"}
+
+
+def _blocked_by_default(facts: dict[str, Any], target: tuple[int, ...] | None) -> set[str]:
+    if target is not None and target < (7, 0):
+        return set()
+    return {command for command, fact in COMMANDS_BLOCKED_SINCE_7.items() if facts.get(fact, "no") == "no"}
 
 
 def no_persistence(node: Node, ctx: RuleContext) -> Iterator[Hit]:

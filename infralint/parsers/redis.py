@@ -23,6 +23,7 @@ only whether they are set.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -60,6 +61,12 @@ SECRET_SETTINGS = frozenset({"requirepass", "masterauth", "tls-key-file-pass", "
 _TRIM = " \t\r\n"
 _CLIENT_CLASSES = frozenset({"normal", "replica", "slave", "pubsub"})
 _SAVE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
+# Weak passwords: redis.conf's own example, or too short to resist Redis's speed at AUTH tries.
+EXAMPLE_PASSWORD = "foobared"
+MIN_PASSWORD_LENGTH = 16
+_EXAMPLE_HASH = hashlib.sha256(EXAMPLE_PASSWORD.encode()).hexdigest()
+# `${REDIS_PASSWORD}`, `$PASS`, `%password%`, `<password>`: filled in by a tool before Redis reads it.
+_PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_]|^%[\w.-]+%$|^<[^<>]+>$")
 _SAVE_PAIRS = re.compile(r"\+?0*[1-9][0-9]{0,17} \+?[0-9]{1,18}(?: \+?0*[1-9][0-9]{0,17} \+?[0-9]{1,18})*")
 
 
@@ -522,6 +529,57 @@ def acl_users(lines: list[Line], requirepass: str) -> tuple[AclUser, list[AclUse
     return default, users
 
 
+def _with_implicit_default(default: AclUser, users: list[AclUser]) -> list[AclUser]:
+    return users if default in users else [default, *users]
+
+
+def _weakness(password: str) -> str | None:
+    """Why a password is weak ("the example password 'foobared'", "8 characters"), or None."""
+    if not password or _PLACEHOLDER.search(password):
+        return None  # unset, or a placeholder a tool fills in
+    if password == EXAMPLE_PASSWORD:
+        return f"the example password '{EXAMPLE_PASSWORD}' of redis.conf"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"only {len(password)} characters long"
+    return None
+
+
+def weak_passwords(lines: list[Line], settings: dict[str, Line]) -> list[dict[str, Any]]:
+    """Where a weak password is set: requirepass, masterauth and the passwords of enabled ACL users.
+    Only the verdict is kept, never the password."""
+    found = []
+    for setting in ("requirepass", "masterauth"):
+        line = settings.get(setting)
+        reason = _weakness(line.args[0]) if line is not None and line.args else None
+        if line is not None and reason is not None:
+            found.append(_weak(line, setting, reason))
+    for line in lines:
+        if line.setting == "user" and line.counts and parse_user(line.args).enabled:
+            found += [_weak(line, f"user {line.args[0]}", reason) for reason in _user_weaknesses(line.args[1:])]
+    return found
+
+
+def _user_weaknesses(rules: list[str]) -> list[str]:
+    """Why each password a `user` line leaves the user with is weak (`>pw`, or the example's `#hash`)."""
+    passwords: dict[str, str | None] = {}  # password or hash -> its weakness
+    for rule in rules:
+        lower = rule.lower()
+        if lower in ("nopass", "resetpass", "reset"):
+            passwords.clear()
+        elif rule[:1] == ">":
+            passwords[rule[1:]] = _weakness(rule[1:])
+        elif rule[:1] == "#":
+            is_example = rule[1:] == _EXAMPLE_HASH
+            passwords[rule[1:]] = f"the hash of the example password '{EXAMPLE_PASSWORD}'" if is_example else None
+        elif rule[:1] in ("<", "!"):
+            passwords.pop(rule[1:], None)
+    return [reason for reason in passwords.values() if reason is not None]
+
+
+def _weak(line: Line, setting: str, reason: str) -> dict[str, Any]:
+    return {"setting": setting, "reason": reason, "file": line.file, "line": line.pos[0], "col": line.pos[1]}
+
+
 def _facts(
     source: SourceFile, lines: list[Line], settings: dict[str, Line], includes: list[_Include], sentinel: bool
 ) -> dict[str, Any]:
@@ -550,6 +608,9 @@ def _facts(
         # Whether a client on the default user may run each dangerous command (ACL rules only).
         "default_user_may_run": {command: default_user.may_run(command) for command in COMMAND_CATEGORIES},
         "acl_users": [user.summary() for user in users],
+        # Users that may run every command on every key, in file order ("default" first when no
+        # `user default` line leaves it at its implicit +@all ~*).
+        "full_access_users": [user.name for user in _with_implicit_default(default_user, users) if user.full_access],
         "aclfile": _first(settings, "aclfile") or None,
         "maxmemory": maxmemory,  # bytes; 0 = no limit; None = a value Redis refuses
         "maxmemory_policy": (_first(settings, "maxmemory-policy", "noeviction") or "").lower(),
@@ -558,6 +619,14 @@ def _facts(
         "appendonly": (_first(settings, "appendonly", "no") or "").lower() == "yes",
         "rename_commands": renamed,
         "enable_debug_command": (_first(settings, "enable-debug-command", "no") or "").lower(),
+        "enable_module_command": (_first(settings, "enable-module-command", "no") or "").lower(),
+        "enable_protected_configs": (_first(settings, "enable-protected-configs", "no") or "").lower(),
+        "masterauth_set": bool(_first(settings, "masterauth")),
+        "masteruser": _first(settings, "masteruser") or None,
+        "weak_passwords": weak_passwords(lines, settings),
+        "tls_protocols": (_first(settings, "tls-protocols") or "").split() or None,  # None: Redis's default
+        "tls_replication": (_first(settings, "tls-replication", "no") or "").lower() == "yes",
+        "tls_cluster": (_first(settings, "tls-cluster", "no") or "").lower() == "yes",
         "replicaof": None
         if replicaof is None or replicaof.args[0].lower() == "no"
         else {"host": replicaof.args[0], "port": _int(replicaof.args[1], None)},

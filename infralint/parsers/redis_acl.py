@@ -12,13 +12,20 @@ from dataclasses import dataclass, field
 
 from infralint.parsers.redis_commands import BUILTIN_COMMANDS
 
-# ACL categories of the commands the dangerous-commands rule looks at (Redis 7 command tables).
+# ACL categories of the commands the dangerous-commands rule looks at (Redis 7 command tables;
+# for CONFIG and MODULE, those of the subcommands that change the server).
+_ADMIN = frozenset({"admin", "slow", "dangerous"})
 COMMAND_CATEGORIES: dict[str, frozenset[str]] = {
     "flushall": frozenset({"keyspace", "write", "slow", "dangerous"}),
     "flushdb": frozenset({"keyspace", "write", "slow", "dangerous"}),
-    "config": frozenset({"admin", "slow", "dangerous"}),
-    "debug": frozenset({"admin", "slow", "dangerous"}),
+    "config": _ADMIN,
+    "debug": _ADMIN,
     "keys": frozenset({"keyspace", "read", "slow", "dangerous"}),
+    "shutdown": _ADMIN,
+    "module": _ADMIN,
+    "replicaof": _ADMIN,
+    "slaveof": _ADMIN,
+    "migrate": frozenset({"keyspace", "write", "slow", "dangerous"}),
 }
 
 
@@ -29,6 +36,23 @@ class AclUser:
     nopass: bool = False
     passwords: int = 0  # how many passwords or hashes; the values are never kept
     command_rules: list[str] = field(default_factory=list)  # +@all, -flushall ... in order
+    all_keys: bool = False  # ~*, allkeys or %RW~* outside a selector, not reset since
+
+    @property
+    def all_commands(self) -> bool:
+        """Every command: +@all (or allcommands) with nothing taken away after it."""
+        granted = False
+        for rule in self.command_rules:
+            if rule.lower() == "+@all":
+                granted = True
+            elif rule[0] == "-":
+                granted = False
+        return granted
+
+    @property
+    def full_access(self) -> bool:
+        """An enabled user that may run every command on every key: an administrator."""
+        return self.enabled and self.all_commands and self.all_keys
 
     @property
     def has_password(self) -> bool:
@@ -59,7 +83,7 @@ class AclUser:
 def implicit_default_user(requirepass: str) -> AclUser:
     """The default user when no `user default` line exists: on, all commands, and no password
     unless `requirepass` gives it one."""
-    user = AclUser("default", enabled=True, command_rules=["+@all"])
+    user = AclUser("default", enabled=True, command_rules=["+@all"], all_keys=True)
     if requirepass:
         user.passwords = 1
     else:
@@ -99,8 +123,12 @@ def _apply(user: AclUser, rule: str, in_selector: bool) -> None:
     elif lower == "resetpass":
         user.nopass, user.passwords = False, 0
     elif lower == "reset":
-        user.enabled, user.nopass, user.passwords = False, False, 0
+        user.enabled, user.nopass, user.passwords, user.all_keys = False, False, 0, False
         user.command_rules = ["-@all"]
+    elif lower == "allkeys" or rule == "~*" or _ALL_KEYS_PERMISSION.fullmatch(rule):
+        user.all_keys = True
+    elif lower == "resetkeys":
+        user.all_keys = False
     elif rule[0] in ">#":
         user.passwords += 1
         user.nopass = False
@@ -138,6 +166,7 @@ _FLAGS = _SELECTOR_FLAGS | {"on", "off", "skip-sanitize-payload", "sanitize-payl
 _FLAGS |= {"clearselectors"}
 _HASH = re.compile(r"[0-9a-f]{64}")
 _PERMISSIONS = re.compile(r"%[RWrw]+(~.*)?", re.S)
+_ALL_KEYS_PERMISSION = re.compile(r"%(RW|WR)~\*", re.I)  # read and write on every key
 
 
 def acl_problem(args: list[str]) -> tuple[int, str] | None:
