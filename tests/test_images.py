@@ -232,6 +232,7 @@ def test_tag_patterns_pick_the_entry() -> None:
 def test_the_data_file_entries_carry_a_source_and_known_fields() -> None:
     data = yaml.safe_load(known.DATA.read_text(encoding="utf-8"))
     fields = {"names", "tags", "source", "healthcheck", "expose", "user", "volumes", "listen", "server_defaults"}
+    fields |= {"waits_for", "waits_source"}
     for item in data["images"]:
         assert set(item) <= fields, item
         assert str(item["source"]).startswith("https://"), item

@@ -23,6 +23,7 @@ from infralint.folding import STATED_CAUSE, listed
 from infralint.graph import upstreams
 from infralint.graph.model import Node
 from infralint.images import health as images_health
+from infralint.images import waits as image_waits
 from infralint.images.defaults import runner_image
 from infralint.parsers.compose_facts import path_key
 from infralint.rules.meta import CheckFn, Hit, RuleContext
@@ -72,6 +73,7 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # it has one, or its image is unknown: never "has no healthcheck" on a guess
     waiting = [(other, condition) for other, condition in projects.dependents(ctx.graph, node)]
     waiting = [(other, condition) for other, condition in waiting if condition != "service_completed_successfully"]
+    waiting, themselves = _waiting_for_themselves(node, waiting)
     routed = _routed_from(ctx, node)
     if not waiting and not routed:
         return
@@ -101,14 +103,49 @@ def no_healthcheck(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         for other, _ in waiting
     )
     yield Hit(
-        f"{_where(node)} {state}, yet {names} {verb} on it: {subject} can only wait for its container to start, "
-        "not for it to be ready",
+        f"{_where(node)} {state}, yet {names} {verb} on it{_themselves_note(themselves)}: {subject} can only wait "
+        "for its container to start, not for it to be ready",
         at,
         span=span,
-        related=related + routed_related,
+        related=related + _themselves_related(themselves) + routed_related,
         cause=health_cause(node),
         fix_here=True,
     )
+
+
+def _waiting_for_themselves(
+    node: Node, waiting: list[tuple[Node, str]]
+) -> tuple[list[tuple[Node, str]], list[tuple[Node, dict[str, Any]]]]:
+    """WAITING split into the dependents `depends_on` holds back only until the container starts,
+    and those whose own start-up waits for the service to answer (infralint/images/waits.py), with
+    the probe that waits. One that asks for `service_healthy` is never excused: Compose refuses it."""
+    left: list[tuple[Node, str]] = []
+    themselves: list[tuple[Node, dict[str, Any]]] = []
+    for other, condition in waiting:
+        probe = image_waits.waited_for(other.facts, node.facts) if condition == "service_started" else None
+        if probe is None:
+            left.append((other, condition))
+        else:
+            themselves.append((other, probe))
+    return left, themselves
+
+
+def _themselves_note(themselves: list[tuple[Node, dict[str, Any]]]) -> str:
+    if not themselves:
+        return ""
+    names = sorted(f"'{other.facts['service']}'" for other, _ in themselves)
+    listed_names = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f" ({listed_names} {'waits for it itself' if len(names) == 1 else 'wait for it themselves'})"
+
+
+def _themselves_related(themselves: list[tuple[Node, dict[str, Any]]]) -> tuple[Related, ...]:
+    """Where each excused dependent's start-up waits, when that is a file of the scan."""
+    found = []
+    for other, probe in themselves[:3]:
+        if probe.get("file") and probe.get("line"):
+            label = f"service '{other.facts['service']}' waits for it at start ({probe['tool']})"
+            found.append(Related(Span(str(probe["file"]), int(probe["line"])), label))
+    return tuple(found)
 
 
 def _routed_from(ctx: RuleContext, node: Node) -> list[upstreams.Route]:

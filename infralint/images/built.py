@@ -58,6 +58,7 @@ def describe(
         "expose_complete": (from_scratch or known is not None) and not any(s.unread_ports for s in chain),
         "volumes": [{"path": v, "line": line, "file": path} for stage in chain for v, line in stage.volumes],
         "copies": [_copy(copy, path, context) for stage in chain for copy in stage.copies if copy.from_stage is None],
+        "start": _start(chain),
     }
 
 
@@ -122,6 +123,24 @@ def _user(
     if known is not None:
         return {"value": known.user or "root", "file": None, "line": None, "source": known.source}
     return None
+
+
+def _start(chain: list[syntax.Stage]) -> dict[str, Any] | None:
+    """The ENTRYPOINT and CMD the image's own stages set (None for one they leave to the base
+    image); None when they set neither. As in Docker, an ENTRYPOINT set in a stage drops the CMD
+    its base set."""
+    entrypoint = next(((i, s.entrypoint) for i, s in enumerate(chain) if s.entrypoint is not None), None)
+    cmd = next(((i, s.cmd) for i, s in enumerate(chain) if s.cmd is not None), None)
+    if entrypoint is not None and cmd is not None and cmd[0] > entrypoint[0]:
+        cmd = None
+    if entrypoint is None and cmd is None:
+        return None  # it starts as its base image does, which is not read here
+    return {
+        "entrypoint": list(entrypoint[1].words) if entrypoint else None,
+        "entrypoint_line": entrypoint[1].line if entrypoint else None,
+        "cmd": list(cmd[1].words) if cmd else None,
+        "cmd_line": cmd[1].line if cmd else None,
+    }
 
 
 def _copy(copy: syntax.Copy, path: str | None, context: str | None) -> dict[str, Any]:

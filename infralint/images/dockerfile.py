@@ -2,7 +2,8 @@
 
 What is kept is what infralint's rules need of the image a build produces: each stage's base
 (`FROM image AS name`, with `ARG` defaults substituted), and its `HEALTHCHECK`, `EXPOSE`,
-`USER`, `VOLUME` and `COPY`/`ADD` instructions with their lines. The syntax handled:
+`USER`, `VOLUME`, `COPY`/`ADD`, `ENTRYPOINT` and `CMD` instructions with their lines. The syntax
+handled:
 
 - logical lines: a line ending in the escape character continues on the next one; comment
   lines and blank lines inside a continuation are dropped (as BuildKit does);
@@ -60,6 +61,12 @@ class Copy:
     keyword: str  # COPY or ADD
 
 
+@dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]  # exec form as written; the shell form is ("/bin/sh", "-c", text)
+    line: int
+
+
 @dataclass
 class Stage:
     index: int
@@ -73,6 +80,8 @@ class Stage:
     user: tuple[str, int] | None = None  # (value, line) of the stage's own last USER
     volumes: list[tuple[str, int]] = field(default_factory=list)
     copies: list[Copy] = field(default_factory=list)
+    entrypoint: Command | None = None  # the stage's own last ENTRYPOINT
+    cmd: Command | None = None  # the stage's own last CMD
 
 
 @dataclass
@@ -209,6 +218,23 @@ def _stage_instruction(stage: Stage, instruction: Instruction, scope: dict[str, 
         copy = _copy(keyword, args, line, scope)
         if copy is not None:
             stage.copies.append(copy)
+    elif keyword == "ENTRYPOINT":
+        stage.entrypoint = _command(args, line)
+    elif keyword == "CMD":
+        stage.cmd = _command(args, line)
+
+
+def _command(args: str, line: int) -> Command:
+    """ENTRYPOINT or CMD: the JSON (exec) form as its words, the shell form run by /bin/sh -c."""
+    text = args.strip()
+    if text.startswith("["):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return Command(tuple(value), line)
+    return Command(("/bin/sh", "-c", text), line)
 
 
 def _healthcheck(args: str, line: int) -> Healthcheck | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import time
 from collections import defaultdict
 
 from infralint.images import dockerfile as syntax
@@ -32,6 +33,8 @@ _SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "vendor", "venv", "
 
 Stamps = tuple[tuple[str, int], ...]
 _CACHE: dict[str, tuple[Stamps, dict[str, list[str]]]] = {}
+_LISTED: dict[str, tuple[Stamps, list[str], float]] = {}  # root -> (stamps, Dockerfiles, checked at)
+_RECHECK_SECONDS = 1.0
 _CACHE_ROOTS = 8
 
 
@@ -64,6 +67,22 @@ def image_files(root: str) -> dict[str, list[str]]:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[real_root] = (stamps, dict(copied))
     return _CACHE[real_root][1]
+
+
+def dockerfiles(root: str) -> list[str]:
+    """The Dockerfiles under ROOT (relative, posix, sorted), found by the same walk. Asked once
+    per compose service, so the folders are checked for changes at most once a second."""
+    real_root = os.path.realpath(root)
+    cached = _LISTED.get(real_root)
+    now = time.monotonic()
+    if cached is not None and (now - cached[2] < _RECHECK_SECONDS or _unchanged(cached[0])):
+        _LISTED[real_root] = (cached[0], cached[1], now if now - cached[2] >= _RECHECK_SECONDS else cached[2])
+        return cached[1]
+    folders, found = _walk(real_root)
+    if len(_LISTED) >= _CACHE_ROOTS:
+        _LISTED.pop(next(iter(_LISTED)))
+    _LISTED[real_root] = (tuple(folders), found, now)
+    return found
 
 
 def _stamp(path: str) -> tuple[str, int]:

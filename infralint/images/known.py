@@ -28,6 +28,16 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Wait:
+    """A service the image's own start-up waits for before it serves: the host is read from
+    variable ENV (DEFAULT when it is unset or empty; a URL's host counts), probed as PROBE says."""
+
+    env: str
+    default: str | None
+    probe: str  # what answers: "postgresql or mariadb", "redis" (named in messages, not matched)
+
+
+@dataclass(frozen=True)
 class KnownImage:
     names: tuple[str, ...]
     tags: tuple[str, ...]  # shell patterns; empty: every tag
@@ -38,6 +48,8 @@ class KnownImage:
     volumes: tuple[str, ...]
     listen: tuple[int, ...]
     server_defaults: dict[str, str]
+    waits_for: tuple[Wait, ...] = ()
+    waits_source: str | None = None  # where the start-up behind waits_for was read
 
     def matches(self, reference: Reference) -> bool:
         if reference.repository not in self.names:
@@ -98,4 +110,11 @@ def _entry(item: dict[str, Any]) -> KnownImage:
         volumes=tuple(str(path) for path in item.get("volumes") or ()),
         listen=tuple(int(port) for port in item.get("listen") or ()),
         server_defaults={str(k): str(v) for k, v in (item.get("server_defaults") or {}).items()},
+        waits_for=tuple(_wait(wait) for wait in item.get("waits_for") or ()),
+        waits_source=str(item["waits_source"]) if item.get("waits_source") else None,
     )
+
+
+def _wait(item: dict[str, Any]) -> Wait:
+    default = item.get("default")
+    return Wait(str(item["env"]), str(default) if default is not None else None, str(item["probe"]))

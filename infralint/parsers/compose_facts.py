@@ -16,6 +16,7 @@ from typing import Any
 from infralint import discover
 from infralint.images import built as built_images
 from infralint.images import known as known_images
+from infralint.images import waits as image_waits
 from infralint.parsers import compose_syntax as syntax
 from infralint.parsers.compose_model import Located, Origin
 from infralint.units import UNLIMITED, compose_bytes
@@ -85,6 +86,7 @@ def service_facts(name: str, service: Located, project: dict[str, Any], context:
     facts["environment"] = _environment(attrs, origins)
     facts["image_build"] = _image_build(attrs, origins, context)
     facts["healthcheck"] = _healthcheck(attrs, facts)
+    facts["start_waits"] = image_waits.start_waits(facts, context.root, context.read)
     facts["secrets"] = _names(attrs, "secrets")
     facts["configs"] = _names(attrs, "configs")
     facts["interpolated"] = {
