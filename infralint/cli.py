@@ -268,6 +268,7 @@ def list_rules(output_format: str) -> None:
                 "default_enabled": m.default_enabled,
                 "summary": m.summary,
                 "tags": list(m.tags),
+                "pss": {"profile": m.pss.profile, "control": m.pss.control} if m.pss else None,
             }
             for m in metas
         ]
@@ -276,7 +277,8 @@ def list_rules(output_format: str) -> None:
     width = max(len(m.id) for m in metas)
     for meta in metas:
         state = "on " if meta.default_enabled else "off"
-        click.echo(f"{meta.id:<{width}}  {meta.severity.value:<7}  {state}  {meta.summary}")
+        pss = f" [Pod Security Standards: {meta.pss}]" if meta.pss else ""
+        click.echo(f"{meta.id:<{width}}  {meta.severity.value:<7}  {state}  {meta.summary}{pss}")
 
 
 @main.command()

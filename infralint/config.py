@@ -507,6 +507,7 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
         select, ignore = list(options.select), list(options.ignore)
     else:
         select, ignore = config_select, [*config_ignore, *options.ignore]
+    ignore += _outside_pss_profile(config, metas, select)
     severity = {}
     for rule_id, level in (config.get("severity") or {}).items():
         if rule_id in known:
@@ -533,6 +534,14 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
         _default_excludes(options, config),
         _development_paths(options, config),
     )
+
+
+def _outside_pss_profile(config: Config, metas: Sequence[RuleMeta], select: Sequence[str]) -> list[str]:
+    """`pss-profile: baseline`: the rules of Pod Security Standards controls that only the
+    restricted profile has are off, unless selected by their exact id."""
+    if config.get("pss-profile", "restricted") != "baseline":
+        return []
+    return [m.id for m in metas if m.pss is not None and m.pss.profile == "restricted" and m.id not in select]
 
 
 def _default_excludes(options: ScanOptions, config: Config | None) -> bool:

@@ -47,6 +47,8 @@ def explain_text(meta: RuleMeta) -> str:
     ]
     if meta.tags:
         lines += ["", "Tags: " + ", ".join(meta.tags)]
+    if meta.pss is not None:
+        lines += ["", "Pod Security Standards: " + pss_note(meta)]
     lines += ["", "In development files (development-paths): " + development_note(meta)]
     if meta.references:
         lines += ["", "References:"] + [f"  {ref}" for ref in meta.references]
@@ -54,6 +56,14 @@ def explain_text(meta: RuleMeta) -> str:
         relative = path.relative_to(data_dir("fixtures") / meta.id)
         lines += ["", f"Example ({label}: {relative}):", _indent(path.read_text(encoding="utf-8").rstrip())]
     return "\n".join(lines) + "\n"
+
+
+def pss_note(meta: RuleMeta) -> str:
+    """The Pod Security Standards control a rule implements, for `explain`, `rules` and the docs."""
+    if meta.pss is None:
+        return ""
+    off = "; off under `pss-profile: baseline`" if meta.pss.profile == "restricted" else ""
+    return f'control "{meta.pss.control}" of the {meta.pss.profile} profile{off}'
 
 
 def development_note(meta: RuleMeta) -> str:
@@ -106,6 +116,8 @@ def _rule_section(meta: RuleMeta) -> list[str]:
         "**Fix.** " + meta.remediation,
         "",
     ]
+    if meta.pss is not None:
+        out += ["**Pod Security Standards.** " + pss_note(meta) + ".", ""]
     if meta.references:
         out += ["References: " + ", ".join(f"<{ref}>" for ref in meta.references), ""]
     for label, path in fixture_examples(meta.id):

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from infralint.findings import Severity
-from infralint.rules.meta import RuleMeta
+from infralint.rules.meta import PssControl, RuleMeta
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,7 +38,12 @@ def to_meta(data: dict[str, Any]) -> RuleMeta:
         options=dict(data.get("options", {})),
         cause=data.get("cause", ""),
         development=data.get("development"),
+        pss=_pss(data.get("pss")),
     )
+
+
+def _pss(data: Any) -> PssControl | None:
+    return PssControl(data["profile"], data["control"]) if isinstance(data, dict) else None
 
 
 def load_metas(rules_dir: Path) -> list[RuleMeta]:

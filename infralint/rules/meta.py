@@ -14,6 +14,18 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class PssControl:
+    """The Kubernetes Pod Security Standards control a rule implements, and the profile
+    (baseline or restricted) that first requires it."""
+
+    profile: str
+    control: str
+
+    def __str__(self) -> str:
+        return f"{self.control} ({self.profile})"
+
+
+@dataclass(frozen=True)
 class RuleMeta:
     """One record per rule: drives selection, `rules`, `explain`, SARIF and the docs."""
 
@@ -34,6 +46,7 @@ class RuleMeta:
     cause: str = ""  # declarative rules: see infralint.folding
     # Whether the rule is reported in development files (infralint.development); None: by its tags.
     development: bool | None = None
+    pss: PssControl | None = None
 
     @property
     def domain(self) -> str:
