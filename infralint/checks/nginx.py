@@ -18,7 +18,17 @@ from infralint.findings import Related
 from infralint.graph.model import Graph, Node
 from infralint.graph.upstreams import RESOLVED, routes_from
 from infralint.parsers.nginx import PASS_DIRECTIVES, is_https_redirect, walk_records
-from infralint.parsers.nginx_regex import capture_holds_newline
+from infralint.parsers.nginx_regex import capture_can_hold, capture_start
+from infralint.parsers.nginx_values import (
+    VARIABLE,
+    Regex,
+    Scope,
+    if_regex,
+    maps_in,
+    sets_in,
+    trace,
+    with_enclosing_ifs,
+)
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.source import Span
 
@@ -338,9 +348,6 @@ def _dropped_headers(inherited: list[Record], mine: list[Record], where: str) ->
     return Hit(f"add_header in {where} drops the inherited headers {shown}", span=at(mine[0]))
 
 
-_CLIENT_HEADER_VARIABLE = re.compile(r"\$\{?http_[A-Za-z0-9_]+")
-
-
 # server_name values that match no request or every one: a server named only by these answers
 # whatever Host it is the default server for (`_` is the usual "no name").
 _CATCH_ALL_NAMES = frozenset({"", "_", "*", "~.*", "~^.*", "~^.*$", "~.+", "~^.+$", "~^(.*)$", "~^(.+)$"})
@@ -363,71 +370,138 @@ def _host_is_open_anyway(graph: Graph, node: Node) -> bool:
 
 @rule("nginx-host-header-spoofing")
 def host_header_spoofing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    """proxy_set_header Host from a raw request header, in a server with specific names."""
-    for record in own(node, "proxy_set_header"):
+    """proxy_set_header Host from a value the client chooses, in a server with specific names."""
+    for record, ifs in with_enclosing_ifs(node.attrs.get("directives", [])):
         args = record["args"]
-        if len(args) >= 2 and args[0].lower() == "host" and _CLIENT_HEADER_VARIABLE.search(args[1]):
-            if _host_is_open_anyway(ctx.graph, node):
-                continue  # $host would carry the same client value: the fix is a server_name list
-            yield Hit(
-                f"proxy_set_header Host {args[1]} in {label(node)} forwards a client-controlled Host header",
-                span=at(record),
-            )
+        if record["name"] != "proxy_set_header" or len(args) < 2 or args[0].lower() != "host":
+            continue
+        chain = trace(args[1], _scope(ctx.graph, node, ifs), client_controlled, None)
+        if chain is None or _host_is_open_anyway(ctx.graph, node):
+            continue  # in a catch-all server $host carries the same client value: the fix is a server_name list
+        yield Hit(
+            f"proxy_set_header Host {args[1]} in {label(node)} forwards a client-controlled Host header"
+            + _through(chain),
+            span=at(record),
+        )
 
 
-_DECODED_URI = re.compile(r"\$(?:\{(?:uri|document_uri)\}|(?:uri|document_uri)(?![A-Za-z0-9_]))")
-_CAPTURE = re.compile(r"\$(?:\{(\w+)\}|(\d|[A-Za-z_]\w*))")
+# nginx variables whose value the client writes as it likes: its headers, cookies, query and
+# path. `$host` is not one: it is the server name unless the request names one it accepts.
+_CLIENT_PREFIXES = ("http_", "arg_", "cookie_")
+_CLIENT_VARIABLES = frozenset({"args", "query_string", "request_uri", "uri", "document_uri", "request", "request_body"})
+# Variables nginx fills from the URL-decoded path: `%0d%0a` in the request is a real CR LF here.
+_DECODED_VARIABLES = frozenset({"uri", "document_uri"})
+
+
+def client_controlled(name: str) -> bool:
+    return name.startswith(_CLIENT_PREFIXES) or name in _CLIENT_VARIABLES
+
+
+def _through(chain: list[str]) -> str:
+    """` (through $a from $b)` for a value that reaches the directive through other variables."""
+    if len(chain) < 2:
+        return ""
+    middle = chain[1:-1]
+    via = f"through {', '.join(middle)} " if middle else ""
+    return f" ({via}from {chain[-1]})"
+
+
+def _scope(graph: Graph, node: Node, ifs: tuple[Record, ...]) -> Scope:
+    """What the variables of a directive written in NODE (inside IFS) can refer to: the regexes
+    that may have matched last, the `set`s of its block and those around it, the config's maps."""
+    regexes = [regex for regex in map(if_regex, ifs) if regex is not None]
+    sets: dict[str, list[str]] = {}
+    current: Node | None = node
+    while current is not None:
+        if current.facts.get("regex"):
+            regexes.append(Regex(str(current.facts.get("uri"))))
+        for name, values in sets_in(current.attrs.get("directives", [])).items():
+            sets.setdefault(name, []).extend(values)
+        current = parent_of(graph, current)
+    return Scope(regexes, sets, _config_maps(graph, node))
+
+
+_MAPS = "nginx/maps"  # graph.indexes key: config id -> {variable: map record}
+
+
+def _config_maps(graph: Graph, node: Node) -> dict[str, Record]:
+    """The maps of the config NODE belongs to (maps are global to its http block)."""
+    config = str(node.facts.get("config", ""))
+    index: dict[str, dict[str, Record]] = graph.indexes.setdefault(_MAPS, {})
+    if config not in index:
+        found: dict[str, Record] = {}
+        for other in graph.nodes.values():
+            if other.kind in ("nginx/http", "nginx/config") and other.facts.get("config") == config:
+                found.update(maps_in(other.attrs.get("directives", [])))
+        index[config] = found
+    return index[config]
+
+
+# Directives whose value is written into a response header, which a client may split on a CR as
+# well as on a LF; the others (proxy_pass, proxy_set_header) go into the request sent upstream,
+# which servers split on LF.
+_RESPONSE_SIDE = frozenset({"add_header", "return", "rewrite"})
+_REDIRECT_CODES = frozenset({"301", "302", "303", "307", "308"})
 
 
 @rule("nginx-http-splitting")
 def http_splitting(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    """Decoded URI parts (may hold CR/LF) in a header, redirect or upstream request line."""
-    pattern = _nearest_regex(ctx.graph, node)
-    for record in own(node, "add_header", "return", "proxy_pass"):
+    """Decoded URI parts (may hold CR/LF) in a header, redirect or upstream request, also through
+    set, map and the captures of location, if and map regexes."""
+    for record, ifs in with_enclosing_ifs(node.attrs.get("directives", [])):
         value = _split_target(record)
-        if value is None:
+        if value is None or "$" not in value:
             continue
-        culprit = _decoded_part(value, pattern)
-        if culprit:
-            yield Hit(
-                f"{record['name']} in {label(node)} uses {culprit}, which is URL-decoded and can carry a line break",
-                span=at(record),
-            )
+        scope = _scope(ctx.graph, node, ifs)
+        if record["name"] == "rewrite":  # its numbered captures are escaped again; named ones are not
+            scope = Scope([Regex(record["args"][0]), *scope.regexes], scope.sets, scope.maps, escaped_captures=True)
+        breaks = ("\n", "\r") if record["name"] in _RESPONSE_SIDE else ("\n",)
+        for char in breaks:
+            chain = trace(value, scope, _DECODED_VARIABLES.__contains__, _capture_holding(char, scope))
+            if chain is not None:
+                what = "a line break" if char == "\n" else "a carriage return"
+                yield Hit(
+                    f"{record['name']} in {label(node)} uses {chain[0]}{_through(chain)}, which is URL-decoded"
+                    f" and can carry {what}",
+                    span=at(record),
+                )
+                break
 
 
 def _split_target(record: Record) -> str | None:
-    args = record["args"]
-    if record["name"] == "add_header":
+    """The value of a directive that becomes a header line or the upstream request line."""
+    args, name = record["args"], record["name"]
+    if name in ("add_header", "proxy_set_header"):
         return args[1] if len(args) >= 2 else None
-    if record["name"] == "proxy_pass":
+    if name == "proxy_pass":
         return args[0] if args else None
-    if len(args) == 2 and args[0] in ("301", "302", "303", "307", "308"):
+    if name == "rewrite":  # only a redirect's replacement leaves nginx, as the Location header
+        redirect = any(flag in ("redirect", "permanent") for flag in args[2:])
+        if len(args) >= 2 and (redirect or args[1].startswith(("http://", "https://", "$scheme"))):
+            return args[1]
+        return None
+    if name != "return":
+        return None
+    if len(args) == 2 and args[0] in _REDIRECT_CODES:
         return args[1]
     if len(args) == 1 and not args[0].isdecimal():
         return args[0]
     return None
 
 
-def _nearest_regex(graph: Graph, node: Node) -> str | None:
-    current: Node | None = node
-    while current is not None and current.kind == "nginx/location":
-        if current.facts.get("regex"):
-            return str(current.facts.get("uri"))
-        current = parent_of(graph, current)
-    return None
+def _capture_holding(char: str, scope: Scope) -> Callable[[Regex, str], bool]:
+    """Whether a capture can hold CHAR: its group allows it, and the text the regex matched can
+    hold it (the decoded path; for an if or map regex, the variable it tests)."""
 
+    def holds(regex: Regex, group: str) -> bool:
+        if not capture_can_hold(regex.pattern, group, char):
+            return False
+        if regex.subject is None:
+            return True
+        subject_scope = Scope([], scope.sets, scope.maps)
+        return trace(regex.subject, subject_scope, _DECODED_VARIABLES.__contains__, holds) is not None
 
-def _decoded_part(value: str, pattern: str | None) -> str | None:
-    match = _DECODED_URI.search(value)
-    if match:
-        return match.group(0)
-    if pattern is None:
-        return None
-    for found in _CAPTURE.finditer(value):
-        group = found.group(1) or found.group(2)
-        if capture_holds_newline(pattern, group):  # None for a plain variable such as $host
-            return found.group(0)
-    return None
+    return holds
 
 
 # --- locations and content -----------------------------------------------------------------------
@@ -435,8 +509,14 @@ def _decoded_part(value: str, pattern: str | None) -> str | None:
 
 @rule("nginx-alias-traversal")
 def alias_traversal(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    """A prefix location without a trailing slash whose alias ends with one."""
-    if node.kind != "nginx/location" or node.facts.get("modifier") not in ("", "^~"):
+    """A prefix location without a trailing slash whose alias ends with one; a regex location
+    whose alias puts a capture that may start with `..` right after a folder of the alias."""
+    if node.kind != "nginx/location":
+        return
+    if node.facts.get("regex"):
+        yield from _regex_alias_traversal(node)
+        return
+    if node.facts.get("modifier") not in ("", "^~"):
         return
     uri = str(node.facts.get("uri", ""))
     if not uri or uri.endswith("/"):
@@ -447,6 +527,33 @@ def alias_traversal(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                 f"location {uri} has alias {first_arg(record)}: {uri}../ reaches the folder above the alias",
                 span=at(record),
             )
+
+
+def _regex_alias_traversal(node: Node) -> Iterator[Hit]:
+    """nginx resolves `/../` in the path before matching, so a capture can climb out of the alias
+    only when the location lets it start with `..` glued to the text before it (`/img(.*)`)
+    while the alias puts it right after a folder (`alias /srv/img/$1`); an alias that starts
+    with a capture that may hold a `/` or start with `.` lets the request name any path."""
+    pattern = str(node.facts.get("uri", ""))
+    where = str(node.facts.get("match", pattern))
+    for record in own(node, "alias"):
+        alias = first_arg(record)
+        for found in VARIABLE.finditer(alias):
+            group = found.group(1) or found.group(2) or found.group(3)
+            start = capture_start(pattern, group)
+            if start is None:
+                continue
+            before = alias[: found.start()]
+            if not before and (start.dot_first or capture_can_hold(pattern, group, "/")):
+                yield Hit(f"location {where} has alias {alias}: the request chooses the path it reads", span=at(record))
+                break
+            if before.endswith("/") and start.dot_first and not (start.after_slash or start.slash_first):
+                yield Hit(
+                    f"location {where} has alias {alias}: {found.group(0)} may start with `..`, which reaches"
+                    f" the folder above {before}",
+                    span=at(record),
+                )
+                break
 
 
 @rule("nginx-autoindex")
