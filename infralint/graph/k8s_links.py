@@ -500,6 +500,8 @@ def link(graph: Graph) -> None:
             for target in nearest_named(graph, workload, ref.kind, ref.name):
                 graph.link(workload, target, "references", path=ref.path, optional=ref.optional)
 
+    link_rbac(graph)
+
 
 # What linking selectors may cost in a scan: candidate workloads looked at plus pairs linked,
 # at most 100 per Kubernetes object scanned and never less than a million. Real trees stay far
@@ -1061,3 +1063,143 @@ def _mentions_pods(data: Any, depth: int) -> bool:
     if isinstance(data, list):
         return any(_mentions_pods(item, depth - 1) for item in data[:20])
     return False
+
+
+# RBAC: which roles a binding grants, to which ServiceAccounts, and which workloads run as them.
+# A binding `binds` the Role or ClusterRole of its roleRef and `grants` each ServiceAccount
+# subject the scan defines (edge attribute `subject`: its index); an aggregated ClusterRole
+# `aggregates` the ClusterRoles its selectors match. A workload `references` its ServiceAccount
+# (linked above). Accounts the scan only names (`default`, one made elsewhere) are found through
+# account_bindings() and workloads_running_as(), which need no ServiceAccount object.
+K8S_BINDINGS_BY_ACCOUNT = "k8s_bindings_by_account"
+K8S_WORKLOADS_BY_ACCOUNT = "k8s_workloads_by_account"
+RBAC_BINDINGS = ("k8s/RoleBinding", "k8s/ClusterRoleBinding")
+
+
+class AccountSubject(NamedTuple):
+    """A ServiceAccount a binding names: its namespace (None: unknown), name and subject index."""
+
+    namespace: str | None
+    name: str
+    position: int  # in the binding's subjects
+
+
+def link_rbac(graph: Graph) -> None:
+    for binding in graph.of_kind(*RBAC_BINDINGS):
+        for role in referenced_roles(graph, binding):
+            graph.link(binding, role, "binds")
+        for subject in account_subjects(binding):
+            for account in nearest_named(graph, binding, "ServiceAccount", subject.name, subject.namespace):
+                graph.link(binding, account, "grants", subject=subject.position)
+    _link_aggregations(graph)
+
+
+def referenced_roles(graph: Graph, binding: Node) -> list[Node]:
+    """The Role or ClusterRole a binding's roleRef names, nearest first (none when not in the scan)."""
+    ref = _dict_at(binding.attrs, "roleRef")
+    kind, name = ref.get("kind"), _named(ref)
+    if name is None or kind not in ("Role", "ClusterRole"):
+        return []
+    return nearest_named(graph, binding, kind, name, None if kind == "ClusterRole" else _OWN_NAMESPACE)
+
+
+def account_subjects(binding: Node) -> Iterator[AccountSubject]:
+    """The ServiceAccounts a binding names, as ServiceAccount subjects or as their user names
+    (`system:serviceaccount:<namespace>:<name>`). A RoleBinding's subject defaults to its namespace."""
+    own = binding.facts["namespace"] if binding.facts["kind"] == "RoleBinding" else None
+    for index, subject in _items(binding.attrs, "subjects"):
+        if not isinstance(subject, dict) or not _named(subject):
+            continue
+        name = subject["name"]
+        if subject.get("kind") == "ServiceAccount":
+            namespace = subject.get("namespace")
+            yield AccountSubject(namespace if isinstance(namespace, str) and namespace else own, name, index)
+        elif subject.get("kind") == "User" and name.startswith(SERVICE_ACCOUNT_USER):
+            namespace, _, account = name.removeprefix(SERVICE_ACCOUNT_USER).partition(":")
+            if account:
+                yield AccountSubject(namespace, account, index)
+
+
+SERVICE_ACCOUNT_USER = "system:serviceaccount:"
+
+
+def _link_aggregations(graph: Graph) -> None:
+    aggregated = [role for role in graph.of_kind("k8s/ClusterRole") if aggregation_selectors(role)]
+    if not aggregated:
+        return
+    roles = list(graph.of_kind("k8s/ClusterRole"))
+    for role in aggregated:
+        selectors = aggregation_selectors(role)
+        for other in roles:
+            labels = _dict_at(_dict_at(other.attrs, "metadata"), "labels")
+            if other is not role and any(
+                selector_matches(s, {str(k): str(v) for k, v in labels.items()}) for s in selectors
+            ):
+                graph.link(role, other, "aggregates")
+
+
+def aggregation_selectors(role: Node) -> list[dict[str, Any]]:
+    """The clusterRoleSelectors of an aggregated ClusterRole (empty for any other role)."""
+    selectors = _dict_at(role.attrs, "aggregationRule").get("clusterRoleSelectors")
+    return [s for s in selectors if isinstance(s, dict) and s] if isinstance(selectors, list) else []
+
+
+def role_bindings(graph: Graph, role: Node) -> list[Node]:
+    """The bindings of the scan that grant ``role``: its own, and those of the aggregated
+    ClusterRoles that take its rules in."""
+    found = list(graph.incoming(role, "binds"))
+    for aggregate in graph.incoming(role, "aggregates"):
+        found += [binding for binding in graph.incoming(aggregate, "binds") if binding not in found]
+    return found
+
+
+def service_account_of(workload: Node) -> tuple[str, tuple[Any, ...] | None]:
+    """The name of the ServiceAccount a workload's pods run as, and the path of the field that
+    names it (None: not named, so `default`)."""
+    for ref in workload_references(workload):
+        if ref.kind == "ServiceAccount":
+            return ref.name, ref.path
+    return "default", None
+
+
+def account_bindings(graph: Graph, node: Node, namespace: str | None, name: str) -> list[tuple[Node, int]]:
+    """The bindings of the scan (with the subject index) that grant the ServiceAccount ``name`` of
+    ``namespace``, as ``node`` (a workload or a ServiceAccount) sees it: without a namespace on
+    either side, only bindings of its own render and folder tree count."""
+    table = graph.indexes.get(K8S_BINDINGS_BY_ACCOUNT)
+    if table is None:
+        table = graph.indexes[K8S_BINDINGS_BY_ACCOUNT] = defaultdict(list)
+        for binding in graph.of_kind(*RBAC_BINDINGS):
+            for subject in account_subjects(binding):
+                table[subject.name].append((binding, subject))
+    return [
+        (binding, subject.position)
+        for binding, subject in table.get(name, ())
+        if _same_deployment(node, namespace, binding, subject.namespace)
+    ]
+
+
+def workloads_running_as(graph: Graph, node: Node, namespace: str | None, name: str) -> list[Node]:
+    """The workloads whose pods run as the ServiceAccount ``name`` of ``namespace``, as ``node`` (a
+    binding) sees them: without a namespace on either side, only its own render and folder tree."""
+    table = graph.indexes.get(K8S_WORKLOADS_BY_ACCOUNT)
+    if table is None:
+        table = graph.indexes[K8S_WORKLOADS_BY_ACCOUNT] = defaultdict(list)
+        for workload in graph.of_kind("k8s/workload"):
+            if not looks_like_patch(workload):
+                table[service_account_of(workload)[0]].append(workload)
+    return [w for w in table.get(name, ()) if _same_deployment(node, namespace, w, w.facts["namespace"])]
+
+
+def _same_deployment(node: Node, namespace: str | None, other: Node, other_namespace: str | None) -> bool:
+    """Whether ``other`` (in ``other_namespace``) and ``node`` (seen in ``namespace``) are deployed
+    together: same render, compatible namespaces, and, when either namespace is a guess or
+    `default` (which examples of unrelated apps all name), files of one folder tree (unrelated
+    apps of a monorepo do not share a `default` account)."""
+    if node.facts.get(RENDER_SCOPE) != other.facts.get(RENDER_SCOPE) or not same_namespace(namespace, other_namespace):
+        return False
+    if namespace not in (None, "default") and other_namespace not in (None, "default"):
+        return True
+    mine, theirs = _folders(node.path), _folders(other.path)
+    shorter = min(len(mine), len(theirs))
+    return mine[:shorter] == theirs[:shorter]
