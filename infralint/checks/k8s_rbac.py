@@ -402,6 +402,7 @@ def automount_service_account_token(node: Node, ctx: RuleContext) -> Iterator[Hi
             "the API, leave it out",
             path=path or _pod_path(node),
             severity=Severity.NOTE,
+            cause=_one_account_cause(node, name),
         )
         return
     bindings = [binding for binding, _index in grants]
@@ -416,6 +417,13 @@ def automount_service_account_token(node: Node, ctx: RuleContext) -> Iterator[Hi
             for binding, index in grants[:MAX_RELATED]
         ),
     )
+
+
+def _one_account_cause(node: Node, account: str) -> str:
+    """Pods of one namespace (or, without one, one folder) that run as one ServiceAccount nothing
+    grants anything: `automountServiceAccountToken: false` on that account fixes them all."""
+    scope = node.facts.get("render_scope") or node.facts.get("namespace") or node.path.rpartition("/")[0]
+    return f"automount-unused:{scope}:{account}"
 
 
 def _grant_verb(bindings: list[Node]) -> str:
