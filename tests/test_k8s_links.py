@@ -252,7 +252,8 @@ def test_a_null_replica_count_is_the_default_of_one() -> None:
         ("web.yaml", deployment("web", "{app: web}").replace("spec:\n  selector", "spec:\n  replicas:\n  selector"))
     )
     web = node(graph, "k8s/Deployment/-/web")
-    assert web.attrs["spec"]["replicas"] is None
+    assert "replicas" not in web.attrs["spec"]  # a null field is no field
+    assert web.spans.exact(("spec", "replicas")) is not None  # but its line is still known
     assert declared_replicas(web) == 1
 
 
@@ -477,7 +478,9 @@ def test_a_name_means_the_nearest_object_and_whole_objects_before_patches() -> N
     graph = graph_of(
         ("shop/base/web.yaml", deployment("web", "{app: web}")),
         ("shop/overlays/prod/web-patch.yaml", patch),
+        ("shop/overlays/prod/kustomization.yaml", "resources: [../../base]\npatches:\n  - path: web-patch.yaml\n"),
         ("blog/web.yaml", deployment("web", "{app: blog}")),
+        ("blog/unused-patch.yaml", patch),  # shaped like a patch, but no kustomization uses it
     )
     hpa_node = graph_of(
         (
@@ -486,10 +489,12 @@ def test_a_name_means_the_nearest_object_and_whole_objects_before_patches() -> N
         )
     ).nodes["k8s/HorizontalPodAutoscaler/-/web"]
     candidates = find(graph, "Deployment", None, "web")
-    assert len(candidates) == 3
+    assert len(candidates) == 4
     assert [n.path for n in nearest(hpa_node, candidates)] == ["shop/base/web.yaml"]
-    assert looks_like_patch(node(graph, "k8s/Deployment/-/web~2"))
-    assert not looks_like_patch(node(graph, "k8s/Deployment/-/web"))
+    by_path = {n.path: n for n in candidates}
+    assert looks_like_patch(by_path["shop/overlays/prod/web-patch.yaml"])
+    assert not looks_like_patch(by_path["shop/base/web.yaml"])
+    assert not looks_like_patch(by_path["blog/unused-patch.yaml"])
 
 
 def test_a_name_many_apps_use_means_the_one_in_the_same_app() -> None:
@@ -502,7 +507,9 @@ def test_a_name_many_apps_use_means_the_one_in_the_same_app() -> None:
         files.append((f"apps/app{app}/deploy/web.yaml", deployment("web", "{app: web}")))
         files.append((f"apps/app{app}/hpa.yaml", hpa))
     graph = graph_of(
-        *files, ("apps/app3/deploy/web-patch.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n")
+        *files,
+        ("apps/app3/deploy/web-patch.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"),
+        ("apps/app3/deploy/kustomization.yaml", "resources: [web.yaml]\npatchesStrategicMerge: [web-patch.yaml]\n"),
     )
     for scaler in graph.of_kind("k8s/HorizontalPodAutoscaler"):
         (target,) = graph.outgoing(scaler, "scales")

@@ -1,13 +1,14 @@
-"""k8s-deprecated-api: apiVersion/kind pairs that current Kubernetes no longer serves.
-
-Facts from the Kubernetes deprecated API migration guide (removed APIs by release).
+"""Objects the API server refuses: apiVersion/kind pairs current Kubernetes no longer serves
+(k8s-deprecated-api, facts from the deprecated API migration guide) and workload selectors
+that are missing or do not match their own pod template (k8s-selector-mismatch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from infralint.graph.k8s_links import selector_requirement_matches
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
@@ -135,4 +136,132 @@ def deprecated_api(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     )
 
 
-CHECKS: dict[str, CheckFn] = {"k8s-deprecated-api": deprecated_api}
+# k8s-selector-mismatch
+
+# Controllers whose apps/v1 selector has no default: the API server requires it (the older
+# extensions and apps beta versions took it from the template's labels).
+SELECTOR_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+TEMPLATE_LABELS = ("spec", "template", "metadata", "labels")
+_PLACEHOLDERS = ("${", "{{", "$(")
+
+
+def selector_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """The API server validates a workload's selector against its own pod template: an apps/v1
+    controller needs one, and whatever is given (a Job's only with manualSelector) must match
+    the template's labels. A kustomize patch never reaches here (the engine skips patches)."""
+    facts = node.facts
+    spec = node.attrs.get("spec")
+    if not isinstance(spec, dict) or not _judged(facts["kind"], facts["apiVersion"], spec):
+        return
+    selector = spec.get("selector")
+    required = facts["apiVersion"] == "apps/v1" or facts["kind"] == "Job"
+    if facts.get("kustomize_selector"):
+        required = False  # a kustomization's commonLabels writes the selector at build time
+    if selector is None:
+        if required:
+            yield _missing(node)
+        return
+    if not isinstance(selector, dict):
+        return  # a template placeholder, or a shape the schema check of the API reports
+    plain = facts["kind"] == "ReplicationController"  # a plain map that defaults to the labels
+    requirements = list(_requirements(selector, plain))
+    if not requirements:
+        if required:
+            yield Hit(
+                f"{facts['object']} has an empty spec.selector: the API server rejects it (an empty selector "
+                "would select every pod of the namespace)",
+                path=("spec", "selector"),
+            )
+        return
+    labels: dict[str, str] = facts.get("pod_labels", {})
+    for path, requirement, described in requirements:
+        invalid = _invalid_expression(requirement)
+        if invalid:
+            yield Hit(
+                f"{facts['object']} selects {described}: {invalid}, so the API server rejects the selector",
+                path=("spec", "selector", *path),
+            )
+            continue
+        written = labels.get(str(requirement.get("key")), "")
+        if _templated(described) or _templated(written) or selector_requirement_matches(requirement, labels):
+            continue
+        yield Hit(
+            f"{facts['object']} selects {described}, but its pod template {_labels_text(labels)}: "
+            "the API server rejects it (selector does not match template labels)",
+            path=("spec", "selector", *path),
+            related=(ctx.related(node, "the pod template's labels", TEMPLATE_LABELS),),
+        )
+
+
+def _judged(kind: str, api_version: str, spec: dict[str, Any]) -> bool:
+    if kind in SELECTOR_REQUIRED:
+        return True
+    if kind == "ReplicationController":
+        return True
+    return kind == "Job" and spec.get("manualSelector") is True  # else the controller makes the selector
+
+
+def _missing(node: Node) -> Hit:
+    facts = node.facts
+    written = node.spans.exact(("spec", "selector")) is not None  # `selector:` with nothing under it
+    if facts["kind"] == "Job":
+        why = "manualSelector: true requires one"
+    else:  # a document shaped like a patch that no kustomization of the scan patches with
+        why = f"{facts['apiVersion']} requires one (a kustomize patch is judged where a kustomization of the scan uses it)"
+    return Hit(
+        f"{facts['object']} has no spec.selector: {why}, so the API server rejects it",
+        path=("spec", "selector") if written else ("spec",),
+    )
+
+
+def _requirements(selector: dict[Any, Any], plain: bool) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], str]]:
+    """Each requirement of a selector: its path under `selector`, as a matchExpressions entry,
+    and how a message names it."""
+    match_labels = selector if plain else selector.get("matchLabels")
+    prefix: tuple[Any, ...] = () if plain else ("matchLabels",)
+    for key, value in match_labels.items() if isinstance(match_labels, dict) else ():
+        yield (*prefix, key), {"key": key, "operator": "In", "values": [value]}, f"{key}={value}"
+    expressions = [] if plain else selector.get("matchExpressions")
+    for index, expression in enumerate(expressions if isinstance(expressions, list) else ()):
+        if isinstance(expression, dict):
+            yield ("matchExpressions", index), expression, _expression_text(expression)
+
+
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def _invalid_expression(expression: dict[str, Any]) -> str:
+    """Why the API server refuses a matchExpressions entry, or "" when it takes it."""
+    operator, values = expression.get("operator"), expression.get("values")
+    if operator not in SELECTOR_OPERATORS:
+        return f"the operator must be one of {', '.join(SELECTOR_OPERATORS)}"
+    if operator in ("In", "NotIn") and not values:
+        return f"{operator} needs values"
+    if operator in ("Exists", "DoesNotExist") and values:
+        return f"{operator} takes no values"
+    return ""
+
+
+def _expression_text(expression: dict[str, Any]) -> str:
+    key, operator = expression.get("key"), expression.get("operator")
+    values = expression.get("values")
+    if operator in ("In", "NotIn") and isinstance(values, list):
+        return f"{key} {operator} ({', '.join(str(value) for value in values)})"
+    return f"{key} {operator}"
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    if not labels:
+        return "has no labels"
+    return "has the labels " + ", ".join(f"{key}={value}" for key, value in sorted(labels.items()))
+
+
+def _templated(text: str) -> bool:
+    """Placeholders (envsubst, an unrendered template) are filled in before the API sees them."""
+    return any(mark in text for mark in _PLACEHOLDERS)
+
+
+CHECKS: dict[str, CheckFn] = {
+    "k8s-deprecated-api": deprecated_api,
+    "k8s-selector-mismatch": selector_mismatch,
+}

@@ -16,6 +16,7 @@ from infralint.graph.k8s_links import (
     looks_like_patch,
     min_replicas,
     replica_floor,
+    runs_pods,
     selectors_linked,
 )
 from infralint.graph.model import Graph, Node
@@ -47,7 +48,7 @@ def _pod_spec(node: Node) -> dict[str, Any]:
 
 
 def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    if "k8s/workload" not in node.kinds or looks_like_patch(node):
+    if "k8s/workload" not in node.kinds or not _whole_with_pods(node):
         return
     declared = declared_replicas(node)
     if declared is None or declared == 0:
@@ -59,7 +60,7 @@ def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if declared == 1 and not scalers and _recreates(node):
         return  # a singleton by design: Recreate is written out so that two pods never run at once
     written = _spec(node).get("replicas") is not None
-    path = ("spec", "replicas") if "replicas" in _spec(node) else ()
+    path = ("spec", "replicas") if node.spans.exact(("spec", "replicas")) else ()  # `replicas:` may be empty
     # Above one replica the problem is only the project's own floor (the rule option).
     below = f", fewer than the {minimum} set by the rule option min_replicas"
     if scalers:
@@ -93,13 +94,18 @@ def _min_path(scaler: Node) -> tuple[str, ...]:
     return ("spec", key)
 
 
+def _whole_with_pods(node: Node) -> bool:
+    """A whole workload (not a kustomize patch) whose template makes pods (has containers)."""
+    return runs_pods(node) and not looks_like_patch(node)
+
+
 def _budgets(graph: Graph, workload: Node) -> list[Node]:
     return [n for n in graph.incoming(workload, "selects") if n.facts["kind"] == "PodDisruptionBudget"]
 
 
 def _replicated(graph: Graph, node: Node) -> int | None:
     """The replica floor of a whole (not patch) workload when it is 2 or more."""
-    if looks_like_patch(node):
+    if not _whole_with_pods(node):
         return None
     floor = replica_floor(graph, node)
     return floor if floor is not None and floor >= 2 else None
@@ -117,8 +123,8 @@ def no_pod_disruption_budget(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 def _pod_count(graph: Graph, workload: Node) -> int | None:
     """How many pods a workload keeps; None when it depends on the nodes or on completions."""
-    if looks_like_patch(workload):
-        return 0  # a patch of a workload counted elsewhere
+    if not _whole_with_pods(workload):
+        return 0  # a patch of a workload counted elsewhere, or a template that makes no pods
     if workload.facts["kind"] == "Pod":
         return 1
     return replica_floor(graph, workload)

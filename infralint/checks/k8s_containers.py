@@ -97,7 +97,7 @@ def missing_readiness_probe(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     yield Hit(
         f"{_where(node)} has no readiness probe, yet {names}{more} sends it traffic: "
         "it gets requests as soon as it starts, before it can answer",
-        path=("readinessProbe",) if "readinessProbe" in node.attrs else (),
+        path=("readinessProbe",) if node.spans.exact(("readinessProbe",)) else (),  # `readinessProbe:` written empty
         cause=f"no-readiness:{node.id}",
         fix_here=True,
     )

@@ -52,6 +52,11 @@ def _expression_matches(expression: dict[str, Any], labels: dict[str, str]) -> b
     return False
 
 
+def selector_requirement_matches(requirement: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether labels meet one matchExpressions entry (a matchLabels pair is `In` its one value)."""
+    return _expression_matches(requirement, labels)
+
+
 def is_empty_selector(selector: Any) -> bool:
     return isinstance(selector, dict) and not selector.get("matchLabels") and not selector.get("matchExpressions")
 
@@ -289,7 +294,7 @@ class WorkloadIndex:
         self.by_label: dict[Label, list[Node]] = defaultdict(list)
         self.by_label_namespace: dict[tuple[Label, str], list[Node]] = defaultdict(list)
         self._by_folder: dict[Label, dict[tuple[str, ...], list[Node]]] = {}
-        for position, workload in enumerate(graph.of_kind("k8s/workload")):
+        for position, workload in enumerate(w for w in graph.of_kind("k8s/workload") if runs_pods(w)):
             self.position[id(workload)] = position
             namespace = workload.facts["namespace"]
             for label in (None, *_base_labels(workload).items()):
@@ -467,8 +472,58 @@ def mark_patches(graph: Graph) -> None:
             node.facts["patch"] = True
 
 
+def mark_kustomize_selectors(graph: Graph) -> None:
+    """Workloads whose selector kustomize writes: `commonLabels` (and `labels` with
+    includeSelectors) add a selector to every workload the kustomization builds, making one
+    where there is none. Marks them (fact `kustomize_selector`) when the build is not run."""
+    kustomizations = list(graph.of_kind("k8s/Kustomization"))
+    if not kustomizations:
+        return
+    by_folder = {posixpath.dirname(node.path): node for node in kustomizations}
+    files: set[str] = set()
+    for kustomization in kustomizations:
+        if _writes_selectors(kustomization.attrs):
+            files |= _built_files(kustomization, by_folder, set())
+    for node in graph.of_kind("k8s/workload"):
+        if node.path in files:
+            node.facts["kustomize_selector"] = True
+
+
+def _writes_selectors(attrs: dict[str, Any]) -> bool:
+    if isinstance(attrs.get("commonLabels"), dict) and attrs["commonLabels"]:
+        return True
+    labels = attrs.get("labels")
+    return any(
+        isinstance(entry, dict) and entry.get("includeSelectors") is True and entry.get("pairs")
+        for entry in (labels if isinstance(labels, list) else ())
+    )
+
+
+def _built_files(kustomization: Node, by_folder: dict[str, Node], seen: set[str]) -> set[str]:
+    """The files a kustomization's resources and components name, through the kustomizations
+    of the folders they name (read as written, not built)."""
+    folder = posixpath.dirname(kustomization.path)
+    if folder in seen:
+        return set()
+    seen.add(folder)
+    files: set[str] = set()
+    for key in ("resources", "bases", "components"):
+        entries = kustomization.attrs.get(key)
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, str) or "://" in entry:
+                continue
+            target = posixpath.normpath(posixpath.join(folder, entry))
+            inner = by_folder.get(target)
+            if inner is not None:
+                files |= _built_files(inner, by_folder, seen)
+            else:
+                files.add(target)
+    return files
+
+
 def link(graph: Graph) -> None:
     mark_patches(graph)
+    mark_kustomize_selectors(graph)
     by_name: dict[tuple[str, str], list[Node]] = defaultdict(list)
     for node in graph.of_kind("k8s/object"):
         by_name[(node.facts["kind"], node.facts["name"])].append(node)
@@ -779,18 +834,20 @@ def _container_references(container: Any, at: tuple[Any, ...]) -> Iterator[Refer
                 yield Reference(kind, ref["name"], (*at, "envFrom", index, key, "name"), _optional(ref))
 
 
-SELECTOR_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
-
-
 def looks_like_patch(node: Node) -> bool:
-    """An apps/v1 controller without the selector the API requires: a kustomize patch, not a whole object.
+    """A document a kustomization of the scan applies as a patch (see mark_patches), not a whole object.
 
     Patches state only what they change, so "missing" fields say nothing about what is deployed.
+    How a document looks does not make it one: an apps/v1 workload without its selector that no
+    kustomization patches with is a workload the API rejects (k8s-selector-mismatch).
     """
-    facts = node.facts
-    if facts.get("patch"):
-        return True
-    return facts["apiVersion"] == "apps/v1" and facts["kind"] in SELECTOR_REQUIRED and not _spec(node).get("selector")
+    return bool(node.facts.get("patch"))
+
+
+def runs_pods(workload: Node) -> bool:
+    """Whether a workload's pod template makes pods: the API rejects one without containers, so
+    it counts as no pods for selectors and budgets. A patch is judged merged with what it patches."""
+    return bool(workload.facts.get("containers")) or looks_like_patch(workload)
 
 
 def declared_replicas(node: Node) -> int | None:

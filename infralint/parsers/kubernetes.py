@@ -33,6 +33,12 @@ RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
 KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "kustomization"})
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
+# API groups whose objects the Kubernetes API server decodes itself: there a null field is the
+# same as no field. Custom resources are left as written (a Helm values null unsets a default).
+BUILT_IN_GROUPS = frozenset({"", "apps", "batch", "policy", "autoscaling", "extensions"})
+# Maps of user-chosen strings: a null value there is an empty string, not a missing field.
+STRING_MAPS = frozenset({"labels", "annotations", "matchLabels", "nodeSelector", "data", "stringData", "binaryData"})
+
 # Pod securityContext fields that a container inherits unless it sets its own.
 INHERITED_SECURITY_FIELDS = (
     "runAsUser",
@@ -139,6 +145,8 @@ def _add_object(
         name = _text(metadata.get("name")) or (posixpath.dirname(source.path) or ".")
     if not kind or not api_version:
         return
+    if _built_in(api_version):
+        drop_nulls(obj)
     namespace = _text(metadata.get("namespace"))
     object_id = f"k8s/{kind}/{namespace or '-'}/{name}"
     pod_path = POD_SPEC_PATHS.get(kind)
@@ -161,6 +169,8 @@ def _add_object(
             str(k): str(v) for k, v in _dict(_dict(_dict(template_meta).get("metadata")).get("labels")).items()
         }
         facts["pod_spec_path"] = pod_path
+        # A template without containers makes no pods (the API rejects it): selectors skip it.
+        facts["containers"] = sum(1 for item in _list(_dict(pod_spec).get("containers")) if isinstance(item, dict))
         if kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
             facts["replicas"] = _replicas(_dict(obj.get("spec")))
     obj_node = Node(
@@ -242,6 +252,36 @@ def _container_node(
         end_line=pos[2] if pos else None,
         ignored_rules=ignored,
     )
+
+
+def _built_in(api_version: str) -> bool:
+    group = api_version.rpartition("/")[0]
+    return group in BUILT_IN_GROUPS or group.endswith(".k8s.io")
+
+
+def drop_nulls(data: Any) -> None:
+    """Remove the null fields of an object, in place: `resources:` with nothing under it,
+    `securityContext: null` or `limits: {memory: null}` are what the API server stores as no
+    field, so every rule sees one shape for both. The position table keeps the removed keys,
+    so a finding about a missing field can still point at the line that names it."""
+    stack = [data]
+    while stack:  # not recursive: a hostile file may nest deeper than Python's stack
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(value for value in item if isinstance(value, (dict, list)))
+            continue
+        for key in [key for key, value in item.items() if value is None]:
+            del item[key]
+        for key, value in item.items():
+            if isinstance(value, (dict, list)) and not _string_map(key, value):
+                stack.append(value)
+
+
+def _string_map(key: Any, value: Any) -> bool:
+    """Labels, annotations, data and a Service's plain selector map: values, not fields."""
+    if key in STRING_MAPS:
+        return True
+    return key == "selector" and isinstance(value, dict) and not {"matchLabels", "matchExpressions"} & value.keys()
 
 
 def _replicas(spec: dict[str, Any]) -> int | None:

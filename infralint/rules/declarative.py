@@ -42,7 +42,7 @@ def compile_rule(meta: RuleMeta) -> CheckFn:
             return
         seen: set[tuple[Any, ...]] = set()
         for error in require.iter_errors(attrs):
-            path = tuple(error.absolute_path)
+            path = _written_null(node, error) or tuple(error.absolute_path)
             if path in seen:
                 continue
             seen.add(path)
@@ -52,6 +52,18 @@ def compile_rule(meta: RuleMeta) -> CheckFn:
             yield Hit(message, path, cause=cause, fix_here=bool(cause))
 
     return check
+
+
+def _written_null(node: Node, error: Any) -> tuple[Any, ...] | None:
+    """The path of a required field the file names with no value (`resources:` with nothing
+    under it): parsers drop null fields, but the fix goes on that line, not on its parent's."""
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return None
+    parent = tuple(error.absolute_path)
+    for key in error.validator_value:
+        if key not in error.instance and node.spans.exact((*parent, key)) is not None:
+            return (*parent, key)
+    return None
 
 
 def quick_verdict(schema: Any) -> Verdict:
