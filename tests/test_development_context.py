@@ -127,6 +127,7 @@ def test_a_dev_compose_file_keeps_its_correctness_findings_only(tmp_path: Path) 
         ("dev/docker-compose.dev.yml", 8, "compose-undefined-reference"),
     }
     assert {f for f in found(report) if f[0].startswith("prod/")} == {
+        ("prod/docker-compose.yml", 2, "compose-no-new-privileges"),
         ("prod/docker-compose.yml", 2, "compose-no-resource-limits"),
         ("prod/docker-compose.yml", 2, "compose-no-restart-policy"),
         ("prod/docker-compose.yml", 4, "compose-privileged"),
@@ -134,6 +135,7 @@ def test_a_dev_compose_file_keeps_its_correctness_findings_only(tmp_path: Path) 
         ("prod/docker-compose.yml", 8, "compose-undefined-reference"),
     }
     assert report.development == {
+        "compose-no-new-privileges": 1,
         "compose-no-resource-limits": 1,
         "compose-no-restart-policy": 1,
         "compose-privileged": 1,
@@ -147,25 +149,27 @@ def test_the_summary_counts_what_development_context_left_out(tmp_path: Path) ->
     assert code == 1
     assert "dev/docker-compose.dev.yml:4" not in output
     assert output.rstrip().endswith(
-        "4 hardening findings in development files not reported (development-paths; --no-development-paths shows them)."
+        "5 hardening findings in development files not reported (development-paths; --no-development-paths shows them)."
     )
     _code, output = run_cli("scan", "--format", "json", ".", cwd=tmp_path)
     summary = json.loads(output)["summary"]
     assert summary["development"] == {
-        "hidden": 4,
+        "hidden": 5,
         "by_rule": {
+            "compose-no-new-privileges": 1,
             "compose-no-resource-limits": 1,
             "compose-no-restart-policy": 1,
             "compose-privileged": 1,
             "compose-secret-in-environment": 1,
         },
     }
-    assert summary["total"] == 6
+    assert summary["total"] == 7
 
 
 def test_development_paths_can_be_turned_off(tmp_path: Path) -> None:
     _compose_tree(tmp_path)
     everything = {
+        ("dev/docker-compose.dev.yml", 2, "compose-no-new-privileges"),
         ("dev/docker-compose.dev.yml", 2, "compose-no-resource-limits"),
         ("dev/docker-compose.dev.yml", 2, "compose-no-restart-policy"),
         ("dev/docker-compose.dev.yml", 4, "compose-privileged"),
@@ -224,6 +228,7 @@ def test_a_config_only_a_dev_compose_file_mounts_is_development(tmp_path: Path) 
     report = scan_tree(tmp_path)
     assert found(report) == set()
     assert report.development == {
+        "compose-no-new-privileges": 1,
         "compose-no-resource-limits": 1,
         "compose-no-restart-policy": 1,
         "nginx-autoindex": 1,

@@ -444,13 +444,23 @@ def _misplaced(head: Head, ctx: Ctx) -> int:
 
 
 def _context_error(name: str, args: list[str], term: str, line: int, ctx: Ctx) -> bool:
+    """Whether nginx refuses the directive where it stands: not allowed there, or a block where
+    that context knows only a plain directive of the name (`server {` inside an upstream)."""
     try:
         analyze("", {"directive": name, "args": args, "line": line}, term, ctx, check_args=False)
     except NgxParserDirectiveContextError:
         return True
     except NgxParserDirectiveError:
         return False
+    try:
+        analyze("", {"directive": name, "args": args, "line": line}, term, ctx, check_args=True)
+    except NgxParserDirectiveError as error:
+        return any(shape in str(error) for shape in _BLOCK_SHAPE_ERRORS)
     return False
+
+
+# crossplane's words when a directive is written as a block where it takes none, or the reverse.
+_BLOCK_SHAPE_ERRORS = ("is not terminated by", "has no opening")
 
 
 # --- reading included files --------------------------------------------------------------------
