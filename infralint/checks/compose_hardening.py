@@ -360,7 +360,7 @@ def _validators() -> tuple[Any, Any]:
 def schema_invalid(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     top, service = _validators()
     validator = service if node.kind == "compose/service" else top
-    attrs = node.attrs
+    attrs = _string_keys(node.attrs)
     if validator.is_valid(attrs):
         return
     seen: set[tuple[Any, ...]] = set()
@@ -369,6 +369,19 @@ def schema_invalid(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             if path not in seen and _written(node, path):
                 seen.add(path)
                 yield Hit(message, path)
+
+
+def _string_keys(value: Any) -> Any:
+    """VALUE with every mapping key a string, as the schema's patterns need: a YAML key that is
+    not one (`~:`, an anchor on an empty key, `1:`) is named as written and refused as unknown."""
+    if isinstance(value, dict):
+        return {
+            (key if isinstance(key, str) else "null" if key is None else str(key)): _string_keys(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_string_keys(item) for item in value]
+    return value
 
 
 def _written(node: Node, path: tuple[Any, ...]) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 from infralint.graph.model import RENDER_SCOPE, Graph, Node
 
@@ -56,5 +57,15 @@ def _digest(node: Node, parts: list[Node]) -> str | None:
     ]
     if not node.attrs and not parts:
         return None
-    text = json.dumps(content, sort_keys=True, default=repr)
+    text = json.dumps(_canonical(content), default=repr)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """VALUE with every mapping as a list of (key, value) pairs in key order: YAML allows keys of
+    mixed types (`~: x`, `1: y`), which json's sort_keys cannot order."""
+    if isinstance(value, dict):
+        return sorted(((repr(key), _canonical(item)) for key, item in value.items()), key=lambda pair: pair[0])
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    return value
