@@ -227,14 +227,21 @@ def _stage_instruction(stage: Stage, instruction: Instruction, scope: dict[str, 
 def _command(args: str, line: int) -> Command:
     """ENTRYPOINT or CMD: the JSON (exec) form as its words, the shell form run by /bin/sh -c."""
     text = args.strip()
-    if text.startswith("["):
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = None
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return Command(tuple(value), line)
+    words = _json_words(text)
+    if words is not None:
+        return Command(tuple(words), line)
     return Command(("/bin/sh", "-c", text), line)
+
+
+def _json_words(text: str) -> list[str] | None:
+    """The words of an instruction's JSON (exec) form, or None when TEXT is not one."""
+    if not text.startswith("["):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
 
 
 def _healthcheck(args: str, line: int) -> Healthcheck | None:
@@ -281,13 +288,9 @@ def _copy(keyword: str, args: str, line: int, scope: dict[str, str]) -> Copy | N
 def _list_form(args: str) -> list[str]:
     """Arguments in JSON form (`["a", "b"]`) or whitespace-separated (shell form)."""
     text = args.strip()
-    if text.startswith("["):
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = None
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return value
+    words = _json_words(text)
+    if words is not None:
+        return words
     try:
         return shlex.split(text)
     except ValueError:
