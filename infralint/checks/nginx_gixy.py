@@ -107,3 +107,135 @@ def add_header_multiline(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                     span=at(record),
                 )
                 break
+
+
+# --- access control ------------------------------------------------------------------------------
+
+
+def _access_blocks(node: Node) -> Iterator[list[Record]]:
+    """The directive lists that hold an access list of their own: the node's block and its
+    limit_except blocks (an `if` cannot hold allow/deny)."""
+    records: list[Record] = node.attrs.get("directives", [])
+    yield records
+    for record in records:
+        if record["name"] == "limit_except" and "block" in record:
+            yield record["block"]
+
+
+def _denies_all(record: Record) -> bool:
+    return record["name"] == "deny" and first_arg(record) in ("all", "0.0.0.0/0") and len(record["args"]) == 1
+
+
+@rule("nginx-allow-without-deny")
+def allow_without_deny(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """`allow` rules that no `deny all` closes: nginx lets every other address in anyway."""
+    for records in _access_blocks(node):
+        allows = [r for r in records if r["name"] == "allow" and first_arg(r) != "all"]
+        if not allows or any(_denies_all(r) for r in records):
+            continue
+        # nginx does not merge access lists: a block with allow/deny of its own drops the
+        # parent's, so a `deny all` above does not apply here.
+        above = _inherited_deny_all(ctx, node) if records is node.attrs.get("directives") else False
+        reason = " (the deny all above is replaced by this block's own list)" if above else ""
+        yield Hit(
+            f"allow {first_arg(allows[0])} in {label(node)} has no deny all after it: every other address is"
+            f" allowed too{reason}",
+            span=at(allows[0]),
+        )
+
+
+def _inherited_deny_all(ctx: RuleContext, node: Node) -> bool:
+    parent = parent_of(ctx.graph, node)
+    return parent is not None and any(_denies_all(r) for r in parent.attrs.get("effective", {}).get("deny", []))
+
+
+# --- roots ---------------------------------------------------------------------------------------
+
+
+@rule("nginx-root-exposure")
+def root_exposure(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """root or alias at / or at a system folder: the files of the whole machine are served."""
+    folders = {str(f).rstrip("/") for f in ctx.options.get("system_folders", ())}
+    for record in own(node, "root", "alias"):
+        path = first_arg(record)
+        if "$" in path or not path.startswith("/"):
+            continue
+        folder = "/" + path.strip("/") if path.strip("/") else "/"
+        if folder == "/" or folder in folders:
+            yield Hit(f"{record['name']} {path} in {label(node)} serves the system folder {folder}", span=at(record))
+
+
+# --- if in location ------------------------------------------------------------------------------
+
+_ENDING_FLAGS = frozenset({"last", "break", "redirect", "permanent"})
+
+
+def _safe_in_if(record: Record) -> bool:
+    """Directives that act at once and leave the location's configuration alone."""
+    name = record["name"]
+    if name in ("return", "set", "break"):
+        return True
+    if name == "rewrite":
+        return len(record["args"]) >= 3 and record["args"][-1] in _ENDING_FLAGS
+    return name == "if"  # judged by what it holds
+
+
+def _unsafe_in_ifs(records: list[Record]) -> Iterator[Record]:
+    for record in records:
+        if record["name"] != "if" or "block" not in record:
+            continue
+        for inner in record["block"]:
+            if not _safe_in_if(inner):
+                yield inner
+        yield from _unsafe_in_ifs(record["block"])
+
+
+@rule("nginx-if-in-location")
+def if_in_location(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """`if` in a location doing more than return, rewrite ... last/break or set."""
+    if node.kind != "nginx/location":
+        return
+    for record in _unsafe_in_ifs(node.attrs.get("directives", [])):
+        what = "rewrite without last or break" if record["name"] == "rewrite" else record["name"]
+        yield Hit(
+            f"{what} inside if in {label(node)}: an if in a location makes a new configuration of its own"
+            " (only return, rewrite ... last/break and set are safe there)",
+            span=at(record),
+        )
+
+
+# --- default server ------------------------------------------------------------------------------
+
+
+def _listen_key(entry: Record) -> tuple[str, object] | None:
+    if entry.get("placeholder") or entry.get("port") is None:
+        return None
+    address = str(entry["address"]).lower()
+    if address in ("*", "0.0.0.0"):
+        address = "*"
+    return address, entry["port"]
+
+
+@rule("nginx-no-default-server")
+def no_default_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """Several servers on one address and port, none marked default_server: the first one read
+    answers every unknown Host, whichever file happens to come first."""
+    if node.kind != "nginx/http":
+        return
+    servers = [c for c in ctx.graph.children(node) if c.kind == "nginx/server"]
+    by_address: dict[tuple[str, object], list[tuple[Node, Record]]] = {}
+    for server in servers:
+        for entry in server.facts.get("listen", ()):
+            key = _listen_key(entry)
+            if key is not None:
+                by_address.setdefault(key, []).append((server, entry))
+    for (address, port), found in by_address.items():
+        if len({id(s) for s, _ in found}) < 2 or any(e.get("default_server") for _, e in found):
+            continue
+        first, entry = found[0]
+        span = at(entry) if "line" in entry else first.span
+        yield Hit(
+            f"{len(found)} servers listen on {address}:{port} and none is default_server: {label(first)},"
+            " the first read, answers requests for unknown hosts",
+            span=span,
+        )
