@@ -9,6 +9,8 @@ from infralint.checks import nginx as base
 from infralint.checks.nginx import Record, at, first_arg, label, own, parent_of
 from infralint.graph.model import Node
 from infralint.parsers.nginx import split_host_port
+from infralint.parsers.nginx_regex import parse as parse_regex
+from infralint.parsers.nginx_values import VARIABLE, if_regex
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
 CHECKS: dict[str, CheckFn] = {}
@@ -239,3 +241,78 @@ def no_default_server(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             " the first read, answers requests for unknown hosts",
             span=span,
         )
+
+
+# --- captures ------------------------------------------------------------------------------------
+
+_REWRITE_MODULE = frozenset({"rewrite", "return", "set", "break", "if"})
+
+
+def _script_directive(name: str) -> bool:
+    """Directives whose arguments are code of another language, where `$1` is not nginx's."""
+    return "_by_lua" in name or name.startswith(("js_", "perl"))
+
+
+def _captures_used(record: Record, args: list[str]) -> list[str]:
+    found = []
+    for arg in args:
+        for match in VARIABLE.finditer(arg):
+            number = match.group(2) or match.group(1)
+            if number and number.isdecimal():
+                found.append(number)
+    return found
+
+
+def _missing_capture(pattern: str, used: list[str]) -> str | None:
+    """The first `$N` beyond PATTERN's groups (None when all exist or the pattern is unknown)."""
+    parsed = parse_regex(pattern)
+    if parsed is None:
+        return None
+    return next((n for n in used if int(n) > parsed.groups), None)
+
+
+def _capture_hit(node: Node, record: Record, pattern: str, args: list[str]) -> Hit | None:
+    missing = _missing_capture(pattern, _captures_used(record, args))
+    if missing is None:
+        return None
+    groups = parse_regex(pattern).groups  # type: ignore[union-attr]
+    return Hit(
+        f"{record['name']} in {label(node)} uses ${missing} but the regex {pattern} has"
+        f" {groups} capture group{'s' if groups != 1 else ''}: ${missing} is always empty",
+        span=at(record),
+    )
+
+
+def _invalid_captures(node: Node, records: list[Record], pattern: str | None, content: str | None) -> Iterator[Hit]:
+    """PATTERN: the regex that matched last for rewrite-module directives, as they run in order;
+    CONTENT: the one the block's other directives (run later, at content phase) see."""
+    for record in records:
+        name, args = record["name"], record["args"]
+        if name == "rewrite" and len(args) >= 2:
+            hit = _capture_hit(node, record, args[0], args[1:2])
+            pattern = None  # matched or not: which regex set the captures is unknown from here
+        elif name == "if" and "block" in record:
+            regex = if_regex(record)
+            inner = regex.pattern if regex is not None else pattern
+            has_rewrite = any(r["name"] == "rewrite" for r in record["block"])
+            yield from _invalid_captures(node, record["block"], inner, None if has_rewrite else inner)
+            if regex is not None:
+                pattern = None
+            continue
+        elif name in _REWRITE_MODULE:
+            hit = _capture_hit(node, record, pattern, args) if pattern else None
+        elif "block" in record or _script_directive(name):
+            continue
+        else:
+            hit = _capture_hit(node, record, content, args) if content else None
+        if hit is not None:
+            yield hit
+
+
+@rule("nginx-invalid-capture")
+def invalid_capture(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """`$N` beyond the groups of the regex that set the captures: the value is empty."""
+    records: list[Record] = node.attrs.get("directives", [])
+    pattern = str(node.facts.get("uri")) if node.kind == "nginx/location" and node.facts.get("regex") else None
+    other_regex = any(r["name"] == "rewrite" or if_regex(r) is not None for r in own(node))
+    yield from _invalid_captures(node, records, pattern, None if other_regex else pattern)
