@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 
 from infralint.checks import nginx as base
-from infralint.checks.nginx import Record, at, first_arg, label, own, parent_of
+from infralint.checks.nginx import Record, at, effective, first_arg, label, own, parent_of
 from infralint.graph.model import Node
 from infralint.parsers.nginx import split_host_port
 from infralint.parsers.nginx_regex import parse as parse_regex
@@ -316,3 +316,65 @@ def invalid_capture(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     pattern = str(node.facts.get("uri")) if node.kind == "nginx/location" and node.facts.get("regex") else None
     other_regex = any(r["name"] == "rewrite" or if_regex(r) is not None for r in own(node))
     yield from _invalid_captures(node, records, pattern, None if other_regex else pattern)
+
+
+# --- proxy_pass URI, return before access --------------------------------------------------------
+
+
+def _proxy_uri(url: str) -> str | None:
+    """The URI part of a proxy_pass URL without variables (None when it has none)."""
+    _, sep, rest = url.partition("://")
+    if not sep or "$" in url or rest.startswith("unix:"):
+        return None
+    slash = rest.find("/")
+    return rest[slash:] if slash >= 0 else None
+
+
+@rule("nginx-proxy-pass-normalized")
+def proxy_pass_normalized(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """proxy_pass with a URI part: nginx sends the normalised, decoded path, not the client's."""
+    if node.kind != "nginx/location":
+        return
+    for record in own(node, "proxy_pass"):
+        uri = _proxy_uri(first_arg(record))
+        if uri is not None:
+            yield Hit(
+                f"proxy_pass {first_arg(record)} in {label(node)} has a URI part ({uri}): nginx decodes and"
+                " normalises the path (%2F, ../) before sending it upstream",
+                span=at(record),
+            )
+
+
+def _protection(node: Node) -> str | None:
+    """What guards the block in the access phase: allow/deny, auth_basic or auth_request."""
+    if effective(node, "deny"):
+        return "allow/deny"
+    for name in ("auth_basic", "auth_request"):
+        if any(first_arg(r).lower() != "off" for r in effective(node, name)):
+            return name
+    return None
+
+
+def _answers_content(record: Record) -> bool:
+    """A return that sends a page or a redirect; one that answers with an error leaks nothing."""
+    code = first_arg(record)
+    if not code.isdecimal():
+        return True  # `return URL` is a 302
+    return int(code) < 400
+
+
+@rule("nginx-return-bypasses-access")
+def return_bypasses_access(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """`return` runs in the rewrite phase, before allow/deny and auth are checked."""
+    if node.kind not in ("nginx/server", "nginx/location"):
+        return
+    protection = _protection(node)
+    if protection is None:
+        return
+    for record in own(node, "return"):
+        if _answers_content(record):
+            yield Hit(
+                f"return {' '.join(record['args'])} in {label(node)} answers before {protection} is checked:"
+                " the response reaches every client",
+                span=at(record),
+            )
