@@ -378,3 +378,68 @@ def return_bypasses_access(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                 " the response reaches every client",
                 span=at(record),
             )
+
+
+# --- origin and referer regexes ------------------------------------------------------------------
+
+_ORIGIN_VARIABLES = frozenset({"$http_origin", "$http_referer"})
+_QUANTIFIERS = frozenset("*+?{")
+
+
+def _literal_dot(pattern: str) -> bool:
+    """A `.` outside a class and unescaped that is meant as the domain separator (not `.*`)."""
+    escaped = in_class = False
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "." and pattern[index + 1 : index + 2] not in _QUANTIFIERS:
+            return True
+    return False
+
+
+def _end_anchored(pattern: str) -> bool:
+    """Ends with `$`, or with the `/` that closes the host (a referer's path may follow)."""
+    text = pattern.rstrip()
+    return (text.endswith("$") and not text.endswith("\\$")) or text.endswith(("\\z", "/"))
+
+
+def _origin_regex_flaws(pattern: str) -> list[str]:
+    flaws = []
+    if _literal_dot(pattern):
+        flaws.append("an unescaped dot (matches any character)")
+    if not _end_anchored(pattern):
+        flaws.append("no end anchor ($)")
+    return flaws
+
+
+def _origin_regexes(node: Node) -> Iterator[tuple[Record, str, str]]:
+    """(record, variable, pattern) for if conditions and map entries testing Origin or Referer."""
+    for record in own(node):
+        args = record["args"]
+        if record["name"] == "if" and len(args) == 3 and args[1] in ("~", "~*", "!~", "!~*"):
+            if args[0] in _ORIGIN_VARIABLES:
+                yield record, args[0], args[2]
+        elif record["name"] == "map" and args and args[0] in _ORIGIN_VARIABLES and "block" in record:
+            for entry in record["block"]:
+                key = entry["name"]
+                if key.startswith("~"):
+                    yield entry, args[0], key[2:] if key.startswith("~*") else key[1:]
+
+
+@rule("nginx-origin-regex")
+def origin_regex(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A regex meant to accept trusted origins or referers that also accepts other sites."""
+    for record, variable, pattern in _origin_regexes(node):
+        flaws = _origin_regex_flaws(pattern)
+        if flaws:
+            yield Hit(
+                f"{variable} in {label(node)} is matched by {pattern}, which has {' and '.join(flaws)}:"
+                " other sites' origins match it too",
+                span=at(record),
+            )
