@@ -6,11 +6,23 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 
 from infralint.checks import nginx as base
-from infralint.checks.nginx import Record, at, effective, first_arg, label, own, parent_of
-from infralint.graph.model import Node
-from infralint.parsers.nginx import split_host_port
+from infralint.checks.nginx import (
+    Record,
+    _scope,
+    accepts_any_host,
+    at,
+    client_controlled,
+    effective,
+    enclosing_server,
+    first_arg,
+    label,
+    own,
+    parent_of,
+)
+from infralint.graph.model import Graph, Node
+from infralint.parsers.nginx import PASS_DIRECTIVES, split_host_port
 from infralint.parsers.nginx_regex import parse as parse_regex
-from infralint.parsers.nginx_values import VARIABLE, if_regex
+from infralint.parsers.nginx_values import VARIABLE, if_regex, trace, with_enclosing_ifs
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
 CHECKS: dict[str, CheckFn] = {}
@@ -441,5 +453,61 @@ def origin_regex(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(
                 f"{variable} in {label(node)} is matched by {pattern}, which has {' and '.join(flaws)}:"
                 " other sites' origins match it too",
+                span=at(record),
+            )
+
+
+# --- SSRF ----------------------------------------------------------------------------------------
+
+
+# Variables that always start with `/` or `?`: written after a host, they are path and query.
+_PATH_VARIABLES = frozenset({"request_uri", "uri", "document_uri", "is_args"})
+
+
+def _authority(url: str) -> str:
+    """The scheme, host and port part of a *_pass target (all of it when a variable comes first)."""
+    _, sep, rest = url.partition("://")
+    if not sep:
+        return url if url.startswith("$") else ""
+    end = len(rest)
+    slash = rest.find("/")
+    if slash >= 0:
+        end = slash
+    for match in VARIABLE.finditer(rest[:end]):
+        name = match.group(1) or match.group(3)
+        if name in _PATH_VARIABLES and match.start() > 0:
+            end = match.start()
+            break
+    return url[: len(url) - len(rest) + end]
+
+
+def _host_is_client_chosen(graph: Graph, node: Node) -> bool:
+    """$host is the client's when the server takes any name or is the default of its address."""
+    server = enclosing_server(graph, node)
+    if server is None:
+        return True
+    default = any(e.get("default_server") for e in server.facts.get("listen", ()))
+    return default or accepts_any_host(server)
+
+
+@rule("nginx-ssrf")
+def ssrf(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A *_pass whose scheme, host or port comes from the request: the client picks the upstream."""
+    if node.kind != "nginx/location" or own(node, "internal"):
+        return
+    host_open = _host_is_client_chosen(ctx.graph, node)
+
+    def client(name: str) -> bool:
+        return client_controlled(name) or (host_open and name == "host")
+
+    for record, ifs in with_enclosing_ifs(node.attrs.get("directives", [])):
+        if record["name"] not in PASS_DIRECTIVES or not record["args"]:
+            continue
+        authority = _authority(first_arg(record))
+        chain = trace(authority, _scope(ctx.graph, node, ifs), client, lambda regex, group: True) if authority else None
+        if chain is not None:
+            yield Hit(
+                f"{record['name']} {first_arg(record)} in {label(node)} takes its upstream from {chain[-1]},"
+                " which the client sets: requests can be sent to any host",
                 span=at(record),
             )
