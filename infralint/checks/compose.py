@@ -27,15 +27,9 @@ from infralint.images import waits as image_waits
 from infralint.images.defaults import runner_image
 from infralint.parsers.compose_facts import path_key
 from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.shapes import as_dict as _dict
+from infralint.shapes import as_list as _list
 from infralint.source import Span
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _where(node: Node) -> str:

@@ -27,10 +27,7 @@ from infralint.parsers import compose_syntax as syntax
 from infralint.parsers.compose_facts import path_key
 from infralint.resources import data_dir
 from infralint.rules.meta import CheckFn, Hit, RuleContext
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+from infralint.shapes import as_list as _list
 
 
 def _where(node: Node) -> str:

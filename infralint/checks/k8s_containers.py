@@ -21,18 +21,12 @@ from infralint.graph.k8s_links import selectors_of
 from infralint.graph.model import Node
 from infralint.quantities import parse_quantity
 from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.shapes import as_dict as _dict
+from infralint.shapes import as_list as _list
 
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 PORT_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 PROBE_HANDLERS = ("exec", *PORT_HANDLERS)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _where(node: Node) -> str:

@@ -16,16 +16,13 @@ from infralint.checks.by_design import hit as by_design_hit
 from infralint.components.by_design import Component, needing
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.shapes import as_list as _list
 
 # A runtime socket, the directory that holds it, or /run and /var/run as a whole.
 RUNTIME_SOCKET = re.compile(
     r"^/+(var/+)?run(/+(k3s/+)?(docker|containerd|crio|podman|cri-dockerd|dockershim)(\.sock)?(/.*)?)?/*$"
 )
 HOST_NAMESPACES = (("hostNetwork", "host_network"), ("hostPID", "host_pid"), ("hostIPC", None))
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _containers(pod: Node, *fields: str) -> Iterator[dict[str, Any]]:

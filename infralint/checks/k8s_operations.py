@@ -10,22 +10,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from infralint.checks.k8s_containers import PORT_HANDLERS, PROBES, _port_number
+from infralint.checks.k8s_containers import PORT_HANDLERS, PROBES, _port_number, _where
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _where(node: Node) -> str:
-    return f"container '{node.facts['container']}' of {node.facts['object']}"
-
+from infralint.shapes import as_dict as _dict
+from infralint.shapes import as_list as _list
 
 # k8s-duplicate-env
 

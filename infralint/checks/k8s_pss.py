@@ -18,20 +18,14 @@ from infralint.checks.k8s_containers import _capability, _no_context_cause
 from infralint.findings import Severity
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.shapes import as_dict as _dict
+from infralint.shapes import as_list as _list
 
 CONTAINER_LISTS = (
     ("initContainers", "init container"),
     ("containers", "container"),
     ("ephemeralContainers", "ephemeral container"),
 )
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 @dataclass(frozen=True)
