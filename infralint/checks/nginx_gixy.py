@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from infralint.checks import nginx as base
 from infralint.checks.nginx import (
@@ -21,7 +22,10 @@ from infralint.checks.nginx import (
 )
 from infralint.graph.model import Graph, Node
 from infralint.parsers.nginx import PASS_DIRECTIVES, split_host_port
+from infralint.parsers.nginx_regex import _can_match as regex_can_match
+from infralint.parsers.nginx_regex import _may_be_empty as regex_may_be_empty
 from infralint.parsers.nginx_regex import parse as parse_regex
+from infralint.parsers.nginx_regex import sre
 from infralint.parsers.nginx_values import VARIABLE, if_regex, trace, with_enclosing_ifs
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
@@ -510,4 +514,122 @@ def ssrf(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                 f"{record['name']} {first_arg(record)} in {label(node)} takes its upstream from {chain[-1]},"
                 " which the client sets: requests can be sent to any host",
                 span=at(record),
+            )
+
+
+# --- ReDoS ---------------------------------------------------------------------------------------
+
+_ASCII = range(128)
+
+
+def _chars(items: list[Any]) -> frozenset[int]:
+    """The ASCII characters ITEMS can match (a sample alphabet, enough to see overlaps)."""
+    return frozenset(c for c in _ASCII if regex_can_match(list(items), False, c))
+
+
+def _unbounded(op: Any, value: Any) -> bool:
+    return op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and value[1] == sre.MAXREPEAT
+
+
+def _children(op: Any, value: Any) -> list[list[Any]]:
+    """The sub-sequences of one regex item."""
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+        return [list(value[2])]
+    if op is sre.SUBPATTERN:
+        return [list(value[3])]
+    if op is sre.BRANCH:
+        return [list(branch) for branch in value[1]]
+    return []
+
+
+def _inner_repeats(items: list[Any]) -> list[tuple[Any, Any]]:
+    found: list[tuple[Any, Any]] = []
+    for op, value in items:
+        if _unbounded(op, value):
+            found.append((op, value))
+        for child in _children(op, value):
+            found.extend(_inner_repeats(child))
+    return found
+
+
+def _separated(body: list[Any], inner: list[tuple[Any, Any]]) -> bool:
+    """The body holds a required item no inner repeat can match: each turn is delimited by it."""
+    repeated = frozenset().union(*(_chars(list(v[2])) for _, v in inner))
+    for op, value in body:
+        if op in (sre.LITERAL, sre.IN, sre.NOT_LITERAL) and not (_chars([(op, value)]) & repeated):
+            return True
+    return False
+
+
+def _redos_flaw(items: list[Any]) -> str | None:
+    """Nested unbounded quantifiers without a delimiter, or two adjacent unbounded repeats whose
+    characters overlap: both make the backtracking engine try exponentially (or polynomially)
+    many ways on a non-matching input."""
+    previous: frozenset[int] | None = None
+    for item in items:
+        op, value = _as_repeat(item)
+        if _unbounded(op, value):
+            body = list(value[2])
+            inner = _inner_repeats(body)
+            if inner and not _separated(_flatten_groups(body), inner):
+                return "nested quantifiers"
+            chars = _chars(body)
+            if previous is not None and previous & chars:
+                return "adjacent quantifiers matching the same characters"
+            previous = chars
+        elif not regex_may_be_empty(op, value):
+            previous = None
+        for child in _children(op, value):
+            flaw = _redos_flaw(child)
+            if flaw:
+                return flaw
+    return None
+
+
+def _as_repeat(item: Any) -> Any:
+    """A group holding one repeat stands for that repeat (`(.*)` next to `.*`)."""
+    op, value = item
+    if op is sre.SUBPATTERN and len(value[3]) == 1 and _unbounded(*value[3][0]):
+        return value[3][0]
+    return item
+
+
+def _flatten_groups(items: list[Any]) -> list[Any]:
+    """A body whose only item is a group: the group's items (the usual `(...)+` form)."""
+    if len(items) == 1 and items[0][0] is sre.SUBPATTERN:
+        return list(items[0][1][3])
+    return items
+
+
+def _node_regexes(node: Node) -> Iterator[tuple[Record | None, str, str]]:
+    """(record or None for the block itself, what, pattern) for the regexes a block holds."""
+    if node.kind == "nginx/location" and node.facts.get("regex"):
+        yield None, "location", str(node.facts.get("uri"))
+    for record in own(node):
+        regex = if_regex(record)
+        if regex is not None:
+            yield record, "if", regex.pattern
+        elif record["name"] == "server_name":
+            for name in record["args"]:
+                if name.startswith("~"):
+                    yield record, "server_name", name[1:]
+        elif record["name"] == "map" and "block" in record:
+            for entry in record["block"]:
+                if entry["name"].startswith("~"):
+                    yield entry, "map", entry["name"][2:] if entry["name"].startswith("~*") else entry["name"][1:]
+
+
+@rule("nginx-regex-redos")
+def regex_redos(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A regex with nested or overlapping quantifiers that a crafted request makes backtrack."""
+    for record, what, pattern in _node_regexes(node):
+        parsed = parse_regex(pattern)
+        if parsed is None:
+            continue
+        flaw = _redos_flaw(parsed.items)
+        if flaw:
+            yield Hit(
+                f"{what} regex {pattern} in {label(node)} has {flaw}: a crafted request can make it backtrack"
+                " for a long time",
+                span=at(record) if record is not None else None,
             )
