@@ -24,9 +24,9 @@ from infralint.graph.model import Graph, Node
 from infralint.parsers.nginx import PASS_DIRECTIVES, split_host_port
 from infralint.parsers.nginx_regex import _can_match as regex_can_match
 from infralint.parsers.nginx_regex import _may_be_empty as regex_may_be_empty
+from infralint.parsers.nginx_regex import group_number, sre
 from infralint.parsers.nginx_regex import parse as parse_regex
-from infralint.parsers.nginx_regex import sre
-from infralint.parsers.nginx_values import VARIABLE, if_regex, trace, with_enclosing_ifs
+from infralint.parsers.nginx_values import VARIABLE, Scope, if_regex, trace, with_enclosing_ifs
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
 CHECKS: dict[str, CheckFn] = {}
@@ -494,6 +494,31 @@ def _host_is_client_chosen(graph: Graph, node: Node) -> bool:
     return default or accepts_any_host(server)
 
 
+def _expansions(value: str, sets: dict[str, list[str]], depth: int = 0) -> Iterator[str]:
+    """VALUE with the variables `set` in scope replaced by what they hold (each alternative), so
+    that the scheme and host of `set $u "http://app$request_uri"; proxy_pass $u;` are seen."""
+    for match in VARIABLE.finditer(value):
+        name = match.group(1) or match.group(3)
+        if name in sets and depth < 4:
+            for assigned in sets[name][:4]:
+                yield from _expansions(value[: match.start()] + assigned + value[match.end() :], sets, depth + 1)
+            return
+    yield value
+
+
+def _client_source(authority: str, scope: Scope, client: Callable[[str], bool]) -> str | None:
+    """The client input the authority is built from: a capture of the regex that matched last
+    (escaped or not, it still names the host) or a variable traced to client input."""
+    for match in VARIABLE.finditer(authority):
+        name = match.group(1) or match.group(2) or match.group(3)
+        if any(group_number(regex.pattern, name) for regex in scope.regexes[:1] if name.isdecimal()):
+            return f"the capture {match.group(0)}"
+        if not name.isdecimal() and any(group_number(regex.pattern, name) for regex in scope.regexes):
+            return f"the capture {match.group(0)}"
+    chain = trace(authority, scope, client, None)
+    return chain[-1] if chain is not None else None
+
+
 @rule("nginx-ssrf")
 def ssrf(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """A *_pass whose scheme, host or port comes from the request: the client picks the upstream."""
@@ -507,14 +532,17 @@ def ssrf(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     for record, ifs in with_enclosing_ifs(node.attrs.get("directives", [])):
         if record["name"] not in PASS_DIRECTIVES or not record["args"]:
             continue
-        authority = _authority(first_arg(record))
-        chain = trace(authority, _scope(ctx.graph, node, ifs), client, lambda regex, group: True) if authority else None
-        if chain is not None:
-            yield Hit(
-                f"{record['name']} {first_arg(record)} in {label(node)} takes its upstream from {chain[-1]},"
-                " which the client sets: requests can be sent to any host",
-                span=at(record),
-            )
+        scope = _scope(ctx.graph, node, ifs)
+        for url in _expansions(first_arg(record), scope.sets):
+            authority = _authority(url)
+            source = _client_source(authority, scope, client) if authority else None
+            if source is not None:
+                yield Hit(
+                    f"{record['name']} {first_arg(record)} in {label(node)} takes its upstream from {source},"
+                    " which the client sets: requests can be sent to any host",
+                    span=at(record),
+                )
+                break
 
 
 # --- ReDoS ---------------------------------------------------------------------------------------
