@@ -266,27 +266,33 @@ def _undeclared(node: Node, ctx: RuleContext, port: Any) -> str | None:
     return f"port {number}"
 
 
-def probe_port_not_exposed(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+def probe_ports(node: Node) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(probe, handler, handler spec) of each probe that connects to a port of this container;
+    an httpGet to another `host` is left out: it says nothing about this container's sockets."""
     for probe_name in PROBES:
         probe = _dict(node.attrs.get(probe_name))
         for handler in PORT_HANDLERS:
             spec = _dict(probe.get(handler))
-            if "port" not in spec or (handler == "httpGet" and spec.get("host")):
-                continue  # a probe of another host says nothing about this container's ports
-            described = _undeclared(node, ctx, spec["port"])
-            if described is None:
-                continue
-            if _port_number(spec["port"]) is None:  # a name nothing declares: the probe cannot run
-                message = f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare"
-                yield Hit(message, (probe_name, handler, "port"))
-                continue
-            # A number reaches the pod whatever ports[] says: only the image knows if it listens.
-            yield Hit(
-                f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare: "
-                "check that the image listens there, and declare it",
-                (probe_name, handler, "port"),
-                severity=Severity.WARNING,
-            )
+            if "port" in spec and not (handler == "httpGet" and spec.get("host")):
+                yield probe_name, handler, spec
+
+
+def probe_port_not_exposed(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    for probe_name, handler, spec in probe_ports(node):
+        described = _undeclared(node, ctx, spec["port"])
+        if described is None:
+            continue
+        if _port_number(spec["port"]) is None:  # a name nothing declares: the probe cannot run
+            message = f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare"
+            yield Hit(message, (probe_name, handler, "port"))
+            continue
+        # A number reaches the pod whatever ports[] says: only the image knows if it listens.
+        yield Hit(
+            f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare: "
+            "check that the image listens there, and declare it",
+            (probe_name, handler, "port"),
+            severity=Severity.WARNING,
+        )
 
 
 # k8s-privilege-escalation, k8s-writable-root-filesystem

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from infralint.checks.k8s_containers import PORT_HANDLERS, PROBES, _port_number, _where
+from infralint.checks.k8s_containers import _port_number, _where, probe_ports
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.shapes import as_dict as _dict
@@ -179,19 +179,14 @@ def _udp_port(node: Node, ctx: RuleContext, probed: Any) -> str | None:
 
 
 def probe_protocol_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    for probe_name in PROBES:
-        probe = _dict(node.attrs.get(probe_name))
-        for handler in PORT_HANDLERS:
-            spec = _dict(probe.get(handler))
-            if "port" not in spec or (handler == "httpGet" and spec.get("host")):
-                continue  # a probe of another host does not reach this container's sockets
-            described = _udp_port(node, ctx, spec["port"])
-            if described:
-                yield Hit(
-                    f"{probe_name} of {_where(node)} connects over TCP ({handler}) to port {described}: "
-                    "nothing answers, so the probe always fails",
-                    (probe_name, handler, "port"),
-                )
+    for probe_name, handler, spec in probe_ports(node):
+        described = _udp_port(node, ctx, spec["port"])
+        if described:
+            yield Hit(
+                f"{probe_name} of {_where(node)} connects over TCP ({handler}) to port {described}: "
+                "nothing answers, so the probe always fails",
+                (probe_name, handler, "port"),
+            )
 
 
 # k8s-ingress-nginx-snippet
