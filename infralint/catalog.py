@@ -30,6 +30,7 @@ CHECK_MODULES = (
     "infralint.checks.compose",
     "infralint.checks.compose_hardening",
     "infralint.checks.upstreams",
+    "infralint.checks.disaster_recovery",
     "infralint.checks.exposure",
 )
 
