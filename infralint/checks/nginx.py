@@ -288,11 +288,44 @@ def missing_hsts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """A TLS server that never sends Strict-Transport-Security."""
     if not node.facts.get("ssl") or _rejects_handshakes(node) or node.facts.get("refuses"):
         return
-    if sets_header(node, "strict-transport-security"):
-        return
-    if any(sets_header(child, "strict-transport-security") for child in descendants(ctx.graph, node)):
+    if sets_header(node, "strict-transport-security") or any(
+        sets_header(child, "strict-transport-security") for child in descendants(ctx.graph, node)
+    ):
+        yield from _weak_hsts(node, ctx)
         return
     yield Hit(f"{label(node)} serves TLS without a Strict-Transport-Security header")
+
+
+_MAX_AGE = re.compile(r"(?:^|;)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+def _hsts_values(node: Node) -> Iterator[tuple[Record, str]]:
+    """(record, header value) of each Strict-Transport-Security the node sends or inherits."""
+    for record in effective(node, "add_header") + own(node, "add_header"):
+        if first_arg(record).lower() == "strict-transport-security" and len(record["args"]) > 1:
+            yield record, record["args"][1]
+    for record in effective(node, "more_set_headers") + own(node, "more_set_headers"):
+        for arg in record["args"]:
+            name, _, value = arg.strip("'\"").partition(":")
+            if name.strip().lower() == "strict-transport-security":
+                yield record, value
+
+
+def _weak_hsts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A literal max-age below the floor: browsers forget the https pin too soon (0 removes it)."""
+    floor = int(ctx.options.get("min_max_age", 15768000))
+    for scope in (node, *descendants(ctx.graph, node)):
+        for record, value in _hsts_values(scope):
+            if VARIABLE.search(value):
+                continue  # built at run time: the value is not ours to judge
+            match = _MAX_AGE.search(value)
+            seconds = int(match.group(1)) if match else None
+            if seconds is None or seconds < floor:
+                shown = f"max-age={seconds}" if seconds is not None else "no max-age"
+                yield Hit(
+                    f"Strict-Transport-Security with {shown}: under {floor} seconds the https pin expires too soon",
+                    span=at(record),
+                )
 
 
 @rule("nginx-server-tokens")
