@@ -351,34 +351,56 @@ def server_tokens(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("nginx-add-header-redefinition")
 def add_header_redefinition(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    """add_header in a nested block drops every add_header of the levels above."""
+    """add_header (or add_trailer) in a nested block drops every one of the levels above, unless
+    add_header_inherit (add_trailer_inherit) says merge or off (nginx 1.29.3+)."""
     if node.kind not in ("nginx/server", "nginx/location"):
         return
     parent = parent_of(ctx.graph, node)
-    inherited = effective(parent, "add_header") if parent is not None else []
-    mine = top_own(node, "add_header")
-    if inherited and mine:
-        hit = _dropped_headers(inherited, mine, label(node))
-        if hit:
-            yield hit
-    # An `if` block is a nested level of its own, with the node's headers as the ones above it.
-    for record in node.attrs.get("directives", []):
-        if record["name"] == "if" and "block" in record:
-            inside = [r for r in record["block"] if r["name"] == "add_header"]
-            above = effective(node, "add_header")
-            if inside and above:
-                hit = _dropped_headers(above, inside, f"the if block of {label(node)}")
-                if hit:
-                    yield hit
+    for directive in ("add_header", "add_trailer"):
+        inherited = _sent(ctx.graph, parent, directive) if parent is not None else []
+        mine = top_own(node, directive)
+        if inherited and mine and _inherit_mode(node.attrs.get("directives", []), node, directive) == "on":
+            hit = _dropped_headers(inherited, mine, label(node), directive)
+            if hit:
+                yield hit
+        # An `if` block is a nested level of its own, with the node's headers as the ones above it.
+        for record in node.attrs.get("directives", []):
+            if record["name"] == "if" and "block" in record:
+                inside = [r for r in record["block"] if r["name"] == directive]
+                above = _sent(ctx.graph, node, directive)
+                if inside and above and _inherit_mode(record["block"], node, directive) == "on":
+                    hit = _dropped_headers(above, inside, f"the if block of {label(node)}", directive)
+                    if hit:
+                        yield hit
 
 
-def _dropped_headers(inherited: list[Record], mine: list[Record], where: str) -> Hit | None:
+def _inherit_mode(block: list[Record], node: Node, directive: str) -> str:
+    """on (the default: replace), merge or off, from the block's own *_inherit or the one the
+    node inherits (the mode itself inherits the usual way)."""
+    name = f"{directive}_inherit"
+    records = [r for r in block if r["name"] == name] or effective(node, name)
+    return first_arg(records[-1]).lower() if records else "on"
+
+
+def _sent(graph: Graph, node: Node, directive: str) -> list[Record]:
+    """The add_header (add_trailer) records that apply at the node's level, following
+    add_header_inherit: merge appends the parent's list to the node's own, off drops it."""
+    mine = top_own(node, directive)
+    mode = _inherit_mode(node.attrs.get("directives", []), node, directive)
+    parent = parent_of(graph, node)
+    if mode == "off" or parent is None or (mine and mode != "merge"):
+        return mine
+    return _sent(graph, parent, directive) + mine
+
+
+def _dropped_headers(inherited: list[Record], mine: list[Record], where: str, directive: str) -> Hit | None:
     kept = set(header_names(mine))
     dropped = [name for name in dict.fromkeys(header_names(inherited)) if name not in kept]
     if not dropped:
         return None
     shown = ", ".join(first_arg(r) for r in inherited if first_arg(r).lower() in dropped)
-    return Hit(f"add_header in {where} drops the inherited headers {shown}", span=at(mine[0]))
+    what = "headers" if directive == "add_header" else "trailers"
+    return Hit(f"{directive} in {where} drops the inherited {what} {shown}", span=at(mine[0]))
 
 
 # server_name values that match no request or every one: a server named only by these answers
