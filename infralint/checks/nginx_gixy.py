@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from infralint.checks import nginx as base
+from infralint.checks.haproxy_hardening import _changing_target as changing_address
 from infralint.checks.nginx import (
     Record,
     _scope,
@@ -21,6 +22,7 @@ from infralint.checks.nginx import (
     parent_of,
 )
 from infralint.graph.model import Graph, Node
+from infralint.graph.upstreams import RESOLVED, routes_from
 from infralint.parsers.nginx import PASS_DIRECTIVES, split_host_port
 from infralint.parsers.nginx_regex import _can_match as regex_can_match
 from infralint.parsers.nginx_regex import _may_be_empty as regex_may_be_empty
@@ -661,3 +663,36 @@ def regex_redos(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                 " for a long time",
                 span=at(record) if record is not None else None,
             )
+
+
+# --- names resolved once, at start -------------------------------------------------------------
+
+
+def _re_resolved(node: Node, line: tuple[Any, Any]) -> bool:
+    """The upstream `server` written at LINE carries `resolve`: nginx follows its DNS changes."""
+    return any(
+        server["resolve"] for server in node.facts.get("servers") or () if (server["path"], server["line"]) == line
+    )
+
+
+@rule("nginx-static-upstream-dns")
+def static_upstream_dns(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """A literal host resolved once, at start, that names a target whose address changes."""
+    for route in routes_from(ctx.graph, node):
+        reference = route.reference
+        if route.status != RESOLVED:
+            continue
+        if reference.directive == "server" and _re_resolved(node, (reference.span.path, reference.span.line)):
+            continue
+        for target in route.targets:
+            why = changing_address(target)
+            if why is None:
+                continue
+            fix = "add `resolve` to the server line" if reference.directive == "server" else "use a variable"
+            yield Hit(
+                f"{reference.directive} {reference.raw} in {label(node)}: {why}, but nginx resolves the name"
+                f" once, at start, and keeps sending traffic to the old address ({fix} with a resolver)",
+                span=reference.span,
+                related=(ctx.related(target, "the name resolves to this"),),
+            )
+            break
