@@ -117,7 +117,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         if parse is None:
             continue
         files_by_kind[source.kind] += 1
-        result = _parse_safely(parse, source, options.file_timeout, options.debug)
+        result = parse_safely(parse, source, options.file_timeout, options.debug)
         nodes.extend(result.nodes)
         input_findings.extend(result.findings)
         comments[source.path] = suppress.parse_comments(source.path, source.text)
@@ -207,7 +207,7 @@ def _renderable_name(path: str) -> bool:
     return name in ("Chart.yaml", "Chart.yml") or name.lower() in ("kustomization.yaml", "kustomization.yml")
 
 
-def _parse_safely(
+def parse_safely(
     parse: Callable[[SourceFile], Any], source: SourceFile, seconds: float | None = None, debug: bool = False
 ) -> Any:
     """A parser bug on one file becomes a finding on that file; the scan goes on."""

@@ -44,16 +44,16 @@ _VARIABLE_THEN_PATH = re.compile(r"^\$(?:\{[A-Za-z_]\w*\}|[A-Za-z_]\w*)/")
 _CHECK_ONLY = "haproxy/check-only"  # graph.indexes key: ids of the backends only read by sample fetches
 
 
-def _is_http(node: Node) -> bool:
+def is_http(node: Node) -> bool:
     return node.attrs.get("mode") == "http"
 
 
-def _rules(node: Node, keyword: str) -> list[dict[str, Any]]:
+def keyword_rules(node: Node, keyword: str) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = node.attrs.get("rules", {}).get(keyword, [])
     return rules
 
 
-def _option(node: Node, name: str) -> bool:
+def option_enabled(node: Node, name: str) -> bool:
     entry = node.attrs.get("options", {}).get(name)
     return bool(entry and entry["enabled"])
 
@@ -64,7 +64,7 @@ def _turned_off(node: Node, name: str) -> bool:
     return bool(entry) and not entry["enabled"]
 
 
-def _label(node: Node) -> str:
+def section_label(node: Node) -> str:
     name = node.attrs.get("name")
     return f"{node.facts['section']} '{name}'" if name else str(node.facts["section"])
 
@@ -159,7 +159,7 @@ def _timeouts_gap(node: Node) -> str | None:
 
 
 def missing_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    yield from _absence(
+    yield from absence(
         node,
         ctx,
         ("timeouts", "haproxy/proxy"),
@@ -176,21 +176,21 @@ def server_no_health_check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if count < 2 and _server_place(server) != "network":
             continue  # the only server, a local socket (or unknown): a check has nowhere else to send traffic
         yield Hit(
-            f"server '{server['name']}' in {_label(node)} has no 'check': a dead server keeps receiving traffic",
+            f"server '{server['name']}' in {section_label(node)} has no 'check': a dead server keeps receiving traffic",
             tuple(server["path"]),
         )
 
 
 def http_backend_tcp_check(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    if not _is_http(node) or _rules(node, "http-check"):
+    if not is_http(node) or keyword_rules(node, "http-check"):
         return
-    if any(_option(node, name) for name in CHECK_OPTIONS):
+    if any(option_enabled(node, name) for name in CHECK_OPTIONS):
         return
     checked = [s for s in node.attrs.get("servers", []) if s["check"] and not s.get("track")]
     if checked:
         first = checked[0]
         yield Hit(
-            f"{_label(node)} is mode http but checks servers with a TCP connect only (server '{first['name']}'):"
+            f"{section_label(node)} is mode http but checks servers with a TCP connect only (server '{first['name']}'):"
             " add 'option httpchk'",
             tuple(first["path"]),
         )
@@ -208,7 +208,7 @@ def single_server_backend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     server = node.attrs["servers"][0]
     if _server_place(server) != "network":
         return  # a daemon on this host's socket (or an address only known at run time): no other host to add
-    yield Hit(f"{_label(node)} has a single server ('{server['name']}') and no backup")
+    yield Hit(f"{section_label(node)} has a single server ('{server['name']}') and no backup")
 
 
 def _version(node: Node, ctx: RuleContext) -> tuple[int, int] | None:
@@ -269,7 +269,7 @@ def weak_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         weak = _weakness(own)
         if weak is not None:
             yield Hit(
-                f"bind {bind['address']} in {_label(node)} allows {weak[1]} ('{weak[0]}'): require TLSv1.2 or later",
+                f"bind {bind['address']} in {section_label(node)} allows {weak[1]} ('{weak[0]}'): require TLSv1.2 or later",
                 (*path, "options", weak[0]),
             )
             continue
@@ -281,24 +281,24 @@ def weak_tls(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                 ctx.related(global_node, "ssl-default-bind-options set here", ("settings", "ssl-default-bind-options")),
             )
             yield Hit(
-                f"bind {bind['address']} in {_label(node)} allows {weak[1]} through the global"
+                f"bind {bind['address']} in {section_label(node)} allows {weak[1]} through the global"
                 f" ssl-default-bind-options ('{weak[0]}')",
                 path,
                 related=related,
             )
         elif old and not _has_minimum(global_options):
             yield Hit(
-                f"bind {bind['address']} in {_label(node)} sets no minimum TLS version: HAProxy before 2.2"
+                f"bind {bind['address']} in {section_label(node)} sets no minimum TLS version: HAProxy before 2.2"
                 " accepts TLSv1.0 by default (add 'ssl-min-ver TLSv1.2')",
                 path,
             )
 
 
 def _redirects_to_https(node: Node) -> bool:
-    for rule in _rules(node, "redirect"):
+    for rule in keyword_rules(node, "redirect"):
         if _https_redirect(rule["args"]):
             return True
-    for rule in _rules(node, "http-request"):
+    for rule in keyword_rules(node, "http-request"):
         args = rule["args"]
         if args[:1] == ["redirect"] and _https_redirect(args[1:]):
             return True
@@ -327,7 +327,7 @@ def _fronts_local_daemon(node: Node, ctx: RuleContext) -> bool:
 
 
 def plain_http_frontend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    if not _is_http(node) or node.facts.get("exposed") is False or node.attrs.get("disabled"):
+    if not is_http(node) or node.facts.get("exposed") is False or node.attrs.get("disabled"):
         return
     if _redirects_to_https(node):
         return
@@ -339,7 +339,7 @@ def plain_http_frontend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             continue
         if local_api and not bind.get("direct"):
             continue  # judged only when the graph shows the daemon's API published to other machines
-        message = f"{_label(node)} serves plain HTTP on {bind['address']} and does not redirect to https"
+        message = f"{section_label(node)} serves plain HTTP on {bind['address']} and does not redirect to https"
         related: tuple[Related, ...] = ()
         if bind.get("direct"):
             reach, related = reachable_from_outside(node, ctx)
@@ -348,15 +348,15 @@ def plain_http_frontend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 
 def _stats_lines(node: Node, own_only: bool) -> list[tuple[int, dict[str, Any]]]:
-    return [(i, rule) for i, rule in enumerate(_rules(node, "stats")) if not (own_only and rule["inherited"])]
+    return [(i, rule) for i, rule in enumerate(keyword_rules(node, "stats")) if not (own_only and rule["inherited"])]
 
 
 def _restricted(node: Node) -> bool:
-    stats = [rule["args"] for rule in _rules(node, "stats")]
+    stats = [rule["args"] for rule in keyword_rules(node, "stats")]
     if any(args[:1] == ["auth"] or args[:1] == ["http-request"] for args in stats):
         return True
     for keyword in ("http-request", "tcp-request"):
-        for rule in _rules(node, keyword):
+        for rule in keyword_rules(node, keyword):
             args = rule["args"]
             action = args[1] if keyword == "tcp-request" and len(args) > 1 else (args[0] if args else "")
             if action in RESTRICTING_ACTIONS:
@@ -367,7 +367,7 @@ def _restricted(node: Node) -> bool:
 
 def _stats_admin(node: Node) -> bool:
     """`stats admin`: visitors may drain, disable or re-weight servers."""
-    return any(rule["args"][:1] == ["admin"] for rule in _rules(node, "stats"))
+    return any(rule["args"][:1] == ["admin"] for rule in keyword_rules(node, "stats"))
 
 
 def _internal_only(node: Node, ctx: RuleContext) -> bool:
@@ -395,7 +395,7 @@ def stats_no_auth(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # a read-only page only the container's or the cluster's own network reaches
     index, rule = enabling[0]
     yield Hit(
-        f"{_label(node)} enables the stats page ('stats {' '.join(rule['args'])}') without 'stats auth'"
+        f"{section_label(node)} enables the stats page ('stats {' '.join(rule['args'])}') without 'stats auth'"
         " or an access restriction",
         ("rules", "stats", index),
     )
@@ -407,15 +407,15 @@ def undefined_backend(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if ref["dynamic"] or ref["inherited"] or ref["target"] in backends:
             continue
         yield Hit(
-            f"{ref['keyword']} in {_label(node)} names backend '{ref['target']}', which is not defined",
+            f"{ref['keyword']} in {section_label(node)} names backend '{ref['target']}', which is not defined",
             tuple(ref["path"]),
         )
 
 
 def _adds_forwarded_for(node: Node) -> bool:
-    if _option(node, "forwardfor") or _option(node, "forwarded"):
+    if option_enabled(node, "forwardfor") or option_enabled(node, "forwarded"):
         return True
-    for rule in _rules(node, "http-request"):
+    for rule in keyword_rules(node, "http-request"):
         args = rule["args"]
         if args[:1] in (["set-header"], ["add-header"]) and len(args) > 1 and args[1].lower() == "x-forwarded-for":
             return True
@@ -424,7 +424,7 @@ def _adds_forwarded_for(node: Node) -> bool:
 
 def _forwardfor_gap(node: Node, ctx: RuleContext) -> str | None:
     """On the proxy that accepts clients; a backend it routes to may add the header instead."""
-    if not _is_http(node) or node.attrs.get("disabled"):
+    if not is_http(node) or node.attrs.get("disabled"):
         return None
     # A daemon on a local socket does not read X-Forwarded-For: backends serving from sockets are left out.
     targets = [target for target in ctx.graph.outgoing(node, "routes_to") if not _serves_local_sockets(target)]
@@ -441,7 +441,7 @@ def _forwardfor_gap(node: Node, ctx: RuleContext) -> str | None:
 
 
 def no_forwardfor(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    yield from _absence(
+    yield from absence(
         node,
         ctx,
         ("forwardfor", "haproxy/frontend-side"),
@@ -462,7 +462,7 @@ def _pinned_by_use_server(node: Node) -> bool:
     """`use-server` rules name every active server: the rules, not the balancing, pick the one
     that takes traffic (the current master), and a redispatched retry would go to another."""
     servers = [s for s in node.attrs.get("servers", []) if not s["backup"]]
-    named = {rule["args"][0] for rule in _rules(node, "use-server") if rule["args"]}
+    named = {rule["args"][0] for rule in keyword_rules(node, "use-server") if rule["args"]}
     return bool(servers) and all(not s["template"] and s["name"] in named for s in servers)
 
 
@@ -472,10 +472,10 @@ def _check_passes_one_role(node: Node) -> bool:
     servers = [s for s in node.attrs.get("servers", []) if not s["backup"]]
     if not servers or not all(s["check"] for s in servers):
         return False
-    if _option(node, "tcp-check"):
-        expects = [rule["args"][1:] for rule in _rules(node, "tcp-check") if rule["args"][:1] == ["expect"]]
+    if option_enabled(node, "tcp-check"):
+        expects = [rule["args"][1:] for rule in keyword_rules(node, "tcp-check") if rule["args"][:1] == ["expect"]]
         return any(_ROLE_EXPECTED.search(word) for words in expects for word in words)
-    if _option(node, "httpchk"):
+    if option_enabled(node, "httpchk"):
         return any(_PRIMARY_PATH.match(word) for word in _http_check_words(node))
     return False
 
@@ -483,7 +483,7 @@ def _check_passes_one_role(node: Node) -> bool:
 def _http_check_words(node: Node) -> list[str]:
     """The words of `option httpchk` and of `http-check send` (the method, the URI ...)."""
     words = list(node.attrs["options"]["httpchk"]["args"])
-    for rule in _rules(node, "http-check"):
+    for rule in keyword_rules(node, "http-check"):
         if rule["args"][:1] == ["send"]:
             words += rule["args"][1:]
     return words
@@ -495,13 +495,13 @@ def _redispatch_gap(node: Node, ctx: RuleContext) -> str | None:
         return None  # a check-only backend has no requests to retry
     if _pinned_by_use_server(node) or _check_passes_one_role(node):
         return None  # one server takes traffic at a time, by design
-    if _option(node, "redispatch") or _turned_off(node, "redispatch"):
+    if option_enabled(node, "redispatch") or _turned_off(node, "redispatch"):
         return ""  # `no option redispatch` is a decision, not an omission
     return f"{count} servers"
 
 
 def no_retries_redispatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    yield from _absence(
+    yield from absence(
         node,
         ctx,
         ("redispatch", "haproxy/backend-side"),
@@ -516,7 +516,7 @@ _SHARED_GAPS = "haproxy/shared-gaps"  # graph.indexes key: (rule, config, defaul
 Gap = Callable[[Node], "str | None"]  # what a proxy lacks: "" nothing, None not judged by the rule
 
 
-def _absence(
+def absence(
     node: Node,
     ctx: RuleContext,
     key: tuple[str, str],
@@ -532,12 +532,12 @@ def _absence(
         return
     group = _sharing(node, ctx, key, gap)
     if node.id not in group:
-        yield Hit(describe(_label(node), lacking), path)
+        yield Hit(describe(section_label(node), lacking), path)
         return
     if node.id != group[0]:
         return
     proxies = [ctx.graph.nodes[proxy_id] for proxy_id in group]
-    names = listed([_label(proxy) for proxy in proxies])
+    names = listed([section_label(proxy) for proxy in proxies])
     defaults = ctx.graph.nodes.get(node.attrs.get("defaults") or "")
     if defaults is None:
         who = f"every proxy of this config ({names})"
@@ -545,7 +545,7 @@ def _absence(
         return
     named = f" '{defaults.attrs['name']}'" if defaults.attrs.get("name") else ""
     who = f"every proxy under this defaults section{named} ({names})"
-    related = tuple(ctx.related(proxy, f"{_label(proxy)} uses this defaults section") for proxy in proxies)
+    related = tuple(ctx.related(proxy, f"{section_label(proxy)} uses this defaults section") for proxy in proxies)
     yield Hit(describe(who, lacking) + ": set it once here", span=defaults.span, related=related)
 
 

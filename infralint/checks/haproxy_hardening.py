@@ -4,7 +4,7 @@ X-Forwarded-For, persistence cookies and server names resolved once.
 
 A value written wrongly is reported on the line that writes it (a `defaults` line once, not once
 per proxy after it); a setting every proxy of a defaults section lacks is reported once, at that
-defaults section (the `_absence` pattern of the core HAProxy rules)."""
+defaults section (the `absence` pattern of the core HAProxy rules)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from infralint.checks.exposure import reachable_from_outside
-from infralint.checks.haproxy import _absence, _is_http, _label, _option, _rules
+from infralint.checks.haproxy import absence, is_http, keyword_rules, option_enabled, section_label
 from infralint.checks.nginx import weak_cipher_families
 from infralint.findings import Severity
 from infralint.graph import upstreams
@@ -59,7 +59,7 @@ def _line_options(keyword: str, args: list[str]) -> Iterator[tuple[int, str, str
 def _header_rule(node: Node, keywords: tuple[str, ...], actions: tuple[str, ...], header: str) -> bool:
     """An http-request/-response rule with one of ACTIONS on HEADER (own or from defaults)."""
     for keyword in keywords:
-        for rule in _rules(node, keyword):
+        for rule in keyword_rules(node, keyword):
             args = rule["args"]
             if len(args) > 1 and args[0] in actions and args[1].lower() == header:
                 return True
@@ -136,20 +136,20 @@ def weak_ciphers(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 def _judge_ciphers(node: Node, what: str, value: str, path: tuple[Any, ...]) -> Iterator[Hit]:
     families = weak_cipher_families(value)
     if families:
-        yield Hit(f"{what} in {_label(node)} allows {', '.join(families)} suites", path)
+        yield Hit(f"{what} in {section_label(node)} allows {', '.join(families)} suites", path)
 
 
 # -- haproxy-no-http-request-timeout --------------------------------------------------------------
 
 
 def _http_request_timeout_gap(node: Node) -> str | None:
-    if not _is_http(node) or node.attrs.get("disabled") or _only_local_clients(node):
+    if not is_http(node) or node.attrs.get("disabled") or _only_local_clients(node):
         return None
     return "" if "http-request" in node.attrs.get("timeouts", {}) else "timeout http-request"
 
 
 def no_http_request_timeout(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    yield from _absence(
+    yield from absence(
         node,
         ctx,
         ("http-request-timeout", "haproxy/frontend-side"),
@@ -179,7 +179,7 @@ def _turns_logging_off(node: Node, ctx: RuleContext) -> bool:
 def _logging_gap(node: Node, ctx: RuleContext) -> str | None:
     if node.attrs.get("disabled") or not node.attrs.get("binds"):
         return None
-    if _rules(node, "log") or _turns_logging_off(node, ctx):
+    if keyword_rules(node, "log") or _turns_logging_off(node, ctx):
         return ""
     return "log"
 
@@ -196,14 +196,14 @@ def _proxies_logging_through(node: Node, ctx: RuleContext) -> list[Node]:
 
 
 def _uses_global_log(proxy: Node) -> bool:
-    return any(rule["args"][:1] == ["global"] for rule in _rules(proxy, "log"))
+    return any(rule["args"][:1] == ["global"] for rule in keyword_rules(proxy, "log"))
 
 
 def no_logging(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if "haproxy/global" in node.kinds:
         yield from _global_without_log(node, ctx)
         return
-    yield from _absence(
+    yield from absence(
         node,
         ctx,
         ("logging", "haproxy/frontend-side"),
@@ -218,7 +218,7 @@ def _global_without_log(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     relying = [proxy for proxy in _proxies_logging_through(node, ctx) if _uses_global_log(proxy)]
     if not relying:
         return  # no proxy logs through it (those with no log at all are reported themselves)
-    names = ", ".join(_label(proxy) for proxy in relying[:3]) + (" ..." if len(relying) > 3 else "")
+    names = ", ".join(section_label(proxy) for proxy in relying[:3]) + (" ..." if len(relying) > 3 else "")
     message = f"global sets no 'log' target, so 'log global' in {names} logs nothing (nor do HAProxy's own alerts)"
     yield Hit(message)
 
@@ -232,7 +232,7 @@ def insecure_password(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             continue
         at = args.index("insecure-password")
         yield Hit(
-            f"user '{args[0]}' of {_label(node)} has its password in clear text ('insecure-password'):"
+            f"user '{args[0]}' of {section_label(node)} has its password in clear text ('insecure-password'):"
             " anyone who reads the config can log in; store a hash with 'password'",
             _arg_path(index, at),
         )
@@ -259,7 +259,7 @@ def server_ssl_verify_none(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             continue
         where = f"{keyword} {args[0]}" if keyword != "default-server" else "default-server"
         yield Hit(
-            f"{where} in {_label(node)} connects over TLS with 'verify none': the server's certificate"
+            f"{where} in {section_label(node)} connects over TLS with 'verify none': the server's certificate"
             " is not checked, so anyone on the path can impersonate it",
             _arg_path(index, options["verify"][0] + 1),
         )
@@ -403,7 +403,7 @@ def removed_directive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             if version < since:
                 continue
             yield Hit(
-                f"'{_quoted(keyword, args, path)}' in {_label(node)} is refused by HAProxy"
+                f"'{_quoted(keyword, args, path)}' in {section_label(node)} is refused by HAProxy"
                 f" {since[0]}.{since[1]} and later (haproxy does not start): {instead}",
                 path,
             )
@@ -479,7 +479,7 @@ def long_timeouts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             else "a client has this long to send its request headers"
         )
         yield Hit(
-            f"timeout {args[0]} {args[1]} in {_label(node)} is above {limit_text}: idle or stalled connections"
+            f"timeout {args[0]} {args[1]} in {section_label(node)} is above {limit_text}: idle or stalled connections"
             f" hold their slot that long; {advice}",
             _arg_path(index, 1),
         )
@@ -501,7 +501,7 @@ def _restricts_sources(node: Node) -> bool:
     """A `tcp-request connection` rule conditioned on `src`: only those rules see the real
     address of a connection that carries a PROXY header."""
     src_acls = {acl["name"] for acl in node.attrs.get("acls", []) if str(acl["criterion"]).startswith("src")}
-    for rule in _rules(node, "tcp-request"):
+    for rule in keyword_rules(node, "tcp-request"):
         args, condition = rule["args"], rule["condition"]
         if args[:1] != ["connection"] or condition is None:
             continue
@@ -519,7 +519,7 @@ def untrusted_proxy_protocol(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             continue
         reach, related = reachable_from_outside(node, ctx)
         yield Hit(
-            f"bind {bind['address']} in {_label(node)} takes the client address from a PROXY header any"
+            f"bind {bind['address']} in {section_label(node)} takes the client address from a PROXY header any"
             " client can send: without a 'tcp-request connection reject' limited to the proxies in front"
             f" ('src'), anyone can claim any address{reach}",
             ("binds", index, "options", "accept-proxy"),
@@ -541,14 +541,14 @@ def unsafe_http_parsing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             if not _reaches_a_proxy(node, ctx, partial(_parses_unsafely, option=args[0], reader=reader)):
                 continue  # every proxy under this defaults section that parses them turns it off
             yield Hit(
-                f"option {args[0]} in {_label(node)} lets malformed HTTP {side} through: the opening for"
+                f"option {args[0]} in {section_label(node)} lets malformed HTTP {side} through: the opening for"
                 " request smuggling and header injection between HAProxy and the servers",
                 _arg_path(index, 0),
             )
 
 
 def _parses_unsafely(proxy: Node, option: str, reader: str) -> bool:
-    return reader in proxy.kinds and _option(proxy, option)
+    return reader in proxy.kinds and option_enabled(proxy, option)
 
 
 # -- haproxy-no-hsts ------------------------------------------------------------------------------
@@ -562,7 +562,7 @@ def _sets_hsts(node: Node) -> bool:
 
 
 def _hsts_gap(node: Node, ctx: RuleContext) -> str | None:
-    if not _is_http(node) or node.attrs.get("disabled") or node.facts.get("exposed") is False:
+    if not is_http(node) or node.attrs.get("disabled") or node.facts.get("exposed") is False:
         return None
     if not _tls_binds(node) or not _serves(node, ctx):
         return None
@@ -575,7 +575,7 @@ def _hsts_gap(node: Node, ctx: RuleContext) -> str | None:
 
 
 def no_hsts(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    yield from _absence(
+    yield from absence(
         node,
         ctx,
         ("hsts", "haproxy/frontend-side"),
@@ -597,7 +597,7 @@ def _strips_xff(node: Node) -> bool:
 
 
 def xff_spoofable(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    if not _is_http(node) or node.attrs.get("disabled") or not _option(node, "forwardfor"):
+    if not is_http(node) or node.attrs.get("disabled") or not option_enabled(node, "forwardfor"):
         return
     if node.facts.get("exposed") is False or _only_local_clients(node):
         return  # behind a proxy of the scan's own (an Ingress) that sets the header, or local clients only
@@ -611,7 +611,7 @@ def xff_spoofable(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if_none = "if-none" in node.attrs["options"]["forwardfor"]["args"]
     how = "keeps a client's own header instead of adding one" if if_none else "appends to the client's header"
     yield Hit(
-        f"option forwardfor in {_label(node)} {how}: an application that reads the first"
+        f"option forwardfor in {section_label(node)} {how}: an application that reads the first"
         " X-Forwarded-For address trusts what the client wrote; add 'http-request del-header X-Forwarded-For'"
         " (unless a trusted proxy in front sets it)",
         ("options", "forwardfor"),
@@ -635,14 +635,14 @@ def _reached_over_tls(node: Node, ctx: RuleContext) -> bool:
 
 def insecure_cookie(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     args = node.attrs.get("settings", {}).get("cookie")
-    if not args or "insert" not in args[1:] or node.attrs.get("disabled") or not _is_http(node):
+    if not args or "insert" not in args[1:] or node.attrs.get("disabled") or not is_http(node):
         return
     missing = [flag for flag in ("secure", "httponly") if flag not in args[1:]]
     if not missing or not _reached_over_tls(node, ctx):
         return
     effects = {"secure": "is sent over plain http too", "httponly": "is readable by the page's scripts"}
     yield Hit(
-        f"persistence cookie '{args[0]}' of {_label(node)} is served over TLS without"
+        f"persistence cookie '{args[0]}' of {section_label(node)} is served over TLS without"
         f" {' and '.join(missing)}: it {' and '.join(effects[flag] for flag in missing)}",
         ("settings", "cookie"),
     )
@@ -655,7 +655,7 @@ def _has_resolvers(node: Node, server: dict[str, Any]) -> bool:
     return "resolvers" in server["options"] or "resolvers" in node.attrs.get("default_server", {})
 
 
-def _changing_target(target: Node) -> str | None:
+def changing_target(target: Node) -> str | None:
     """Why TARGET's address changes while HAProxy runs, or None when it stays."""
     if target.kind == "compose/service":
         return f"service '{target.facts.get('name')}' gets a new container address when it is recreated"
@@ -680,11 +680,11 @@ def static_server_dns(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if _has_resolvers(node, server):
             continue
         for target in route.targets:
-            why = _changing_target(target)
+            why = changing_target(target)
             if why is None:
                 continue
             yield Hit(
-                f"server {server['name']} {server['address']} in {_label(node)}: {why}, but without 'resolvers'"
+                f"server {server['name']} {server['address']} in {section_label(node)}: {why}, but without 'resolvers'"
                 " HAProxy resolves the name once, at start, and keeps sending traffic to the old address",
                 route.reference.path or ("servers", route.reference.at[1]),
                 related=(ctx.related(target, "the name resolves to this"),),

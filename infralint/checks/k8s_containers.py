@@ -29,7 +29,7 @@ PORT_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 PROBE_HANDLERS = ("exec", *PORT_HANDLERS)
 
 
-def _where(node: Node) -> str:
+def container_label(node: Node) -> str:
     return f"container '{node.facts['container']}' of {node.facts['object']}"
 
 
@@ -66,7 +66,7 @@ def requests_exceed_limits(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if request_amount is None or limit_amount is None or request_amount <= limit_amount:
             continue
         yield Hit(
-            f"{_where(node)} requests {name} {request}, more than its limit {limit}",
+            f"{container_label(node)} requests {name} {request}, more than its limit {limit}",
             ("resources", "requests", name),
         )
 
@@ -89,7 +89,7 @@ def missing_readiness_probe(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     names = ", ".join(service.facts["object"] for service in services[:MAX_NAMED])
     more = f" and {len(services) - MAX_NAMED} more" if len(services) > MAX_NAMED else ""
     yield Hit(
-        f"{_where(node)} has no readiness probe, yet {names}{more} sends it traffic: "
+        f"{container_label(node)} has no readiness probe, yet {names}{more} sends it traffic: "
         "it gets requests as soon as it starts, before it can answer",
         path=("readinessProbe",) if node.spans.exact(("readinessProbe",)) else (),  # `readinessProbe:` written empty
         cause=f"no-readiness:{node.id}",
@@ -131,7 +131,7 @@ def identical_probes(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # a database's own ping answers from the server alone, like a TCP connect
     handler = check[0]
     yield Hit(
-        f"{_where(node)} uses the same {handler} check for liveness and readiness: a slow dependency will restart it",
+        f"{container_label(node)} uses the same {handler} check for liveness and readiness: a slow dependency will restart it",
         ("livenessProbe",),
     )
 
@@ -202,7 +202,7 @@ def _local_host(host: str) -> bool:
 _PORT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?")
 
 
-def _port_number(value: Any) -> int | None:
+def port_number(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.isdecimal():
@@ -217,7 +217,7 @@ def _declared_ports(container: dict[str, Any]) -> tuple[set[int], set[str], bool
     readable = True
     for port in _list(container.get("ports")):
         port = _dict(port)
-        number = _port_number(port.get("containerPort"))
+        number = port_number(port.get("containerPort"))
         if number is None:
             readable = False
         else:
@@ -248,7 +248,7 @@ def _mentions_port(node: Node, number: int) -> bool:
 def _undeclared(node: Node, ctx: RuleContext, port: Any) -> str | None:
     """How to name the probe's port when the container does not declare it, else None."""
     numbers, names, readable = _declared_ports(node.attrs)
-    number = _port_number(port)
+    number = port_number(port)
     if number is None:
         # The kubelet resolves a name in this container's ports[] only.
         if not isinstance(port, str) or not _PORT_NAME.fullmatch(port) or port in names:
@@ -282,13 +282,13 @@ def probe_port_not_exposed(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         described = _undeclared(node, ctx, spec["port"])
         if described is None:
             continue
-        if _port_number(spec["port"]) is None:  # a name nothing declares: the probe cannot run
-            message = f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare"
+        if port_number(spec["port"]) is None:  # a name nothing declares: the probe cannot run
+            message = f"{probe_name} of {container_label(node)} uses {described}, which its ports[] does not declare"
             yield Hit(message, (probe_name, handler, "port"))
             continue
         # A number reaches the pod whatever ports[] says: only the image knows if it listens.
         yield Hit(
-            f"{probe_name} of {_where(node)} uses {described}, which its ports[] does not declare: "
+            f"{probe_name} of {container_label(node)} uses {described}, which its ports[] does not declare: "
             "check that the image listens there, and declare it",
             (probe_name, handler, "port"),
             severity=Severity.WARNING,
@@ -305,16 +305,16 @@ def _container_field_not(node: Node, field: str, wanted: bool, message: str) -> 
     if security.get(field) is not None:  # null is no value
         if security[field] is not wanted:
             written = json.dumps(security[field])
-            yield Hit(f"{_where(node)} sets {field}: {written}; {message}", ("securityContext", field))
+            yield Hit(f"{container_label(node)} sets {field}: {written}; {message}", ("securityContext", field))
         return
     yield Hit(
-        f"{_where(node)} does not set {field}: {str(wanted).lower()}; {message}",
+        f"{container_label(node)} does not set {field}: {str(wanted).lower()}; {message}",
         _own_security_path(node),
-        cause=_no_context_cause(node),
+        cause=no_security_context_cause(node),
     )
 
 
-def _no_context_cause(node: Node) -> str:
+def no_security_context_cause(node: Node) -> str:
     """A container without any securityContext (its own or the pod's) lacks run-as-non-root,
     no-privilege-escalation and a read-only root for one reason: one block fixes all three."""
     return f"{node.id}:no-security-context" if not _security(node) else ""
@@ -350,7 +350,7 @@ def run_as_root(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     non_root = security.get("runAsNonRoot")
     if user == 0:
         yield Hit(
-            f"{_where(node)} runs as root (runAsUser: 0{_origin(node, 'runAsUser')})",
+            f"{container_label(node)} runs as root (runAsUser: 0{_origin(node, 'runAsUser')})",
             ("securityContext", "runAsUser"),
         )
     elif user is not None and user > 0:
@@ -359,14 +359,14 @@ def run_as_root(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return
     elif "runAsNonRoot" in security:
         yield Hit(
-            f"{_where(node)} sets runAsNonRoot: {json.dumps(non_root)}{_origin(node, 'runAsNonRoot')} "
+            f"{container_label(node)} sets runAsNonRoot: {json.dumps(non_root)}{_origin(node, 'runAsNonRoot')} "
             "and no non-zero runAsUser, so the image's user (often root) runs",
             ("securityContext", "runAsNonRoot"),
         )
     else:
-        cause = _no_context_cause(node)
+        cause = no_security_context_cause(node)
         yield Hit(
-            f"{_where(node)} sets neither runAsNonRoot: true nor a non-zero runAsUser (here or on the pod), "
+            f"{container_label(node)} sets neither runAsNonRoot: true nor a non-zero runAsUser (here or on the pod), "
             "so the image's user (often root) runs",
             _own_security_path(node),
             cause=cause,
@@ -377,17 +377,19 @@ def run_as_root(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 # k8s-dangerous-capabilities
 
 
-def _capability(name: str) -> str:
+def capability_name(name: str) -> str:
     name = name.strip().upper()
     return name[4:] if name.startswith("CAP_") else name
 
 
 def dangerous_capabilities(node: Node, ctx: RuleContext) -> Iterator[Hit]:
-    dangerous = {_capability(str(name)) for name in ctx.options.get("capabilities", ())}
+    dangerous = {capability_name(str(name)) for name in ctx.options.get("capabilities", ())}
     added = _list(_dict(_security(node).get("capabilities")).get("add"))
     for index, name in enumerate(added):
-        if isinstance(name, str) and _capability(name) in dangerous:
-            yield Hit(f"{_where(node)} adds capability {name}", ("securityContext", "capabilities", "add", index))
+        if isinstance(name, str) and capability_name(name) in dangerous:
+            yield Hit(
+                f"{container_label(node)} adds capability {name}", ("securityContext", "capabilities", "add", index)
+            )
 
 
 # k8s-secret-in-env
@@ -436,7 +438,10 @@ def secret_in_env(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if not isinstance(name, str) or "value" not in item or "valueFrom" in item:
             continue
         if _looks_secret(name, ctx.options) and _is_literal_secret(item["value"]):
-            yield Hit(f"{_where(node)} sets a literal value for secret-looking env var {name}", ("env", index, "value"))
+            yield Hit(
+                f"{container_label(node)} sets a literal value for secret-looking env var {name}",
+                ("env", index, "value"),
+            )
 
 
 CHECKS: dict[str, CheckFn] = {

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from infralint.checks.k8s_containers import _port_number, _where, probe_ports
+from infralint.checks.k8s_containers import container_label, port_number, probe_ports
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.shapes import as_dict as _dict
@@ -27,7 +27,9 @@ def duplicate_env(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if not isinstance(name, str):
             continue
         if name in seen:
-            yield Hit(f"{_where(node)} sets env var {name} twice: only the last entry counts", ("env", index, "name"))
+            yield Hit(
+                f"{container_label(node)} sets env var {name} twice: only the last entry counts", ("env", index, "name")
+            )
         seen.add(name)
 
 
@@ -155,7 +157,7 @@ def _pod_tcp_numbers(node: Node, ctx: RuleContext) -> set[int]:
     for container in containers or [node.attrs]:
         for port in _list(container.get("ports")):
             port = _dict(port)
-            number = _port_number(port.get("containerPort"))
+            number = port_number(port.get("containerPort"))
             if number is not None and _protocol(port) == "TCP":
                 numbers.add(number)
     return numbers
@@ -164,7 +166,7 @@ def _pod_tcp_numbers(node: Node, ctx: RuleContext) -> set[int]:
 def _udp_port(node: Node, ctx: RuleContext, probed: Any) -> str | None:
     """How to name the probed port when the container declares it UDP only, else None."""
     ports = [_dict(port) for port in _list(node.attrs.get("ports"))]
-    number = _port_number(probed)
+    number = port_number(probed)
     if number is None:
         if not isinstance(probed, str):
             return None
@@ -172,7 +174,7 @@ def _udp_port(node: Node, ctx: RuleContext, probed: Any) -> str | None:
         if named and _protocol(named[0]) == "UDP":
             return f"'{probed}' ({named[0].get('containerPort')}/UDP)"
         return None
-    udp = any(_port_number(port.get("containerPort")) == number and _protocol(port) == "UDP" for port in ports)
+    udp = any(port_number(port.get("containerPort")) == number and _protocol(port) == "UDP" for port in ports)
     if udp and number not in _pod_tcp_numbers(node, ctx):
         return f"{number}/UDP"
     return None
@@ -183,7 +185,7 @@ def probe_protocol_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         described = _udp_port(node, ctx, spec["port"])
         if described:
             yield Hit(
-                f"{probe_name} of {_where(node)} connects over TCP ({handler}) to port {described}: "
+                f"{probe_name} of {container_label(node)} connects over TCP ({handler}) to port {described}: "
                 "nothing answers, so the probe always fails",
                 (probe_name, handler, "port"),
             )

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from infralint.checks.k8s_containers import _capability, _no_context_cause
+from infralint.checks.k8s_containers import capability_name, no_security_context_cause
 from infralint.findings import Severity
 from infralint.graph.model import Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
@@ -131,7 +131,7 @@ def _pod_annotations(pod: Node, ctx: RuleContext) -> Iterator[tuple[str, Any, No
 # k8s-host-port
 
 
-def _port_number(value: Any) -> int | None:
+def port_number(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().isdecimal():
@@ -144,10 +144,10 @@ def host_port(pod: Node, ctx: RuleContext) -> Iterator[Hit]:
     for container in containers(pod):
         for index, port in enumerate(_list(container.spec.get("ports"))):
             port = _dict(port)
-            number = _port_number(port.get("hostPort"))
+            number = port_number(port.get("hostPort"))
             if not number:
                 continue
-            if host_network and number == _port_number(port.get("containerPort")):
+            if host_network and number == port_number(port.get("containerPort")):
                 continue  # what hostNetwork implies anyway: k8s-host-namespace reports that
             yield Hit(
                 f"{container.label} of {_of(pod)} binds port {number} of every node it runs on (hostPort)",
@@ -209,7 +209,7 @@ def _bare_container_cause(pod: Node, ctx: RuleContext, container: Container) -> 
         return ""
     kind = "initContainer" if container.field == "initContainers" else "container"
     node = ctx.graph.nodes.get(f"{pod.parent}/{kind}/{container.name}")
-    return _no_context_cause(node) if node is not None else ""
+    return no_security_context_cause(node) if node is not None else ""
 
 
 # k8s-capabilities-not-dropped, k8s-dangerous-capabilities
@@ -242,7 +242,7 @@ def capabilities_not_dropped(pod: Node, ctx: RuleContext) -> Iterator[Hit]:
         capabilities = _dict(container.security.get("capabilities"))
         where = f"{container.label} of {_of(pod)}"
         drop = _list(capabilities.get("drop"))
-        if not any(isinstance(name, str) and _capability(name) == "ALL" for name in drop):
+        if not any(isinstance(name, str) and capability_name(name) == "ALL" for name in drop):
             if "drop" in capabilities:
                 path: tuple[Any, ...] = (*container.path, "securityContext", "capabilities", "drop")
             elif "capabilities" in container.security:
@@ -256,7 +256,7 @@ def capabilities_not_dropped(pod: Node, ctx: RuleContext) -> Iterator[Hit]:
             )
         for index, name in enumerate(_list(capabilities.get("add"))):
             # Additions beyond the baseline set are k8s-dangerous-capabilities' findings.
-            if isinstance(name, str) and _capability(name) in BASELINE_CAPABILITIES - RESTRICTED_ADD:
+            if isinstance(name, str) and capability_name(name) in BASELINE_CAPABILITIES - RESTRICTED_ADD:
                 yield Hit(
                     f"{where} adds capability {name}; the restricted profile allows adding NET_BIND_SERVICE only",
                     (*container.path, "securityContext", "capabilities", "add", index),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from infralint.checks.k8s_references import _defines_near
+from infralint.checks.k8s_references import defines_near
 from infralint.findings import Related, Severity
 from infralint.graph.k8s_links import (
     BUILTIN_GROUPS,
@@ -434,7 +434,7 @@ def service_account_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     name, path = service_account_of(node)
     if path is None or name == "default":
         return  # every namespace has its `default` account
-    if nearest_named(ctx.graph, node, "ServiceAccount", name) or not _defines_near(ctx.graph, "ServiceAccount", node):
+    if nearest_named(ctx.graph, node, "ServiceAccount", name) or not defines_near(ctx.graph, "ServiceAccount", node):
         return
     yield Hit(
         f"{node.facts['object']} runs as ServiceAccount '{name}', which the scan does not define (it defines other "

@@ -46,7 +46,7 @@ def _defines(graph: Graph, kind: str, namespace: str | None) -> bool:
     return any(same_namespace(node.facts["namespace"], namespace) for node in graph.of_kind(group))
 
 
-def _defines_near(graph: Graph, kind: str, node: Node) -> bool:
+def defines_near(graph: Graph, kind: str, node: Node) -> bool:
     """Whether the scan defines some object of ``kind`` where ``node`` would look for it.
 
     Without a namespace on either side, only objects in the node's folder tree (its folder, a
@@ -508,7 +508,7 @@ def missing_configmap_or_secret(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             ctx.graph, ref.kind, namespace, ref.name
         ):
             continue
-        if not _defines_near(ctx.graph, ref.kind, node) or _unused_volume(node.attrs, ref.path):
+        if not defines_near(ctx.graph, ref.kind, node) or _unused_volume(node.attrs, ref.path):
             continue
         yield Hit(
             f"{node.facts['object']} uses {ref.kind} '{ref.name}', which the scan does not define: "

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from infralint.checks import nginx as base
-from infralint.checks.haproxy_hardening import _changing_target as changing_address
+from infralint.checks.haproxy_hardening import changing_target as changing_address
 from infralint.checks.nginx import (
     Record,
     _scope,
@@ -24,9 +24,9 @@ from infralint.checks.nginx import (
 from infralint.graph.model import Graph, Node
 from infralint.graph.upstreams import RESOLVED, routes_from
 from infralint.parsers.nginx import PASS_DIRECTIVES, split_host_port
-from infralint.parsers.nginx_regex import _can_match as regex_can_match
-from infralint.parsers.nginx_regex import _may_be_empty as regex_may_be_empty
+from infralint.parsers.nginx_regex import can_match as regex_can_match
 from infralint.parsers.nginx_regex import group_number, sre
+from infralint.parsers.nginx_regex import may_be_empty as regex_may_be_empty
 from infralint.parsers.nginx_regex import parse as parse_regex
 from infralint.parsers.nginx_values import VARIABLE, Scope, if_regex, trace, with_enclosing_ifs
 from infralint.rules.meta import CheckFn, Hit, RuleContext

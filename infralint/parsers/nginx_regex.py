@@ -61,7 +61,7 @@ def capture_can_hold(pattern: str, group: str, char: str) -> bool | None:
     if found is None:
         return None
     items, dotall, _ = found
-    return _can_match(items, dotall, ord(char))
+    return can_match(items, dotall, ord(char))
 
 
 def capture_holds_newline(pattern: str, group: str) -> bool | None:
@@ -122,7 +122,7 @@ def _find_group(items: list[Any], index: int, dotall: bool, before: Any) -> tupl
     return None
 
 
-def _can_match(items: list[tuple[Any, Any]], dotall: bool, code: int) -> bool:
+def can_match(items: list[tuple[Any, Any]], dotall: bool, code: int) -> bool:
     return any(_item_can_match(op, value, dotall, code) for op, value in items)
 
 
@@ -136,13 +136,13 @@ def _item_can_match(op: Any, value: Any, dotall: bool, code: int) -> bool:
     if op is sre.IN:
         return _set_has(value, code)
     if op in _REPEATS:
-        return value[1] != 0 and _can_match(list(value[2]), dotall, code)
+        return value[1] != 0 and can_match(list(value[2]), dotall, code)
     if op is sre.SUBPATTERN:
-        return _can_match(list(value[3]), dotall or bool(value[1] & sre.SRE_FLAG_DOTALL), code)
+        return can_match(list(value[3]), dotall or bool(value[1] & sre.SRE_FLAG_DOTALL), code)
     if op is sre.BRANCH:
-        return any(_can_match(list(branch), dotall, code) for branch in value[1])
+        return any(can_match(list(branch), dotall, code) for branch in value[1])
     if op is _ATOMIC:
-        return _can_match(list(value), dotall, code)
+        return can_match(list(value), dotall, code)
     return False
 
 
@@ -163,7 +163,7 @@ def _can_start_with(items: list[tuple[Any, Any]], dotall: bool, code: int) -> bo
                 return True
         elif _item_can_match(op, value, dotall, code):
             return True
-        if not _may_be_empty(op, value):
+        if not may_be_empty(op, value):
             return False
     return False
 
@@ -187,15 +187,15 @@ def _must_start_with(items: list[tuple[Any, Any]], code: int) -> bool:
     return False
 
 
-def _may_be_empty(op: Any, value: Any) -> bool:
+def may_be_empty(op: Any, value: Any) -> bool:
     if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
         return True
     if op in _REPEATS:
-        return bool(value[0] == 0) or all(_may_be_empty(*item) for item in value[2])
+        return bool(value[0] == 0) or all(may_be_empty(*item) for item in value[2])
     if op is sre.SUBPATTERN:
-        return all(_may_be_empty(*item) for item in value[3])
+        return all(may_be_empty(*item) for item in value[3])
     if op is sre.BRANCH:
-        return any(all(_may_be_empty(*item) for item in branch) for branch in value[1])
+        return any(all(may_be_empty(*item) for item in branch) for branch in value[1])
     return False
 
 

@@ -77,13 +77,13 @@ class RenderSession:
 
     def parse(self, seconds: float | None, debug: bool) -> ParseResult:
         """Parse every rendered text as Kubernetes YAML; mark each node with its release or root."""
-        from infralint.api import _parse_safely
+        from infralint.api import parse_safely
         from infralint.parsers.kubernetes import parse
 
         result = ParseResult()
         objects: dict[str, int] = {}
         for virtual in self.step.sources:
-            parsed = _parse_safely(parse, virtual.source, seconds, debug)
+            parsed = parse_safely(parse, virtual.source, seconds, debug)
             nodes = _without_test_hooks(parsed.nodes)
             objects[virtual.scope.id] = objects.get(virtual.scope.id, 0) + sum(1 for n in nodes if n.parent is None)
             if objects[virtual.scope.id] > MAX_OBJECTS:
