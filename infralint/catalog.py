@@ -21,6 +21,8 @@ CHECK_MODULES = (
     "infralint.checks.k8s_pss",
     "infralint.checks.k8s_rbac",
     "infralint.checks.k8s_operations",
+    "infralint.checks.k8s_network_policy",
+    "infralint.checks.k8s_configmaps",
     "infralint.checks.nginx",
     "infralint.checks.nginx_gixy",
     "infralint.checks.haproxy",

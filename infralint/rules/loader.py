@@ -39,6 +39,7 @@ def to_meta(data: dict[str, Any]) -> RuleMeta:
         cause=data.get("cause", ""),
         development=data.get("development"),
         pss=_pss(data.get("pss")),
+        peers=_peers(data.get("peers")),
     )
 
 
@@ -46,5 +47,18 @@ def _pss(data: Any) -> PssControl | None:
     return PssControl(data["profile"], data["control"]) if isinstance(data, dict) else None
 
 
+def _peers(data: Any) -> dict[str, tuple[str, ...]]:
+    """`peers: {kube-linter: [run-as-non-root], checkov: [CKV_K8S_23]}`: the peer tools' checks
+    this rule corresponds to (their catalogs are in rules/peers/)."""
+    if not isinstance(data, dict):
+        return {}
+    return {str(tool): tuple(str(check) for check in checks or ()) for tool, checks in data.items()}
+
+
+# rules/peers/ holds the peer tools' catalogs, not rules.
+PEERS_FOLDER = "peers"
+
+
 def load_metas(rules_dir: Path) -> list[RuleMeta]:
-    return [to_meta(read_rule_file(path)) for path in sorted(rules_dir.glob("*/*.yaml"))]
+    paths = sorted(path for path in rules_dir.glob("*/*.yaml") if path.parent.name != PEERS_FOLDER)
+    return [to_meta(read_rule_file(path)) for path in paths]

@@ -47,6 +47,8 @@ class RuleMeta:
     # Whether the rule is reported in development files (infralint.development); None: by its tags.
     development: bool | None = None
     pss: PssControl | None = None
+    # Peer tool -> the ids of its checks this rule corresponds to (rules/peers/<tool>.yaml).
+    peers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
