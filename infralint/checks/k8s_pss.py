@@ -282,11 +282,14 @@ def unsafe_sysctl(pod: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 def unmasked_proc_mount(pod: Node, ctx: RuleContext) -> Iterator[Hit]:
     for container in containers(pod):
-        if container.security.get("procMount") == "Unmasked":
-            yield Hit(
-                f"{container.label} of {_of(pod)} mounts /proc unmasked (procMount: Unmasked)",
-                (*container.path, "securityContext", "procMount"),
-            )
+        mount = container.security.get("procMount")
+        if mount is None or mount == "Default":
+            continue
+        path = (*container.path, "securityContext", "procMount")
+        if mount == "Unmasked":
+            yield Hit(f"{container.label} of {_of(pod)} mounts /proc unmasked (procMount: Unmasked)", path)
+        else:  # the baseline allows only Default; the API knows no third type
+            yield Hit(f"{container.label} of {_of(pod)} sets procMount: {mount}, where only Default is allowed", path)
 
 
 # k8s-apparmor-unconfined

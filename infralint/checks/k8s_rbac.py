@@ -28,6 +28,7 @@ from infralint.graph.k8s_links import (
 )
 from infralint.graph.model import Graph, Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
+from infralint.shapes import as_dict
 
 SYSTEM = "system:"
 CORE_GROUPS = ("", "*")
@@ -42,8 +43,23 @@ def _strings(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
+# The default user-facing ClusterRoles every cluster creates; a copy of one in a scan is the
+# cluster's own definition (a chart cannot install another role of that name).
+DEFAULT_CLUSTER_ROLES = frozenset({"cluster-admin", "admin", "edit", "view"})
+BOOTSTRAP_LABEL = ("kubernetes.io/bootstrapping", "rbac-defaults")
+
+
 def _is_system(node: Node) -> bool:
-    return str(node.facts["name"]).startswith(SYSTEM)
+    """The cluster's own roles and bindings: `system:` names, the default ClusterRoles, and
+    objects labelled as the API server's bootstrap defaults."""
+    name = str(node.facts["name"])
+    if name.startswith(SYSTEM):
+        return True
+    if node.facts["kind"] == "ClusterRole" and name in DEFAULT_CLUSTER_ROLES:
+        return True
+    labels = as_dict(as_dict(node.attrs.get("metadata")).get("labels"))
+    key, value = BOOTSTRAP_LABEL
+    return labels.get(key) == value
 
 
 class Entry(NamedTuple):
@@ -193,6 +209,8 @@ def cluster_admin_binding(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     ref = node.attrs.get("roleRef")
     if not isinstance(ref, dict) or not isinstance(ref.get("name"), str):
         return
+    if _is_system(node):
+        return  # the cluster's own bindings (system:masters' cluster-admin ...)
     holders = _human_subjects(node)
     if not holders:
         return  # only the cluster's own identities (system:masters ...), or none
