@@ -13,6 +13,8 @@ from infralint.reporters import REPORTERS
 
 FAIL_ON = ("error", "warning", "note", "never")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# The peer tools `rules --peer` knows (infralint.rules.peers.TOOLS; not imported: start-up time).
+PEER_TOOLS = ("kube-linter", "polaris", "checkov", "kics", "gixy", "hapr", "dclint")
 CONFIG_HELP = "Settings file (default: .infralint.yaml/.yml or pyproject.toml [tool.infralint], from the scan root up)."
 no_default_excludes_option = click.option(
     "--no-default-excludes",
@@ -252,12 +254,47 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 @main.command("rules")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def list_rules(output_format: str) -> None:
-    """List every rule: id, severity, default on/off and summary."""
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option(
+    "--peer",
+    type=click.Choice(PEER_TOOLS),
+    help="List that tool's checks with the infralint rule(s) for each and the ones without a counterpart "
+    "(for a team migrating its suppressions).",
+)
+def list_rules(output_format: str, peer: str | None) -> None:
+    """List every rule: id, severity, default on/off and summary (json and markdown: with the peer checks)."""
     from infralint.catalog import all_metas
 
-    metas = all_metas()
+    metas = list(all_metas())
+    if peer is not None or output_format != "text":
+        from infralint.rules import peers as peer_catalogs
+
+        try:
+            tools = peer_catalogs.peer_tools()
+        except peer_catalogs.PeerCatalogError as error:
+            click.echo(f"infralint: {error}", err=True)
+            sys.exit(EXIT_USAGE)
+        if peer is not None:
+            if peer not in tools:
+                raise click.UsageError(
+                    f"no catalog of {peer}'s checks is packaged (catalogs: {', '.join(tools) or 'none'})"
+                )
+            click.echo(_peer_listing(peer_catalogs.coverage(tools[peer], metas), output_format), nl=False)
+            return
+        click.echo(_rules_listing(metas, tools, output_format), nl=False)
+        return
+    width = max(len(m.id) for m in metas)
+    for meta in metas:
+        state = "on " if meta.default_enabled else "off"
+        pss = f" [Pod Security Standards: {meta.pss}]" if meta.pss else ""
+        click.echo(f"{meta.id:<{width}}  {meta.severity.value:<7}  {state}  {meta.summary}{pss}")
+
+
+def _rules_listing(metas: list[Any], tools: Any, output_format: str) -> str:
+    from infralint.rules.peers import rule_peers
+
     if output_format == "json":
         import json
 
@@ -268,17 +305,67 @@ def list_rules(output_format: str) -> None:
                 "default_enabled": m.default_enabled,
                 "summary": m.summary,
                 "tags": list(m.tags),
+                "scope": list(m.scope),
+                "graph": m.graph,
                 "pss": {"profile": m.pss.profile, "control": m.pss.control} if m.pss else None,
+                "peers": {
+                    tool: [{"id": c.id, "name": c.name or None, "url": c.url or None} for c in checks]
+                    for tool, checks in rule_peers(m, tools)
+                },
             }
             for m in metas
         ]
-        click.echo(json.dumps(rows, indent=2))
-        return
-    width = max(len(m.id) for m in metas)
-    for meta in metas:
-        state = "on " if meta.default_enabled else "off"
-        pss = f" [Pod Security Standards: {meta.pss}]" if meta.pss else ""
-        click.echo(f"{meta.id:<{width}}  {meta.severity.value:<7}  {state}  {meta.summary}{pss}")
+        return json.dumps(rows, indent=2) + "\n"
+    from infralint.docs import markdown_cell, peer_links
+
+    out = ["| id | severity | default | summary | peers |", "|---|---|---|---|---|"]
+    for m in metas:
+        peers = "; ".join(f"{title}: {links}" for title, links in peer_links(m, tools))
+        out.append(
+            f"| {m.id} | {m.severity.value} | {'on' if m.default_enabled else 'off'} "
+            f"| {markdown_cell(m.summary)} | {markdown_cell(peers)} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _peer_listing(cover: Any, output_format: str) -> str:
+    """One peer tool's checks in catalog order with the infralint rules for each."""
+    if output_format == "json":
+        import json
+
+        def row(r: Any) -> dict[str, Any]:
+            rules = [{"id": m.id, "severity": m.severity.value, "default_enabled": m.default_enabled} for m in r.rules]
+            return {"id": r.check.id, "name": r.check.name or None, "url": r.check.url or None, "rules": rules}
+
+        data = {
+            "tool": cover.tool.tool,
+            "title": cover.tool.title,
+            "sources": [{"source": s.source, "version": s.version} for s in cover.tool.sources],
+            "checks": [row(r) for r in cover.rows],
+            "unknown": [row(r) for r in cover.unknown],
+            "coverage": {"covered": cover.covered, "total": cover.total},
+            "summary": cover.summary(),
+        }
+        return json.dumps(data, indent=2) + "\n"
+    if output_format == "markdown":
+        from infralint.docs import peer_table
+
+        table = peer_table(cover, rule_link=lambda rule_id: f"`{rule_id}`")
+        return "\n".join([f"## {cover.tool.title}", "", *table]) + "\n"
+    width = max((len(r.check.id) for r in cover.rows + cover.unknown), default=0)
+    lines = [
+        f"{cover.tool.title}: checks read from {', '.join(f'{s.source} at {s.version}' for s in cover.tool.sources)}"
+    ]
+    for r in cover.rows:
+        rules = ", ".join(m.id + ("" if m.default_enabled else " (off by default)") for m in r.rules)
+        name = f"  [{r.check.name}]" if r.check.name and r.check.name != r.check.id else ""
+        lines.append(f"{r.check.id:<{width}}  -> {rules or 'no counterpart'}{name}")
+    for r in cover.unknown:
+        lines.append(
+            f"{r.check.id:<{width}}  -> {', '.join(m.id for m in r.rules)}  [not in the {cover.tool.title} catalog]"
+        )
+    lines.append(cover.summary())
+    return "\n".join(lines) + "\n"
 
 
 @main.command()
