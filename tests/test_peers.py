@@ -453,3 +453,37 @@ def test_shipped_peer_listings_work() -> None:
         assert code == 0 and data["unknown"] == []
         assert data["coverage"]["total"] == len(catalog_.checks)
         assert data["coverage"]["covered"] == sum(1 for c in data["checks"] if c["rules"])
+
+
+# --- exact output on known shipped rules ----------------------------------------------------
+
+
+def test_known_rules_list_their_peers_exactly() -> None:
+    code, out = _run("rules", "--format", "json")
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert code == 0
+    assert rows["nginx-ssrf"]["peers"] == {
+        "gixy": [
+            {"id": "ssrf", "name": "SSRF", "url": "https://github.com/dvershinin/gixy/blob/master/gixy/plugins/ssrf.py"}
+        ]
+    }
+    assert rows["compose-obsolete-version"]["peers"] == {
+        "dclint": [
+            {
+                "id": "no-version-field",
+                "name": None,
+                "url": "https://github.com/zavoloklom/docker-compose-linter/blob/main/docs/rules/no-version-field-rule.md",
+            }
+        ]
+    }
+    code, out = _run("rules", "--peer", "dclint")
+    assert code == 0
+    lines = [line.split() for line in out.splitlines()]
+    assert ["no-version-field", "->", "compose-obsolete-version"] in lines
+    assert ["no-duplicate-container-names", "->", "compose-duplicate-container-name"] in lines
+    code, out = _run("explain", "nginx-ssrf")
+    assert code == 0
+    assert (
+        "Compared with (peer checks it corresponds to):\n"
+        "  gixy-ng: ssrf (SSRF) <https://github.com/dvershinin/gixy/blob/master/gixy/plugins/ssrf.py>\n"
+    ) in out
