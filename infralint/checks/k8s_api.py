@@ -141,6 +141,11 @@ def deprecated_api(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 # Controllers whose apps/v1 selector has no default: the API server requires it (the older
 # extensions and apps beta versions took it from the template's labels).
 SELECTOR_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+# Custom workloads (group and kind: see parsers/kubernetes.py) whose controller or webhook
+# requires a LabelSelector, and refuses one that does not match the template's labels.
+CUSTOM_SELECTOR_REQUIRED = frozenset({"Rollout", "CloneSet"})
+# Workloads whose selector is a plain label map that defaults to the template's labels.
+PLAIN_SELECTOR = frozenset({"ReplicationController", "DeploymentConfig"})
 TEMPLATE_LABELS = ("spec", "template", "metadata", "labels")
 _PLACEHOLDERS = ("${", "{{", "$(")
 
@@ -154,7 +159,7 @@ def selector_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if not isinstance(spec, dict) or not _judged(facts["kind"], facts["apiVersion"], spec):
         return
     selector = spec.get("selector")
-    required = facts["apiVersion"] == "apps/v1" or facts["kind"] == "Job"
+    required = facts["apiVersion"] == "apps/v1" or facts["kind"] in ("Job", *CUSTOM_SELECTOR_REQUIRED)
     if facts.get("kustomize_selector"):
         required = False  # a kustomization's commonLabels writes the selector at build time
     if selector is None:
@@ -163,12 +168,12 @@ def selector_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return
     if not isinstance(selector, dict):
         return  # a template placeholder, or a shape the schema check of the API reports
-    plain = facts["kind"] == "ReplicationController"  # a plain map that defaults to the labels
+    plain = facts["kind"] in PLAIN_SELECTOR  # a plain map that defaults to the labels
     requirements = list(_requirements(selector, plain))
     if not requirements:
         if required:
             yield Hit(
-                f"{facts['object']} has an empty spec.selector: the API server rejects it (an empty selector "
+                f"{facts['object']} has an empty spec.selector: {_rejecter(facts)} rejects it (an empty selector "
                 "would select every pod of the namespace)",
                 path=("spec", "selector"),
             )
@@ -178,7 +183,7 @@ def selector_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         invalid = _invalid_expression(requirement)
         if invalid:
             yield Hit(
-                f"{facts['object']} selects {described}: {invalid}, so the API server rejects the selector",
+                f"{facts['object']} selects {described}: {invalid}, so {_rejecter(facts)} rejects the selector",
                 path=("spec", "selector", *path),
             )
             continue
@@ -187,17 +192,15 @@ def selector_mismatch(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             continue
         yield Hit(
             f"{facts['object']} selects {described}, but its pod template {_labels_text(labels)}: "
-            "the API server rejects it (selector does not match template labels)",
+            f"{_rejecter(facts)} rejects it (selector does not match template labels)",
             path=("spec", "selector", *path),
             related=(ctx.related(node, "the pod template's labels", TEMPLATE_LABELS),),
         )
 
 
 def _judged(kind: str, api_version: str, spec: dict[str, Any]) -> bool:
-    if kind in SELECTOR_REQUIRED:
-        return True
-    if kind == "ReplicationController":
-        return True
+    if kind in SELECTOR_REQUIRED or kind in PLAIN_SELECTOR or kind in CUSTOM_SELECTOR_REQUIRED:
+        return True  # only workload nodes reach here: a custom kind is one of its known API group
     return kind == "Job" and spec.get("manualSelector") is True  # else the controller makes the selector
 
 
@@ -209,9 +212,15 @@ def _missing(node: Node) -> Hit:
     else:  # a document shaped like a patch that no kustomization of the scan patches with
         why = f"{facts['apiVersion']} requires one (a kustomize patch is judged where a kustomization of the scan uses it)"
     return Hit(
-        f"{facts['object']} has no spec.selector: {why}, so the API server rejects it",
+        f"{facts['object']} has no spec.selector: {why}, so {_rejecter(facts)} rejects it",
         path=("spec", "selector") if written else ("spec",),
     )
+
+
+def _rejecter(facts: dict[str, Any]) -> str:
+    """Who refuses the object: an Argo Rollout is accepted by the API server, then its controller
+    refuses the spec (condition InvalidSpec) and runs nothing."""
+    return "the Argo Rollouts controller" if facts["kind"] == "Rollout" else "the API server"
 
 
 def _requirements(selector: dict[Any, Any], plain: bool) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], str]]:

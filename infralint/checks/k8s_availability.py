@@ -23,6 +23,15 @@ from infralint.graph.model import Graph, Node
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 
 _PERCENT = re.compile(r"^\s*(\d+)\s*%\s*$")
+# Kinds with a `strategy.type: Recreate` that stops every old pod before starting new ones.
+RECREATING_KINDS = frozenset({"Deployment", "DeploymentConfig"})
+# Where a rolling update's maxUnavailable sits under spec.strategy, by kind: OpenShift keeps it in
+# rollingParams, an Argo Rollout in its canary steps (blueGreen keeps the old pods until the switch).
+MAX_UNAVAILABLE_PATHS = {
+    "Deployment": ("rollingUpdate", "maxUnavailable"),
+    "DeploymentConfig": ("rollingParams", "maxUnavailable"),
+    "Rollout": ("canary", "maxUnavailable"),
+}
 
 
 def _spec(node: Node) -> dict[str, Any]:
@@ -51,46 +60,60 @@ def single_replica(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if "k8s/workload" not in node.kinds or not _whole_with_pods(node):
         return
     declared = declared_replicas(node)
-    if declared is None or declared == 0:
-        return  # a template variable, or scaled to zero on purpose (nothing runs, nothing to lose)
-    minimum = int(ctx.options.get("min_replicas", 2))
     scalers = ctx.graph.incoming(node, "scales")
+    by_rollout = bool(scalers) and all(scaler.facts["kind"] == "Rollout" for scaler in scalers)
+    if declared is None or (declared == 0 and not by_rollout):
+        return  # a template variable, or scaled to zero on purpose (nothing runs, nothing to lose)
+    if by_rollout:  # an Argo Rollout runs this Deployment's template (workloadRef): it counts alone
+        declared = 0
+        if not any(min_replicas(scaler) for scaler in scalers):
+            return
+    minimum = int(ctx.options.get("min_replicas", 2))
     if declared >= minimum or any(min_replicas(scaler) >= minimum for scaler in scalers):
         return
     if declared == 1 and not scalers and _recreates(node):
         return  # a singleton by design: Recreate is written out so that two pods never run at once
     written = _spec(node).get("replicas") is not None
-    path = ("spec", "replicas") if node.spans.exact(("spec", "replicas")) else ()  # `replicas:` may be empty
+    path = ("spec", "replicas") if node.spans.exact(("spec", "replicas")) and not by_rollout else ()  # may be empty
     # Above one replica the problem is only the project's own floor (the rule option).
     below = f", fewer than the {minimum} set by the rule option min_replicas"
     if scalers:
         floor = max(min_replicas(scaler) for scaler in scalers)
         runs = "a single replica" if floor < 2 else f"only {floor} replicas"
-        message = f"{node.facts['object']} may run {runs}: the autoscaler that scales it allows a minimum of {floor}"
+        if by_rollout:
+            message = f"{node.facts['object']} may run {runs}: {scalers[0].facts['object']} runs its pod template with replicas: {floor}"
+        else:
+            message = (
+                f"{node.facts['object']} may run {runs}: the autoscaler that scales it allows a minimum of {floor}"
+            )
         message += below if floor >= 2 else ""
     else:
         count = f"replicas: {declared}" if written else "no replicas value (so 1 replica)"
         message = f"{node.facts['object']} has {count}" + (
             ": one node drain or crash takes it down" if declared < 2 else below
         )
-    related = tuple(
-        ctx.related(
-            scaler, f"{scaler.facts['object']} scales it with minimum {min_replicas(scaler)}", _min_path(scaler)
-        )
-        for scaler in scalers
-    )
+    related = tuple(ctx.related(scaler, _scaler_text(scaler), _min_path(scaler)) for scaler in scalers)
     yield Hit(message, path=path, related=related)
 
 
 def _recreates(workload: Node) -> bool:
-    """Whether a Deployment says `strategy: {type: Recreate}`: the old pod stops before the new one
-    starts, the choice for a process that must not run twice (a single writer, a ReadWriteOnce volume)."""
+    """Whether a Deployment (or an OpenShift DeploymentConfig) says `strategy: {type: Recreate}`: the old
+    pod stops before the new one starts, the choice for a process that must not run twice (a single
+    writer, a ReadWriteOnce volume)."""
     strategy = _spec(workload).get("strategy")
-    return workload.facts["kind"] == "Deployment" and isinstance(strategy, dict) and strategy.get("type") == "Recreate"
+    return (
+        workload.facts["kind"] in RECREATING_KINDS and isinstance(strategy, dict) and strategy.get("type") == "Recreate"
+    )
+
+
+def _scaler_text(scaler: Node) -> str:
+    if scaler.facts["kind"] == "Rollout":
+        return f"{scaler.facts['object']} runs its pod template with replicas: {min_replicas(scaler)}"
+    return f"{scaler.facts['object']} scales it with minimum {min_replicas(scaler)}"
 
 
 def _min_path(scaler: Node) -> tuple[str, ...]:
-    key = "minReplicaCount" if scaler.facts["kind"] == "ScaledObject" else "minReplicas"
+    key = {"ScaledObject": "minReplicaCount", "Rollout": "replicas"}.get(scaler.facts["kind"], "minReplicas")
     return ("spec", key)
 
 
@@ -199,20 +222,21 @@ def unsafe_rollout(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     strategy = _spec(node).get("strategy")
     if not isinstance(strategy, dict):
         return
-    name = node.facts["object"]
-    if strategy.get("type") == "Recreate":
+    name, kind = node.facts["object"], node.facts["kind"]
+    if strategy.get("type") == "Recreate" and kind in RECREATING_KINDS:
         yield Hit(
             f"{name} runs {floor} replicas with strategy Recreate: every rollout stops all of them first",
             path=("spec", "strategy", "type"),
         )
         return
-    rolling = strategy.get("rollingUpdate")
-    value = rolling.get("maxUnavailable") if isinstance(rolling, dict) else None
+    section, key = MAX_UNAVAILABLE_PATHS.get(kind, MAX_UNAVAILABLE_PATHS["Deployment"])
+    rolling = strategy.get(section)
+    value = rolling.get(key) if isinstance(rolling, dict) else None
     percent, count = _percent(value), _count(value)
     if (percent is not None and percent >= 100) or (count is not None and count >= floor):
         yield Hit(
             f"{name} allows maxUnavailable: {value} of its {floor} replicas: a rollout may stop all of them at once",
-            path=("spec", "strategy", "rollingUpdate", "maxUnavailable"),
+            path=("spec", "strategy", section, key),
         )
 
 

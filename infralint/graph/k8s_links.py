@@ -408,11 +408,14 @@ def _selector_keys(selector: Any) -> set[str]:
 
 
 def _base_labels(workload: Node) -> dict[str, str]:
-    """The labels every pod of a workload carries: the template's, plus the Job controller's."""
+    """The labels every pod of a workload carries: the template's, plus the Job controller's (and
+    OpenShift's `deploymentconfig`, the name of the DeploymentConfig)."""
     labels: dict[str, str] = workload.facts.get("pod_labels", {})
     if workload.facts["kind"] == "Job":
         name = workload.facts["name"]
         return {**labels, "job-name": name, "batch.kubernetes.io/job-name": name}
+    if workload.facts["kind"] == "DeploymentConfig":
+        return {**labels, "deploymentconfig": workload.facts["name"]}
     return labels
 
 
@@ -549,6 +552,18 @@ def link(graph: Graph) -> None:
             kind = str(target.get("kind") or "Deployment")
             for workload in nearest_named(graph, scaled, kind, target["name"]):
                 graph.link(scaled, workload, "scales")
+
+    # An Argo Rollout with spec.workloadRef runs the pods of that Deployment's template, with its own
+    # replica count (the Deployment itself is scaled down), or its autoscaler's: those scale the
+    # Deployment's pods. Not linked when the count is a placeholder.
+    for rollout in graph.of_kind("k8s/Rollout"):
+        ref = _spec(rollout).get("workloadRef")
+        if not (str(rollout.facts["apiVersion"]).startswith("argoproj.io/") and isinstance(ref, dict) and _named(ref)):
+            continue
+        scalers = graph.incoming(rollout, "scales") or ([rollout] if declared_replicas(rollout) is not None else [])
+        for workload in nearest_named(graph, rollout, str(ref.get("kind") or "Deployment"), ref["name"]):
+            for scaler in scalers:
+                graph.link(scaler, workload, "scales")
 
     for workload in graph.of_kind("k8s/workload"):
         for ref in workload_references(workload):
@@ -855,14 +870,17 @@ def declared_replicas(node: Node) -> int | None:
     `${REPLICAS}`)."""
     spec = _spec(node)
     if spec.get("replicas") is None:
-        return 1
+        return 0 if node.facts.get("kind") == "DeploymentConfig" else 1  # OpenShift does not default it
     value = spec["replicas"]
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def min_replicas(scaler: Node) -> int:
-    """The replica floor an autoscaler keeps: HPA minReplicas (default 1), KEDA minReplicaCount (default 0)."""
+    """The replica floor an autoscaler keeps: HPA minReplicas (default 1), KEDA minReplicaCount (default 0);
+    an Argo Rollout that runs a Deployment's template (workloadRef), its own replicas."""
     spec = _spec(scaler)
+    if scaler.facts["kind"] == "Rollout":
+        return declared_replicas(scaler) or 0  # linked only when the count is known
     if scaler.facts["kind"] == "ScaledObject":
         value, default = spec.get("minReplicaCount"), 0
     else:
@@ -1097,7 +1115,11 @@ def pod_running_custom_resources(graph: Graph, namespace: str | None) -> list[No
     by_namespace = graph.indexes.get(K8S_POD_RUNNING_CRS)
     if by_namespace is None:  # None: all of them, as an object without a namespace may be anywhere
         by_namespace = graph.indexes[K8S_POD_RUNNING_CRS] = {
-            None: [node for node in graph.of_kind("k8s/object") if _is_custom(node) and _mentions_pods(_spec(node), 4)]
+            None: [
+                node
+                for node in graph.of_kind("k8s/object")
+                if _is_custom(node) and "k8s/workload" not in node.kinds and _mentions_pods(_spec(node), 4)
+            ]
         }
     if namespace not in by_namespace:
         by_namespace[namespace] = [

@@ -33,9 +33,22 @@ CONTROLLER_LABELS: tuple[ControllerLabel, ...] = (
     ),
     ControllerLabel(
         "controller-revision-hash",
-        frozenset({"StatefulSet", "DaemonSet"}),
-        "the StatefulSet or DaemonSet controller, one value per revision of the pod template",
+        frozenset({"StatefulSet", "DaemonSet", "CloneSet"}),
+        "the StatefulSet, DaemonSet or CloneSet controller, one value per revision of the pod template",
         APPS_V1,  # ControllerRevisionHashLabelKey
+    ),
+    ControllerLabel(
+        "rollouts-pod-template-hash",
+        frozenset({"Rollout"}),
+        "the Argo Rollouts controller, one value per revision of the pod template",
+        "https://argo-rollouts.readthedocs.io/en/stable/features/specification/",
+    ),
+    # The `deploymentconfig` label holds the DeploymentConfig's name: k8s_links matches it exactly.
+    ControllerLabel(
+        "deployment",
+        frozenset({"DeploymentConfig"}),
+        "the OpenShift DeploymentConfig controller, <name>-<number> for each of its rollouts",
+        "https://github.com/openshift/api/blob/master/apps/v1/types.go",
     ),
     ControllerLabel(
         "pod-template-generation",

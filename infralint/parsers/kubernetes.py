@@ -29,7 +29,24 @@ POD_SPEC_PATHS: dict[str, Path] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+# Well-known custom resources that run long-lived pods from a template of their own, keyed by
+# API group and kind, so that another group's resource that happens to share the kind name is
+# not taken for one. OpenShift 3 served DeploymentConfig in the legacy group too (`apiVersion: v1`).
+# An Argo Rollout that points at a Deployment (spec.workloadRef) has no template: no pods of its own.
+CUSTOM_POD_SPEC_PATHS: dict[tuple[str, str], Path] = {
+    ("apps.openshift.io", "DeploymentConfig"): ("spec", "template", "spec"),
+    ("", "DeploymentConfig"): ("spec", "template", "spec"),
+    ("argoproj.io", "Rollout"): ("spec", "template", "spec"),
+    ("apps.kruise.io", "CloneSet"): ("spec", "template", "spec"),
+    ("serving.knative.dev", "Service"): ("spec", "template", "spec"),
+}
 RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+# Workloads with spec.replicas (a Knative Service is scaled by its own autoscaler instead).
+REPLICATED_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "DeploymentConfig", "Rollout", "CloneSet"}
+)
+# Kinds whose spec.replicas has no default: absent is zero (OpenShift's replicas is a plain int32).
+ZERO_REPLICAS_DEFAULT = frozenset({"DeploymentConfig"})
 KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "kustomization"})
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 
@@ -149,7 +166,11 @@ def _add_object(
         drop_nulls(obj)
     namespace = _text(metadata.get("namespace"))
     object_id = f"k8s/{kind}/{namespace or '-'}/{name}"
-    pod_path = POD_SPEC_PATHS.get(kind)
+    pod_path = pod_spec_path(api_version, kind)
+    template = dig(obj, pod_path[:-1]) if pod_path is not None and kind not in POD_SPEC_PATHS else None
+    if isinstance(template, dict) and not _built_in(api_version):
+        # A custom workload's pod template is a core PodTemplateSpec: a null there is no field too.
+        drop_nulls(template)
     pod_spec = dig(obj, pod_path) if pod_path else None
     is_workload = isinstance(pod_spec, dict)
     kinds = (f"k8s/{kind}", "k8s/workload", "k8s/object") if is_workload else (f"k8s/{kind}", "k8s/object")
@@ -171,8 +192,8 @@ def _add_object(
         facts["pod_spec_path"] = pod_path
         # A template without containers makes no pods (the API rejects it): selectors skip it.
         facts["containers"] = sum(1 for item in _list(_dict(pod_spec).get("containers")) if isinstance(item, dict))
-        if kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
-            facts["replicas"] = _replicas(_dict(obj.get("spec")))
+        if kind in REPLICATED_KINDS:
+            facts["replicas"] = _replicas(_dict(obj.get("spec")), 0 if kind in ZERO_REPLICAS_DEFAULT else 1)
     obj_node = Node(
         object_id,
         kinds,
@@ -254,6 +275,16 @@ def _container_node(
     )
 
 
+def pod_spec_path(api_version: str, kind: str) -> Path | None:
+    """Where an object of this apiVersion and kind keeps its pod spec; None when it has none.
+    Built-in workload kinds are known by kind alone (OpenKruise's drop-in StatefulSet and
+    DaemonSet keep their shape); custom ones by API group and kind."""
+    path = POD_SPEC_PATHS.get(kind)
+    if path is None:
+        path = CUSTOM_POD_SPEC_PATHS.get((api_version.rpartition("/")[0], kind))
+    return path
+
+
 def _built_in(api_version: str) -> bool:
     group = api_version.rpartition("/")[0]
     return group in BUILT_IN_GROUPS or group.endswith(".k8s.io")
@@ -284,10 +315,11 @@ def _string_map(key: Any, value: Any) -> bool:
     return key == "selector" and isinstance(value, dict) and not {"matchLabels", "matchExpressions"} & value.keys()
 
 
-def _replicas(spec: dict[str, Any]) -> int | None:
-    """spec.replicas: 1 when absent (the API default), None when not a number (`${REPLICAS}`)."""
-    if "replicas" not in spec:
-        return 1
+def _replicas(spec: dict[str, Any], default: int = 1) -> int | None:
+    """spec.replicas: the API default when absent (1, 0 for a DeploymentConfig), None when not a
+    number (`${REPLICAS}`)."""
+    if spec.get("replicas") is None:
+        return default
     value = spec["replicas"]
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
