@@ -1282,3 +1282,20 @@ def _same_deployment(node: Node, namespace: str | None, other: Node, other_names
     mine, theirs = _folders(node.path), _folders(other.path)
     shorter = min(len(mine), len(theirs))
     return mine[:shorter] == theirs[:shorter]
+
+
+def pods_may_match(graph: Graph, workload: Node, selector: Any) -> bool:
+    """Whether a LabelSelector (a NetworkPolicy's podSelector or peer) matches some pod of
+    ``workload``: the template's labels, those the controllers add (a Job's name, a StatefulSet
+    pod's name and ordinal), or, as selectors are linked, labels set once the pods run
+    (`pod-template-hash`, Spilo's `spilo-role` ...), whose value the scan cannot know."""
+    if not isinstance(selector, dict):
+        return False
+    if _workload_matches(workload, selector, False, bool(_selector_keys(selector) & ORDINAL_LABELS)):
+        return True
+    run_time = _run_time_labels_by_workload(graph).get(workload.id, {})
+    absent = {key for key in _selector_keys(selector) if key in run_time and key not in _base_labels(workload)}
+    if not absent:
+        return False
+    rest = _without_keys(selector, absent, False)
+    return _workload_matches(workload, rest, False, bool(_selector_keys(rest) & ORDINAL_LABELS))
