@@ -209,3 +209,53 @@ def test_named_namespaces(selector: object, names: list[str] | None) -> None:
 )
 def test_judgeable(selector: object, judgeable: bool) -> None:
     assert _judgeable(selector) is judgeable
+
+
+def test_a_policy_without_namespace_judges_named_namespaces_only_in_its_own_folder(tmp_path: Path) -> None:
+    """It covers them (no finding), but is no context to judge them by when it lies elsewhere."""
+    write(tmp_path, "policy.yaml", policy("api", "{matchLabels: {app: api}}"))
+    write(tmp_path, "apps/web.yaml", deployment("web", "shop"))
+    assert findings(tmp_path, NO_POLICY) == []
+    write(tmp_path, "apps/policy.yaml", policy("db", "{matchLabels: {app: db}}"))
+    assert [path for path, _, _ in findings(tmp_path, NO_POLICY)] == ["apps/web.yaml"]
+
+
+def test_a_peer_is_judged_against_workloads_surely_in_its_namespace(tmp_path: Path) -> None:
+    extra = """  ingress:
+    - from:
+        - podSelector: {matchLabels: {app: frontend}}
+"""
+    write(tmp_path, "web.yaml", deployment("web"))
+    write(tmp_path, "shop/policy.yaml", policy("api", "{matchLabels: {app: api}}", "shop", extra))
+    assert findings(tmp_path, PEER) == []
+    write(tmp_path, "shop/api.yaml", deployment("api"))
+    [(_path, _line, message)] = findings(tmp_path, PEER)
+    assert "the 2 workloads in namespace shop (2 of them without a namespace of their own)" in message
+
+
+def test_an_overlay_without_the_policies_is_not_judged_by_another_overlay(tmp_path: Path) -> None:
+    """Two overlays of one base into the same namespace are two deployments (two clusters, say):
+    the overlay that adds the policies component is judged, the other is not."""
+    from infralint.render.kustomize import find_binary
+
+    if find_binary() is None:
+        pytest.skip("no kustomize or kubectl")
+    write(tmp_path, "base/web.yaml", deployment("web"))
+    write(tmp_path, "base/worker.yaml", deployment("worker"))
+    write(tmp_path, "base/kustomization.yaml", "resources:\n  - web.yaml\n  - worker.yaml\n")
+    write(tmp_path, "policies/web.yaml", policy("web", "{matchLabels: {app: web}}"))
+    write(
+        tmp_path,
+        "policies/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - web.yaml\n",
+    )
+    write(tmp_path, "overlays/dev/kustomization.yaml", "namespace: shop\nresources:\n  - ../../base\n")
+    write(
+        tmp_path,
+        "overlays/prod/kustomization.yaml",
+        "namespace: shop\nresources:\n  - ../../base\ncomponents:\n  - ../../policies\n",
+    )
+    report = scan_tree(tmp_path, select=[NO_POLICY])
+    [finding] = report.findings
+    assert finding.span.path == "base/worker.yaml"
+    assert finding.message.endswith("[in kustomize root overlays/prod]")

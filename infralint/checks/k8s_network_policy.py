@@ -80,6 +80,19 @@ class NamespaceIndex:
             yield from self.at.get(folders[:depth], ())
 
 
+def _surely_together(node: Node, other: Node) -> bool:
+    """Whether two objects the index finds in one namespace are there for certain enough to judge
+    by: they are of the same render (or both plain files), and when only one of them names its
+    namespace, of one render or one folder (a policy without a namespace in a parent folder may
+    be applied anywhere)."""
+    scope, other_scope = node.facts.get(RENDER_SCOPE), other.facts.get(RENDER_SCOPE)
+    if scope != other_scope:
+        return False  # two renders (overlays of one base, say) are two deployments, maybe to two clusters
+    if _loose(node.facts["namespace"]) == _loose(other.facts["namespace"]):
+        return True
+    return scope is not None or _folders(node.path) == _folders(other.path)
+
+
 def _loose(namespace: str | None) -> bool:
     return namespace is None or namespace == "default"
 
@@ -164,10 +177,11 @@ def no_network_policy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # a Job Helm or Argo CD runs for a few seconds around a release, serving nothing
     if selectors_of(graph, node, "k8s/NetworkPolicy"):
         return
-    policies = _policy_index(graph).sharing_namespace(node)
+    around = _policy_index(graph).sharing_namespace(node)
+    policies = [policy for policy in around if _surely_together(node, policy)]
     if not policies:
         return  # no policy in this namespace: the scan does not show how its traffic is meant to be kept
-    for policy in policies:
+    for policy in around:
         selector = _spec(policy).get("podSelector")
         if selector is None or is_empty_selector(selector) or not _judgeable(selector):
             return  # every pod of the namespace (podSelector is required; absent reads as {}), or unknown
@@ -242,7 +256,9 @@ def _judge_peer(graph: Graph, policy: Node, peer: dict[str, Any], path: tuple[An
     for namespace in namespaces:
         workloads = _workloads_in(graph, policy, namespace)
         whole = [workload for workload in workloads if not looks_like_patch(workload)]
-        if not whole or pod_running_custom_resources(graph, namespace):
+        if not any(_surely_in(workload, policy, namespace) for workload in whole):
+            return None  # the pods may live where the scan does not look
+        if pod_running_custom_resources(graph, namespace):
             return None  # the pods may live where the scan does not look
         if any(pods_may_match(graph, workload, selector) for workload in workloads):
             return None
@@ -255,12 +271,18 @@ def _judge_peer(graph: Graph, policy: Node, peer: dict[str, Any], path: tuple[An
     )
 
 
+def _surely_in(workload: Node, policy: Node, namespace: str | None) -> bool:
+    if namespace == policy.facts["namespace"]:
+        return _surely_together(policy, workload)
+    return bool(workload.facts["namespace"] == namespace)
+
+
 def _counted(workloads: list[Node], namespace: str | None) -> str:
     """`the 3 workloads in namespace shop`, saying how many of them have no namespace of their own."""
     loose = sum(1 for workload in workloads if workload.facts["namespace"] != namespace)
     text = f"the {len(workloads)} workload{'s' if len(workloads) > 1 else ''} in {_namespace_text(namespace)}"
     if namespace is not None and loose:
-        text += f" ({loose} of them without a namespace, beside the policy)"
+        text += f" ({loose} of them without a namespace of their own)"
     return text
 
 
