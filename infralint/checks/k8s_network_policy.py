@@ -229,6 +229,7 @@ def peer_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     if not selectors_linked(graph):
         return
     spec = _spec(node)
+    workloads: dict[str | None, list[Node]] = {}  # by namespace, looked up once per policy
     for direction, key, verb in (("ingress", "from", "admits traffic from"), ("egress", "to", "allows traffic to")):
         rules = spec.get(direction)
         for index, rule in enumerate(rules if isinstance(rules, list) else ()):
@@ -237,12 +238,19 @@ def peer_selects_nothing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                 if not isinstance(peer, dict) or "podSelector" not in peer:
                     continue
                 path = ("spec", direction, index, key, position, "podSelector")
-                hit = _judge_peer(graph, node, peer, path, verb)
+                hit = _judge_peer(graph, node, peer, path, verb, workloads)
                 if hit is not None:
                     yield hit
 
 
-def _judge_peer(graph: Graph, policy: Node, peer: dict[str, Any], path: tuple[Any, ...], verb: str) -> Hit | None:
+def _judge_peer(
+    graph: Graph,
+    policy: Node,
+    peer: dict[str, Any],
+    path: tuple[Any, ...],
+    verb: str,
+    known: dict[str | None, list[Node]],
+) -> Hit | None:
     selector = peer["podSelector"]
     if not isinstance(selector, dict) or is_empty_selector(selector) or not _judgeable(selector):
         return None  # every pod (of the namespaces), or a selector the scan cannot evaluate
@@ -254,7 +262,9 @@ def _judge_peer(graph: Graph, policy: Node, peer: dict[str, Any], path: tuple[An
         namespaces = [policy.facts["namespace"]]
     counted = []
     for namespace in namespaces:
-        workloads = _workloads_in(graph, policy, namespace)
+        if namespace not in known:
+            known[namespace] = _workloads_in(graph, policy, namespace)
+        workloads = known[namespace]
         whole = [workload for workload in workloads if not looks_like_patch(workload)]
         if not any(_surely_in(workload, policy, namespace) for workload in whole):
             return None  # the pods may live where the scan does not look
