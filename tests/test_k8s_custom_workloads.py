@@ -205,3 +205,27 @@ def test_a_selector_less_rollout_in_a_kustomize_patch_is_not_judged_alone(tmp_pa
     )
     report = scan_tree(tmp_path, select=["k8s-selector-mismatch", "k8s-single-replica"], render=False)
     assert not [f for f in report.findings if f.span.path == "patch.yaml"]
+
+
+def test_an_image_change_trigger_sets_the_image_of_the_containers_it_names() -> None:
+    graph = graph_of("""
+    apiVersion: apps.openshift.io/v1
+    kind: DeploymentConfig
+    metadata: {name: web}
+    spec:
+      replicas: 2
+      triggers:
+        - type: ImageChange
+          imageChangeParams:
+            automatic: true
+            containerNames: [app]
+            from: {kind: ImageStreamTag, name: "web:latest"}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          containers:
+            - {name: app, image: " "}
+            - {name: proxy, image: "nginx:1.27"}
+    """)
+    assert "image" not in graph.nodes["k8s/DeploymentConfig/-/web/container/app"].attrs
+    assert graph.nodes["k8s/DeploymentConfig/-/web/container/proxy"].attrs["image"] == "nginx:1.27"

@@ -220,9 +220,14 @@ def _add_object(
         ignored_rules=ignored,
     )
     result.nodes.append(pod_node)
+    triggered = _image_trigger_containers(obj) if kind == "DeploymentConfig" else {}
     for field_name, is_init in (("initContainers", True), ("containers", False)):
         for index, container in enumerate(_list(pod_spec.get(field_name))):
             if isinstance(container, dict):
+                if container.get("name") in triggered:
+                    # OpenShift writes the image the ImageStreamTag resolves to (a digest) at each
+                    # deploy: whatever `image:` says (often " ") is not what runs.
+                    container = {key: value for key, value in container.items() if key != "image"}
                 result.nodes.append(
                     _container_node(
                         source,
@@ -273,6 +278,21 @@ def _container_node(
         end_line=pos[2] if pos else None,
         ignored_rules=ignored,
     )
+
+
+def _image_trigger_containers(obj: dict[str, Any]) -> dict[str, str]:
+    """The containers of a DeploymentConfig whose image an ImageChange trigger sets, with the
+    ImageStreamTag it takes the image from."""
+    found: dict[str, str] = {}
+    for trigger in _list(_dict(obj.get("spec")).get("triggers")):
+        params = _dict(_dict(trigger).get("imageChangeParams"))
+        if _dict(trigger).get("type") != "ImageChange" or params.get("automatic") is False:
+            continue
+        source = str(_dict(params.get("from")).get("name") or "")
+        for name in _list(params.get("containerNames")):
+            if isinstance(name, str):
+                found[name] = source
+    return found
 
 
 def pod_spec_path(api_version: str, kind: str) -> Path | None:
@@ -381,6 +401,9 @@ def _embedded_configs(source: SourceFile, doc: YamlDocument, result: ParseResult
     for node in result.nodes[first_new:]:
         if node.kind != "k8s/ConfigMap":
             continue
+        # YAML style and first line of each multi-line data value, for rules that point inside one.
+        data_path = (*node.spans.prefix, "data")
+        node.facts["data_blocks"] = {path[-1]: block for path, block in doc.blocks.items() if path[:-1] == data_path}
         data = node.attrs.get("data")
         if not isinstance(data, dict):
             continue
