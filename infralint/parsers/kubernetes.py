@@ -224,7 +224,7 @@ def _add_object(
     for field_name, is_init in (("initContainers", True), ("containers", False)):
         for index, container in enumerate(_list(pod_spec.get(field_name))):
             if isinstance(container, dict):
-                if container.get("name") in triggered:
+                if triggered and _text(container.get("name")) in triggered:
                     # OpenShift writes the image the ImageStreamTag resolves to (a digest) at each
                     # deploy: whatever `image:` says (often " ") is not what runs.
                     container = {key: value for key, value in container.items() if key != "image"}
