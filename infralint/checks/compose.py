@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
+from infralint import secret_values
 from infralint.checks import compose_project as projects
 from infralint.checks.by_design import hit as by_design_hit
 from infralint.checks.upstreams import health_cause, started_only_cause
@@ -568,22 +568,10 @@ def dangerous_capabilities(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 # compose-secret-in-environment
 
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 _NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null"})
-
-
-@cache
-def _pattern(source: str) -> re.Pattern[str]:
-    return re.compile(source.strip(), re.IGNORECASE)
-
-
-def _looks_secret(name: str, options: dict[str, Any]) -> bool:
-    normalized = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
-    if not _pattern(options["secret_name_pattern"]).search(normalized):
-        return False
-    reference = options.get("reference_name_pattern")
-    return not (reference and _pattern(reference).search(normalized))
+_upper_snake = secret_values.upper_snake
+_pattern = secret_values.name_pattern
+_looks_secret = secret_values.secret_name
 
 
 def _literal_secret(value: Any) -> bool:
@@ -597,14 +585,28 @@ def _literal_secret(value: Any) -> bool:
 
 def secret_in_environment(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """A default credential of a datastore only the project's containers reach is the quick-start
-    pair of an app and its private database: not reported. On a reachable one it is."""
+    pair of an app and its private database: not reported. On a reachable one it is.
+
+    Under any name, a private key block or a known token format is reported, and under a weak
+    name (*_KEY, *_CONTENT) a random-looking value; neither is ever a default credential."""
     for name, entry in node.facts["environment"].items():
-        if not (entry["literal"] and _looks_secret(name, ctx.options) and _literal_secret(entry["value"])):
+        if not entry["literal"]:
+            continue
+        value = entry["value"]
+        label = secret_values.value_secret(name, value, ctx.options) if isinstance(value, str) else None
+        if not (_looks_secret(name, ctx.options) and _literal_secret(value)):
+            if label:
+                message = f"{_where(node)} sets variable {name} to {label} written in the compose file"
+                yield Hit(f"{message}: anyone who can read the file or `docker inspect` can use it", entry["path"])
             continue
         message = f"{_where(node)} sets a literal value for secret-looking variable {name}"
+        if label and label != secret_values.RANDOM:
+            message += f": the value is {label}"
+            yield Hit(message, entry["path"])
+            continue
         if _example_host(ctx, node, name):
             continue  # a placeholder for a server that does not exist
-        default = _default_credential(ctx, node, name, str(entry["value"]).strip())
+        default = _default_credential(ctx, node, name, str(value).strip())
         if default is not None:
             why, guarded = default
             reachable = [service for service in guarded if _exposure(ctx, service) != "internal"]
@@ -664,7 +666,7 @@ _EXAMPLE_HOST = re.compile(r"(^|\.)(example\.(com|org|net)|example|test|invalid)
 
 def _host_values(ctx: RuleContext, node: Node, name: str) -> list[str]:
     """The literal values of the host variables beside a credential, with its prefix."""
-    normalized = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
+    normalized = _upper_snake(name)
     found = _pattern(ctx.options["secret_name_pattern"]).search(normalized)
     if found is None:
         return []
@@ -672,7 +674,7 @@ def _host_values(ctx: RuleContext, node: Node, name: str) -> list[str]:
     hosts = {f"{prefix}{suffix}" for suffix in _HOST_SUFFIXES} | {f"{prefix}_{suffix}" for suffix in _HOST_SUFFIXES}
     values = []
     for other, entry in node.facts["environment"].items():
-        upper = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", other)).strip("_").upper()
+        upper = _upper_snake(other)
         if upper in hosts and entry["literal"]:
             values.append(str(entry["value"]).strip())
     return values
@@ -713,7 +715,7 @@ def _placeholder_reason(ctx: RuleContext, service: Node, value: str) -> str | No
             return "the project's name"
     user_names = _pattern(str(ctx.options.get("user_name_pattern") or "$^"))
     for name, entry in service.facts["environment"].items():
-        normalized = _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
+        normalized = _upper_snake(name)
         if user_names.search(normalized) and str(entry["value"]).strip().lower() == lowered:
             return f"the same as {name}"
     return None

@@ -13,9 +13,9 @@ import json
 import re
 import shlex
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
+from infralint import secret_values
 from infralint.findings import Severity
 from infralint.graph.k8s_links import selectors_of
 from infralint.graph.model import Node
@@ -394,8 +394,6 @@ def dangerous_capabilities(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 
 # k8s-secret-in-env
 
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 # $(VAR) is expanded by the kubelet ($$(VAR) is an escaped literal); ${VAR} alone is a
 # placeholder for envsubst-style tools that render the manifest before it is applied.
 _KUBELET_REFERENCE = re.compile(r"(?<!\$)\$\([A-Za-z_][A-Za-z0-9_.-]*\)")
@@ -403,24 +401,8 @@ _PLACEHOLDER = re.compile(r"\$\{[^}]+\}|\{\{.*\}\}")
 _NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "enabled", "disabled", "none", "null"})
 
 
-def _upper_snake(name: str) -> str:
-    return _SEPARATORS.sub("_", _CAMEL_BOUNDARY.sub("_", name)).strip("_").upper()
-
-
-@cache
-def _pattern(source: str) -> re.Pattern[str]:
-    return re.compile(source.strip(), re.IGNORECASE)
-
-
-def _looks_secret(name: str, options: dict[str, Any]) -> bool:
-    normalized = _upper_snake(name)
-    if not _pattern(options["secret_name_pattern"]).search(normalized):
-        return False
-    reference = options.get("reference_name_pattern")
-    return not (reference and _pattern(reference).search(normalized))
-
-
 def _is_literal_secret(value: Any) -> bool:
+    """A literal under a secret-looking name: anything but empty, a switch word, a reference."""
     if value is None or isinstance(value, bool):
         return False
     text = str(value).strip()
@@ -432,15 +414,24 @@ def _is_literal_secret(value: Any) -> bool:
 
 
 def secret_in_env(node: Node, ctx: RuleContext) -> Iterator[Hit]:
+    """By name (PASSWORD, TOKEN ...) any literal; under any name a private key block or a known
+    token format; under a weak name (*_KEY, *_CONTENT) a random-looking value."""
     for index, item in enumerate(_list(node.attrs.get("env"))):
         item = _dict(item)
         name = item.get("name")
         if not isinstance(name, str) or "value" not in item or "valueFrom" in item:
             continue
-        if _looks_secret(name, ctx.options) and _is_literal_secret(item["value"]):
+        value = item["value"]
+        label = secret_values.value_secret(name, value, ctx.options) if isinstance(value, str) else None
+        where = ("env", index, "value")
+        if secret_values.secret_name(name, ctx.options) and _is_literal_secret(value):
+            found = f": the value is {label}" if label and label != secret_values.RANDOM else ""
+            yield Hit(f"{container_label(node)} sets a literal value for secret-looking env var {name}{found}", where)
+        elif label:
             yield Hit(
-                f"{container_label(node)} sets a literal value for secret-looking env var {name}",
-                ("env", index, "value"),
+                f"{container_label(node)} sets env var {name} to {label} written in the manifest:"
+                " anyone who can read the manifest or the pod spec can use it",
+                where,
             )
 
 
