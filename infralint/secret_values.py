@@ -31,6 +31,7 @@ import math
 import re
 from collections import Counter
 from functools import cache
+from itertools import pairwise
 
 # -- names -----------------------------------------------------------------------------------
 
@@ -146,62 +147,66 @@ def _key_label(kind: str) -> str:
     return f"a PEM private key block ({kind})"
 
 
-# Tokens: (label, pattern, cheap substring that must be present). Word boundaries keep a token
+# Tokens: (label, pattern, substrings one of which must be present: a cheap test first). Word boundaries keep a token
 # from matching inside a longer identifier.
-_TOKENS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+_TOKENS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     # AWS IAM, "Unique identifier prefixes": AKIA long-term, ASIA temporary access key IDs
     # (docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html). The ID is half of
     # the pair and names the account; the secret key has no format of its own.
-    ("an AWS access key ID", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z2-7]{16}(?![A-Za-z0-9])"), "A"),
+    ("an AWS access key ID", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z2-7]{16}(?![A-Za-z0-9])"), ("AKIA", "ASIA")),
     # GitHub, "Behind GitHub's new authentication token formats" (github.blog, 2021-04-05):
     # ghp_ personal, gho_ OAuth, ghu_ user-to-server, ghs_ server-to-server, ghr_ refresh,
     # 36 base62 characters; fine-grained personal tokens start github_pat_ (GitHub Docs,
     # "About authentication to GitHub", GitHub's token formats).
-    ("a GitHub token", re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9])"), "gh"),
+    (
+        "a GitHub token",
+        re.compile(r"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ),
     (
         "a GitHub fine-grained personal access token",
         re.compile(r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}(?![A-Za-z0-9])"),
-        "github_pat_",
+        ("github_pat_",),
     ),
     # GitLab Docs, "GitLab token overview", token prefixes: glpat- personal access tokens.
-    ("a GitLab personal access token", re.compile(r"(?<![A-Za-z0-9])glpat-[A-Za-z0-9_-]{20,}"), "glpat-"),
+    ("a GitLab personal access token", re.compile(r"(?<![A-Za-z0-9])glpat-[A-Za-z0-9_-]{20,}"), ("glpat-",)),
     # Slack API docs, "Token types": xoxb- bot, xoxp- user, xoxa- app (workspace) and xoxr-
     # refresh tokens, a team number then more numbers and a random tail.
-    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abpr]-[0-9]{8,}-[0-9A-Za-z-]{16,}"), "xox"),
+    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abpr]-[0-9]{8,}-[0-9A-Za-z-]{16,}"), ("xox",)),
     # Slack API docs, "Sending messages using incoming webhooks": the URL is the credential.
     (
         "a Slack incoming webhook URL",
         re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}"),
-        "hooks.slack.com",
+        ("hooks.slack.com",),
     ),
     # Stripe Docs, "API keys": live secret keys sk_live_, restricted keys rk_live_ (test-mode
     # keys, sk_test_, move no money and are left out).
-    ("a Stripe live API key", re.compile(r"(?<![A-Za-z0-9])[sr]k_live_[A-Za-z0-9]{24,}"), "k_live_"),
+    ("a Stripe live API key", re.compile(r"(?<![A-Za-z0-9])[sr]k_live_[A-Za-z0-9]{24,}"), ("k_live_",)),
     # OpenAI keys carry base64 "OpenAI" (T3BlbkFJ) inside: listed among GitHub secret scanning's
     # supported patterns (docs.github.com, "Supported secret scanning patterns", OpenAI API key).
     (
         "an OpenAI API key",
         re.compile(r"(?<![A-Za-z0-9])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}"),
-        "T3BlbkFJ",
+        ("T3BlbkFJ",),
     ),
     # Anthropic API keys, sk-ant-api03-... (Anthropic docs; GitHub secret scanning partner).
-    ("an Anthropic API key", re.compile(r"(?<![A-Za-z0-9])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}"), "sk-ant-"),
+    ("an Anthropic API key", re.compile(r"(?<![A-Za-z0-9])sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}"), ("sk-ant-",)),
     # npm Docs, "About access tokens"; github.blog changelog 2021-09-23 "npm has a new access
     # token format": npm_ and 36 base62 characters.
-    ("an npm access token", re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"), "npm_"),
+    ("an npm access token", re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"), ("npm_",)),
     # Twilio SendGrid Docs, "API Keys": SG. then two base64url parts (22 and 43 characters).
-    ("a SendGrid API key", re.compile(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"), "SG."),
+    ("a SendGrid API key", re.compile(r"(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"), ("SG.",)),
     # Hugging Face Hub docs, "User access tokens": hf_ and 34 letters.
-    ("a Hugging Face access token", re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9])"), "hf_"),
+    ("a Hugging Face access token", re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9])"), ("hf_",)),
     # Azure Storage docs, "Configure Azure Storage connection strings": AccountKey= holds the
     # account's shared key, 64 bytes of base64.
-    ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/]{86}=="), "AccountKey="),
+    ("an Azure storage account key", re.compile(r"AccountKey=[A-Za-z0-9+/]{86}=="), ("AccountKey=",)),
     # RFC 7519 JWT: base64url header and claims (a JSON object, so "eyJ") and a signature.
     # An unsigned token (empty third part) proves nothing and is left out.
     (
         "a JSON Web Token",
         re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}"),
-        "eyJ",
+        ("eyJ",),
     ),
 )
 # Left out on purpose: Google API keys (AIza...) are public by design in browser apps (Firebase
@@ -223,8 +228,8 @@ def _key_block_at(text: str) -> tuple[str, int] | None:
 
 def _token_at(text: str) -> tuple[str, int] | None:
     best: tuple[str, int] | None = None
-    for label, pattern, marker in _TOKENS:
-        if marker not in text:
+    for label, pattern, markers in _TOKENS:
+        if not any(marker in text for marker in markers):
             continue
         for match in pattern.finditer(text):
             token = match.group(0)
@@ -340,8 +345,7 @@ def looks_random(value: str) -> bool:
 def _changes(part: str) -> int:
     """How often PART changes character class: letter and digit, lower to upper (an upper-case
     letter starting a word is no change)."""
-    count = 0
-    for before, after in zip(part, part[1:], strict=False):
-        if before.isdigit() != after.isdigit() or (before.islower() and after.isupper()):
-            count += 1
-    return count
+    return sum(
+        before.isdigit() != after.isdigit() or (before.islower() and after.isupper())
+        for before, after in pairwise(part)
+    )
