@@ -481,15 +481,15 @@ _MAPS = "nginx/maps"  # graph.indexes key: config id -> {variable: map record}
 
 def _config_maps(graph: Graph, node: Node) -> dict[str, Record]:
     """The maps of the config NODE belongs to (maps are global to its http block)."""
-    config = str(node.facts.get("config", ""))
-    index: dict[str, dict[str, Record]] = graph.indexes.setdefault(_MAPS, {})
-    if config not in index:
-        found: dict[str, Record] = {}
+    index: dict[str, dict[str, Record]] | None = graph.indexes.get(_MAPS)
+    if index is None:  # every config's maps in one pass over the nginx nodes
+        index = graph.indexes[_MAPS] = {}
         for other in graph.nodes.values():
-            if other.kind in ("nginx/http", "nginx/config") and other.facts.get("config") == config:
-                found.update(maps_in(other.attrs.get("directives", [])))
-        index[config] = found
-    return index[config]
+            if other.kind not in ("nginx/http", "nginx/config"):
+                continue
+            found = index.setdefault(str(other.facts.get("config", "")), {})
+            found.update(maps_in(other.attrs.get("directives", [])))
+    return index.get(str(node.facts.get("config", "")), {})
 
 
 # Directives whose value is written into a response header, which a client may split on a CR as

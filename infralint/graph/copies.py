@@ -57,7 +57,10 @@ def _digest(node: Node, parts: list[Node]) -> str | None:
     ]
     if not node.attrs and not parts:
         return None
-    text = json.dumps(_canonical(content), default=repr)
+    try:
+        text = json.dumps(content, sort_keys=True, default=repr)
+    except TypeError:  # keys of mixed types (`~: x`, `1: y`) cannot be sorted as they are
+        text = json.dumps(_canonical(content), default=repr)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
