@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -427,12 +428,80 @@ def _end_anchored(pattern: str) -> bool:
     return (text.endswith("$") and not text.endswith("\\$")) or text.endswith(("\\z", "/"))
 
 
-def _origin_regex_flaws(pattern: str) -> list[str]:
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level branches of PATTERN (`a|b`), not those inside groups or classes."""
+    branches, start, depth = [], 0, 0
+    escaped = in_class = False
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:index])
+            start = index + 1
+    branches.append(pattern[start:])
+    return branches
+
+
+_SCHEME_END = re.compile(r":(?:\\)?/(?:\\)?/")
+
+
+def _host_wildcard(branch: str) -> bool:
+    """A `.*` or `.+` in the host part (before the `/` that ends it): it also matches `/`, so
+    any site whose path or query ends with the trusted name is accepted."""
+    scheme = _SCHEME_END.search(branch)
+    host = branch[scheme.end() :] if scheme else branch.lstrip("^")
+    escaped = in_class = False
+    for index, char in enumerate(host):
+        if escaped:
+            escaped = False
+            if char == "/":
+                return False  # `\/` ends the host
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "/":
+            return False
+        elif char == "." and host[index + 1 : index + 2] in ("*", "+"):
+            return True
+    return False
+
+
+_SCHEME_START = re.compile(r"\(?(?:https?|\(?https?\)?|https\??)\)?:")
+
+
+def _start_unanchored(branch: str, variable: str) -> bool:
+    """No `^`: a referer holds the whole URL, so the trusted name can follow the attacker's own;
+    an Origin is only scheme://host[:port], so a branch that starts with the scheme is safe."""
+    if branch.startswith(("^", "\\A")):
+        return False
+    return variable == "$http_referer" or not _SCHEME_START.match(branch)
+
+
+def _origin_regex_flaws(pattern: str, variable: str) -> list[str]:
     flaws = []
+    branches = _alternatives(pattern)
     if _literal_dot(pattern):
         flaws.append("an unescaped dot (matches any character)")
-    if not _end_anchored(pattern):
-        flaws.append("no end anchor ($)")
+    if any(_start_unanchored(branch, variable) for branch in branches):
+        flaws.append("no start anchor (^)" if len(branches) == 1 else "a branch without a start anchor (^)")
+    if any(not _end_anchored(branch) for branch in branches):
+        flaws.append("no end anchor ($)" if len(branches) == 1 else "a branch without an end anchor ($)")
+    # An Origin has no path: a host wildcard there can only match a subdomain.
+    if variable == "$http_referer" and any(_host_wildcard(branch) for branch in branches):
+        flaws.append("a wildcard in the host (.* also matches /)")
     return flaws
 
 
@@ -454,7 +523,7 @@ def _origin_regexes(node: Node) -> Iterator[tuple[Record, str, str]]:
 def origin_regex(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """A regex meant to accept trusted origins or referers that also accepts other sites."""
     for record, variable, pattern in _origin_regexes(node):
-        flaws = _origin_regex_flaws(pattern)
+        flaws = _origin_regex_flaws(pattern, variable)
         if flaws:
             yield Hit(
                 f"{variable} in {label(node)} is matched by {pattern}, which has {' and '.join(flaws)}:"

@@ -2,6 +2,7 @@
 
     python -m infralint.dev.peer_agreement polaris PATH-TO-POLARIS-CHECKOUT [--details]
     python -m infralint.dev.peer_agreement kube-linter PATH-TO-KUBE-LINTER-CHECKOUT [--details]
+    python -m infralint.dev.peer_agreement gixy PATH-TO-GIXY-CHECKOUT [--details]
 
 Polaris keeps one folder per check under test/checks/<check>/, each file a case whose name says
 what Polaris reports: `failure*` (the check fails) or `success*` (it passes). Each case is scanned
@@ -14,6 +15,9 @@ that fail, and its end-to-end tests (e2etests/bats-tests.sh) state how many repo
 gives on it. A case agrees when infralint gives as many findings of the mapped rules (folded ones
 counted) as kube-linter gives reports; the counts are printed side by side.
 
+gixy keeps one folder per plugin under tests/plugins/simply/<plugin>/, each `.conf` file a case
+that the plugin reports, unless its name ends in `_fp.conf` (a case it must not report).
+
 Nothing of the peer is copied into the project: the cases are read from the checkout.
 """
 
@@ -22,7 +26,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +40,7 @@ class Case(NamedTuple):
     path: Path
     peer_reports: bool
     peer_count: int | None = None  # kube-linter: how many reports the peer gives on the file
+    scan_as: str | None = None  # the name the case is scanned under (gixy reads its cases as nginx)
 
 
 class Outcome(NamedTuple):
@@ -78,6 +85,14 @@ def kube_linter_cases(checkout: Path) -> list[Case]:
     return cases
 
 
+def gixy_cases(checkout: Path) -> list[Case]:
+    cases = []
+    for folder in sorted((checkout / "tests" / "plugins" / "simply").iterdir()):
+        for path in sorted(folder.glob("*.conf")):
+            cases.append(Case(folder.name, path, not path.name.endswith("_fp.conf"), scan_as="nginx.conf"))
+    return cases
+
+
 def rules_for(tool: str) -> dict[str, tuple[str, ...]]:
     """Peer check id -> the infralint rules that correspond to it."""
     from infralint.catalog import all_metas
@@ -93,11 +108,16 @@ def judge(case: Case, rules: tuple[str, ...]) -> Outcome:
     from infralint.api import ScanOptions, scan
 
     previous = os.getcwd()
-    os.chdir(case.path.parent)
-    try:
-        report = scan([case.path.name], ScanOptions(select=list(rules), development_paths=False))
-    finally:
-        os.chdir(previous)
+    with tempfile.TemporaryDirectory() as staging:
+        folder, name = case.path.parent, case.path.name
+        if case.scan_as:  # a snippet is scanned as the file the peer takes it for
+            folder, name = Path(staging), case.scan_as
+            shutil.copyfile(case.path, folder / name)
+        os.chdir(folder)
+        try:
+            report = scan([name], ScanOptions(select=list(rules), development_paths=False))
+        finally:
+            os.chdir(previous)
     own = [finding for finding in report.findings if finding.rule_id in rules]
     folded = [
         item
@@ -140,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-CASES: dict[str, Callable[[Path], list[Case]]] = {"polaris": polaris_cases, "kube-linter": kube_linter_cases}
+CASES: dict[str, Callable[[Path], list[Case]]] = {
+    "polaris": polaris_cases,
+    "kube-linter": kube_linter_cases,
+    "gixy": gixy_cases,
+}
 
 
 if __name__ == "__main__":
