@@ -33,18 +33,28 @@ def test_redos_flaws(pattern: str, flaw: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("pattern", "flaws"),
+    ("variable", "pattern", "flaws"),
     [
-        (r"^https://app.example.com$", 1),
-        (r"^https://app\.example\.com", 1),
-        (r"^https://app.example.com", 2),
-        (r"^https://([a-z]+\.)?example\.com$", 0),
-        (r"^https://example\.com/", 0),  # the slash closes the host
-        (r"^https://example\.com/.*$", 0),
+        ("$http_origin", r"^https://app.example.com$", 1),
+        ("$http_origin", r"^https://app\.example\.com", 1),
+        ("$http_origin", r"^https://app.example.com", 2),
+        ("$http_origin", r"^https://([a-z]+\.)?example\.com$", 0),
+        ("$http_referer", r"^https://example\.com/", 0),  # the slash closes the host
+        ("$http_referer", r"^https://example\.com/.*$", 0),  # a wildcard in the path is fine
+        # a referer holds the whole URL: the trusted one can follow the attacker's
+        ("$http_referer", r"https://example\.com/", 1),
+        ("$http_referer", r"^https://example\.com/|([^/]+\.)?partner\.org/", 1),
+        ("$http_referer", r"^https?://([^/]+\.)?(example\.com|partner\.org)/", 0),  # a group is one branch
+        ("$http_referer", r"^https://.*\.example\.com/", 1),  # .* crosses the host
+        ("$http_referer", r"^https://[^/]*\.example\.com/", 0),
+        # an Origin is only scheme://host[:port]
+        ("$http_origin", r"https://example\.com$", 0),
+        ("$http_origin", r"example\.com$", 1),
+        ("$http_origin", r"^https://.*\.example\.com$", 0),
     ],
 )
-def test_origin_regex_flaws(pattern: str, flaws: int) -> None:
-    assert len(_origin_regex_flaws(pattern)) == flaws
+def test_origin_regex_flaws(variable: str, pattern: str, flaws: int) -> None:
+    assert len(_origin_regex_flaws(pattern, variable)) == flaws
 
 
 @pytest.mark.parametrize(

@@ -353,9 +353,11 @@ def server_tokens(node: Node, ctx: RuleContext) -> Iterator[Hit]:
 def add_header_redefinition(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     """add_header (or add_trailer) in a nested block drops every one of the levels above, unless
     add_header_inherit (add_trailer_inherit) says merge or off (nginx 1.29.3+)."""
-    if node.kind not in ("nginx/server", "nginx/location"):
+    # A snippet written for a location or server block has levels of its own: its `if` blocks.
+    snippet = node.kind == "nginx/config" and node.facts.get("context") in _BLOCK_SNIPPETS
+    if node.kind not in ("nginx/server", "nginx/location") and not snippet:
         return
-    parent = parent_of(ctx.graph, node)
+    parent = None if snippet else parent_of(ctx.graph, node)
     for directive in ("add_header", "add_trailer"):
         inherited = _sent(ctx.graph, parent, directive) if parent is not None else []
         mine = top_own(node, directive)
@@ -372,6 +374,9 @@ def add_header_redefinition(node: Node, ctx: RuleContext) -> Iterator[Hit]:
                     hit = _dropped_headers(above, inside, f"the if block of {label(node)}", directive)
                     if hit:
                         yield hit
+
+
+_BLOCK_SNIPPETS = frozenset({"http/server", "http/location"})
 
 
 def _inherit_mode(block: list[Record], node: Node, directive: str) -> str:
