@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from infralint.findings import Severity
+from infralint.findings import Related, Severity
 from infralint.graph.k8s_links import (
     defined_elsewhere,
     exists,
     ingress_backends,
     is_empty_selector,
+    key_references,
     labels_set_at_run_time,
     made_by_operator,
     nearest_named,
@@ -515,6 +516,53 @@ def missing_configmap_or_secret(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             "the pod will not start",
             path=ref.path,
         )
+    yield from _missing_keys(ctx.graph, node)
+
+
+# Secret types whose keys a controller fills in after the object is created.
+FILLED_SECRET_TYPES = frozenset({"kubernetes.io/service-account-token"})
+
+
+def _missing_keys(graph: Graph, node: Node) -> Iterator[Hit]:
+    """A key the workload reads from a ConfigMap or Secret of the scan that has no such key: the
+    container is not created (CreateContainerConfigError) until someone adds it. Judged only when
+    every object of that name near the workload lists its keys in full (no generator, patch or
+    controller that adds more, and not an empty object someone fills in later)."""
+    namespace = node.facts["namespace"]
+    for ref in key_references(node):
+        if ref.optional or defined_elsewhere(graph, ref.kind, namespace, ref.name):
+            continue
+        holders = nearest_named(graph, node, ref.kind, ref.name)
+        if not holders or patches_of(graph, ref.kind, namespace, ref.name):
+            continue
+        key_sets = [_keys(holder) for holder in holders]
+        if any(keys is None or ref.key in keys for keys in key_sets):
+            continue
+        holder = holders[0]
+        known = ", ".join(sorted(key_sets[0] or ())) or "none"
+        yield Hit(
+            f"{node.facts['object']} reads key '{ref.key}' of {ref.kind} '{ref.name}', which has no such key"
+            f" (its keys: {known}): the container will not start",
+            path=ref.path,
+            severity=Severity.WARNING,  # the object is in the scan: only its keys are wrong
+            related=(Related(holder.spans.span(()), f"{ref.kind} '{ref.name}' defined here"),),
+        )
+
+
+def _keys(holder: Node) -> set[str] | None:
+    """The keys a ConfigMap or Secret object holds, or None when the scan cannot know them all."""
+    attrs = holder.attrs
+    if attrs.get("type") in FILLED_SECRET_TYPES or holder.facts.get("patch"):
+        return None
+    keys: set[str] = set()
+    for field_name in ("data", "stringData", "binaryData"):
+        value = attrs.get(field_name)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+            return None  # a templated or broken block: its keys are not known
+        keys.update(value)
+    return keys or None  # an empty object is filled in by someone else
 
 
 def _unused_volume(attrs: dict[str, Any], path: tuple[Any, ...]) -> bool:

@@ -849,6 +849,39 @@ def _container_references(container: Any, at: tuple[Any, ...]) -> Iterator[Refer
                 yield Reference(kind, ref["name"], (*at, "envFrom", index, key, "name"), _optional(ref))
 
 
+class KeyReference(NamedTuple):
+    """A workload's use of one key of a ConfigMap or Secret (env valueFrom, volume items)."""
+
+    kind: str
+    name: str
+    key: str
+    path: tuple[Any, ...]  # of the key, inside the workload object
+    optional: bool
+
+
+def key_references(workload: Node) -> Iterator[KeyReference]:
+    spec, base = _pod_spec(workload)
+    for index, volume in _items(spec, "volumes"):
+        for field_name, kind, name_key in (("configMap", "ConfigMap", "name"), ("secret", "Secret", "secretName")):
+            source = _dict_at(volume, field_name)
+            name = _named(source, name_key)
+            for i_index, item in _items(source, "items"):
+                key = _named(item, "key")
+                if name and key:
+                    path = (*base, "volumes", index, field_name, "items", i_index, "key")
+                    yield KeyReference(kind, name, key, path, _optional(source))
+    for field_name in ("initContainers", "containers", "ephemeralContainers"):
+        for index, container in _items(spec, field_name):
+            for e_index, env in _items(container, "env"):
+                value_from = _dict_at(env, "valueFrom")
+                for ref_key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                    ref = _dict_at(value_from, ref_key)
+                    name, key = _named(ref), _named(ref, "key")
+                    if name and key:
+                        path = (*base, field_name, index, "env", e_index, "valueFrom", ref_key, "key")
+                        yield KeyReference(kind, name, key, path, _optional(ref))
+
+
 def looks_like_patch(node: Node) -> bool:
     """A document a kustomization of the scan applies as a patch (see mark_patches), not a whole object.
 
