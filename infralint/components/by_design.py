@@ -15,9 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infralint.images.known import parse_reference
+from infralint.resources import load_yaml
 
 DATA = Path(__file__).with_name("by_design.yaml")
 NEEDS = frozenset({"runtime_socket", "host_pid", "host_network", "host_paths", "privileged"})
@@ -65,7 +64,7 @@ def needing(image: Any, need: str) -> Component | None:
 
 @cache
 def catalog() -> tuple[Component, ...]:
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    data = load_yaml(DATA.read_text(encoding="utf-8"))
     return tuple(_entry(item) for item in data["components"])
 
 

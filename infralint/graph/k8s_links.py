@@ -1268,9 +1268,11 @@ def role_bindings(graph: Graph, role: Node) -> list[Node]:
 def service_account_of(workload: Node) -> tuple[str, tuple[Any, ...] | None]:
     """The name of the ServiceAccount a workload's pods run as, and the path of the field that
     names it (None: not named, so `default`)."""
-    for ref in workload_references(workload):
-        if ref.kind == "ServiceAccount":
-            return ref.name, ref.path
+    spec, base = _pod_spec(workload)
+    for key in ("serviceAccountName", "serviceAccount"):  # as workload_references names it
+        account = spec.get(key)
+        if isinstance(account, str) and account:
+            return account, (*base, key)
     return "default", None
 
 

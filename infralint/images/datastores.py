@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from infralint.resources import load_yaml
 
 DATA = Path(__file__).with_name("datastores.yaml")
 
@@ -31,7 +31,7 @@ def lookup(repository: str) -> Datastore | None:
 
 @cache
 def _entries() -> tuple[tuple[re.Pattern[str], Datastore | None], ...]:
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    data = load_yaml(DATA.read_text(encoding="utf-8"))
     return tuple((re.compile(str(item["image"])), _store(item)) for item in data["datastores"])
 
 

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from infralint.resources import load_yaml
 
 DATA = Path(__file__).with_name("known.yaml")
 DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -94,7 +94,7 @@ def lookup(image: str | None) -> KnownImage | None:
 
 @cache
 def catalog() -> tuple[KnownImage, ...]:
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    data = load_yaml(DATA.read_text(encoding="utf-8"))
     return tuple(_entry(item) for item in data["images"])
 
 

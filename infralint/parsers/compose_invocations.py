@@ -39,6 +39,8 @@ from typing import Any
 
 import yaml
 
+from infralint.resources import load_yaml
+
 Reader = Callable[[str], str | None]
 
 UNKNOWN = "\0"  # stands for the text of an expression or a variable in a path
@@ -225,7 +227,7 @@ def _env_list(mapping: dict[str, Any], folder: str | None, origin: str) -> Itera
 
 def workflow_lists(text: str, root: str, origin: str) -> Iterator[FileList]:
     try:
-        workflow = yaml.safe_load(text)
+        workflow = load_yaml(text)
     except yaml.YAMLError:
         return
     workflow = _dict(workflow)

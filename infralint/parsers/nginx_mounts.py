@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from infralint.resources import load_yaml
+
 _COMPOSE_NAME = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$")
 _VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_]\w*)(:?[-?+])?|\$([A-Za-z_]\w*)")
 MAX_COMPOSE_BYTES = 1024 * 1024
@@ -82,7 +84,7 @@ def _load(path: str) -> Any:
         if os.path.getsize(path) > MAX_COMPOSE_BYTES:
             return None
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return load_yaml(handle)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return None
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from infralint.render.charts import Chart, ci_values_files, escaping_links
 from infralint.render.model import RenderProblem
+from infralint.resources import load_yaml
 
 RENDER_ERROR = "infralint-render-error"
 NOT_FETCHED = "infralint-not-fetched"
@@ -250,7 +251,7 @@ def _drop_dependencies(folder: str, names: set[str]) -> None:
         path = os.path.join(folder, file_name)
         try:
             with open(path, encoding="utf-8-sig") as handle:
-                data = yaml.safe_load(handle)
+                data = load_yaml(handle)
         except (OSError, yaml.YAMLError):
             continue
         if isinstance(data, dict) and isinstance(data.get("dependencies"), list):
