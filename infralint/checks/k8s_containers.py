@@ -19,6 +19,7 @@ from infralint import secret_values
 from infralint.findings import Severity
 from infralint.graph.k8s_links import selectors_of
 from infralint.graph.model import Node
+from infralint.images import known as known_images
 from infralint.quantities import parse_quantity
 from infralint.rules.meta import CheckFn, Hit, RuleContext
 from infralint.shapes import as_dict as _dict
@@ -363,6 +364,8 @@ def run_as_root(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             "and no non-zero runAsUser, so the image's user (often root) runs",
             ("securityContext", "runAsNonRoot"),
         )
+    elif _image_runs_unprivileged(node):
+        return  # the image's own USER, or its entrypoint, leaves root before the server starts
     else:
         cause = no_security_context_cause(node)
         yield Hit(
@@ -372,6 +375,21 @@ def run_as_root(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             cause=cause,
             fix_here=bool(cause),
         )
+
+
+def _image_runs_unprivileged(node: Node) -> bool:
+    """Whether the container's image, as infralint's image data knows it, runs its process as a
+    user other than root: a non-root USER, or an entrypoint that switches to its own user before
+    it starts the server, when the container keeps that entrypoint and starts the server."""
+    image = known_images.lookup(node.attrs.get("image") if isinstance(node.attrs.get("image"), str) else None)
+    if image is None:
+        return False
+    if image.user is not None and image.user not in ("0", "root"):
+        return True
+    if image.drops_root_to is None or "command" in node.attrs:
+        return False  # a command of its own replaces the entrypoint that drops root
+    args = [str(arg) for arg in _list(node.attrs.get("args"))]
+    return not args or args[0].startswith("-") or args[0] == image.server_command
 
 
 # k8s-dangerous-capabilities

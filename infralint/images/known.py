@@ -50,6 +50,9 @@ class KnownImage:
     server_defaults: dict[str, str]
     waits_for: tuple[Wait, ...] = ()
     waits_source: str | None = None  # where the start-up behind waits_for was read
+    drops_root_to: str | None = None  # the user its entrypoint switches to when started as root
+    entrypoint_source: str | None = None  # where that entrypoint was read
+    server_command: str | None = None  # the program the entrypoint starts after dropping root
 
     def matches(self, reference: Reference) -> bool:
         if reference.repository not in self.names:
@@ -112,6 +115,9 @@ def _entry(item: dict[str, Any]) -> KnownImage:
         server_defaults={str(k): str(v) for k, v in (item.get("server_defaults") or {}).items()},
         waits_for=tuple(_wait(wait) for wait in item.get("waits_for") or ()),
         waits_source=str(item["waits_source"]) if item.get("waits_source") else None,
+        drops_root_to=str(item["drops_root_to"]) if item.get("drops_root_to") else None,
+        entrypoint_source=str(item["entrypoint_source"]) if item.get("entrypoint_source") else None,
+        server_command=str(item["server_command"]) if item.get("server_command") else None,
     )
 
 
