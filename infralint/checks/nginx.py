@@ -724,7 +724,18 @@ def upstream_no_keepalive(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return
     if not node.facts.get("servers"):
         return
+    users = list(ctx.graph.incoming(node, "proxies_to"))
+    if users and all(_upgrades_connection(user) for user in users):
+        return  # WebSocket only: each connection is upgraded and held, never reused for requests
     yield Hit(f"{label(node)} has no keepalive: every request opens a new upstream connection")
+
+
+def _upgrades_connection(location: Node) -> bool:
+    """Whether the location passes the client's Upgrade header on (a WebSocket proxy)."""
+    return any(
+        len(record["args"]) >= 2 and record["args"][0].lower() == "upgrade"
+        for record in effective(location, "proxy_set_header")
+    )
 
 
 def _fails_fast(upstream: Node, graph: Graph) -> bool:
