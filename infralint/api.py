@@ -45,6 +45,9 @@ class ScanOptions:
     # `development-paths` says, by default the built-in globs); False reports everything, as
     # `--no-development-paths` asks.
     development_paths: bool | None = None
+    # Leave out advice findings whose place carries a comment stating the choice (None: as the
+    # config's `stated-choices` says, by default yes); False lists them, as `--show-stated-choices` asks.
+    stated_choices: bool | None = None
 
 
 def scan(paths: Sequence[str], options: ScanOptions | None = None) -> Report:
@@ -156,6 +159,13 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     findings = suppress.apply(findings, comments, graph, used_annotations, locate)
     findings = settings.apply_path_ignores(findings, root)
     findings, development = leave_out(findings, settings.development(root), metas, graph, root)
+    stated: Counter[str] = Counter()
+    if settings.stated_choices:
+        from infralint import stated_choices
+
+        findings, stated = stated_choices.leave_out(
+            findings, metas, root, settings.raised_to_error(), _node_locator(graph, locate)
+        )
     if options.report_unused_ignores and "infralint-unused-ignore" in enabled_ids:
         unused = suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
         findings += translator.findings(unused) if rendering is not None else unused
@@ -189,6 +199,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
         rendered=rendering.counts() if rendering is not None else {},
         folded=folded,
         development=development,
+        stated_choices=stated,
     )
 
 

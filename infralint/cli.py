@@ -28,6 +28,12 @@ no_development_paths_option = click.option(
     help="Report every finding in development files too (devenv/, docker-compose.dev.yml, test-nginx.conf ...), "
     "where by default only correctness findings are (the config's development-paths).",
 )
+show_stated_choices_option = click.option(
+    "--show-stated-choices",
+    is_flag=True,
+    help="Report hardening and best-practice findings whose line carries a comment stating the choice "
+    "(`# on purpose`, `# needed by ...`), which are counted but not listed by default (the config's stated-choices).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +112,7 @@ def _progress_printer() -> Any:
 @click.option("--report-unused-ignores", is_flag=True, help="Report suppressions that hid no finding.")
 @no_default_excludes_option
 @no_development_paths_option
+@show_stated_choices_option
 def scan(
     paths: tuple[str, ...],
     output_format: str,
@@ -128,6 +135,7 @@ def scan(
     report_unused_ignores: bool,
     no_default_excludes: bool,
     no_development_paths: bool,
+    show_stated_choices: bool,
 ) -> None:
     """Scan PATHS (default: the current folder) and report findings."""
     from infralint.api import ScanOptions
@@ -146,6 +154,7 @@ def scan(
     options.render = not no_render
     options.default_excludes = False if no_default_excludes else None
     options.development_paths = False if no_development_paths else None
+    options.stated_choices = False if show_stated_choices else None
     try:
         targets = list(paths) or ["."]
         if with_context:
@@ -192,6 +201,7 @@ def scan(
 @click.option("--no-config", is_flag=True, help="Read no config file.")
 @no_default_excludes_option
 @no_development_paths_option
+@show_stated_choices_option
 def graph_command(
     paths: tuple[str, ...],
     output_format: str,
@@ -203,6 +213,7 @@ def graph_command(
     no_config: bool,
     no_default_excludes: bool,
     no_development_paths: bool,
+    show_stated_choices: bool,
 ) -> None:
     """Draw the infrastructure PATHS define: entry points, proxies, services, datastores, the
     ports between them and each box's findings (counted as `scan` reports them: the project's
@@ -220,6 +231,7 @@ def graph_command(
     options.config = _project_config(paths, config_file, no_config)
     options.default_excludes = False if no_default_excludes else None
     options.development_paths = False if no_development_paths else None
+    options.stated_choices = False if show_stated_choices else None
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:
@@ -413,6 +425,7 @@ def baseline_group() -> None:
 @click.option("--max-file-size", type=int, default=None, help="Skip files over this many bytes (default 5 MiB).")
 @no_default_excludes_option
 @no_development_paths_option
+@show_stated_choices_option
 def baseline_create(
     paths: tuple[str, ...],
     output: str | None,
@@ -423,6 +436,7 @@ def baseline_create(
     max_file_size: int | None,
     no_default_excludes: bool,
     no_development_paths: bool,
+    show_stated_choices: bool,
 ) -> None:
     """Scan PATHS like `scan` does and write the fingerprints of every finding to a baseline file."""
     from infralint import baseline
@@ -435,6 +449,7 @@ def baseline_create(
     options = ScanOptions(select=_split(select), ignore=_split(ignore), config=config, baseline="")
     options.default_excludes = False if no_default_excludes else None
     options.development_paths = False if no_development_paths else None
+    options.stated_choices = False if show_stated_choices else None
     if max_file_size is not None:
         options.max_bytes = max_file_size
     try:

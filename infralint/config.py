@@ -360,9 +360,15 @@ class Settings:
     default_excludes: bool = True  # skip vendored and test folders (discover.DEFAULT_EXCLUDED_FOLDERS)
     # Globs of development files, which get only correctness checks (infralint.development); () is off.
     development_paths: tuple[str, ...] = ()
+    # Leave out advice findings whose place carries a comment stating the choice (infralint.stated_choices).
+    stated_choices: bool = True
 
     def with_severities(self, metas: Iterable[RuleMeta]) -> list[RuleMeta]:
         return [replace(m, severity=self.severity[m.id]) if m.id in self.severity else m for m in metas]
+
+    def raised_to_error(self) -> set[str]:
+        """Rule ids the configuration's `severity` sets to error."""
+        return {rule_id for rule_id, level in self.severity.items() if level is Severity.ERROR}
 
     def apply_severities(self, findings: list[Finding]) -> None:
         for finding in findings:
@@ -493,6 +499,7 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
             [],
             _default_excludes(options, None),
             _development_paths(options, None),
+            _stated_choices(options, None),
         )
 
     def selectors(key: str) -> list[str]:
@@ -533,6 +540,7 @@ def settings(options: ScanOptions, metas: Sequence[RuleMeta]) -> Settings:
         unknown,
         _default_excludes(options, config),
         _development_paths(options, config),
+        _stated_choices(options, config),
     )
 
 
@@ -549,6 +557,13 @@ def _default_excludes(options: ScanOptions, config: Config | None) -> bool:
     if options.default_excludes is not None:
         return options.default_excludes
     return bool(config.get("default-excludes", True)) if config is not None else True
+
+
+def _stated_choices(options: ScanOptions, config: Config | None) -> bool:
+    """`--show-stated-choices` (ScanOptions.stated_choices=False), else the config's key."""
+    if options.stated_choices is not None:
+        return options.stated_choices
+    return bool(config.get("stated-choices", True)) if config is not None else True
 
 
 def _development_paths(options: ScanOptions, config: Config | None) -> tuple[str, ...]:

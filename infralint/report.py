@@ -28,6 +28,8 @@ class Report:
     folded: Counter[str] = field(default_factory=Counter)  # per rule: findings folded into another
     # Per rule: production-hardening findings not reported because they are in development files.
     development: Counter[str] = field(default_factory=Counter)
+    # Per rule: advice findings not reported because a comment at their place states the choice.
+    stated_choices: Counter[str] = field(default_factory=Counter)
 
     def count_by_severity(self) -> Counter[Severity]:
         return Counter(finding.severity for finding in self.findings)

@@ -32,6 +32,7 @@ def document(report: Report) -> dict[str, Any]:
             "findings": {severity.value: counts.get(severity, 0) for severity in Severity},
             "total": len(report.findings),
             **_development(report),
+            **_stated_choices(report),
             **_baseline(report),
         },
         "findings": [
@@ -55,6 +56,15 @@ def _development(report: Report) -> dict[str, Any]:
         return {}
     by_rule = dict(sorted(report.development.items()))
     return {"development": {"hidden": sum(by_rule.values()), "by_rule": by_rule}}
+
+
+def _stated_choices(report: Report) -> dict[str, Any]:
+    """Present when findings were left out because a comment at their place states the choice
+    (not in findings, not in total)."""
+    if not report.stated_choices:
+        return {}
+    by_rule = dict(sorted(report.stated_choices.items()))
+    return {"stated_choices": {"hidden": sum(by_rule.values()), "by_rule": by_rule}}
 
 
 def _baseline(report: Report) -> dict[str, Any]:

@@ -58,7 +58,14 @@ def summary(report: Report, timing: bool = True) -> str:
     text += f": {found}"
     if timing:
         text += f" in {report.seconds:.2f}s"
-    return text + "." + _repeats_summary(report) + _development_summary(report) + _baseline_summary(report)
+    return (
+        text
+        + "."
+        + _repeats_summary(report)
+        + _development_summary(report)
+        + _stated_choices_summary(report)
+        + _baseline_summary(report)
+    )
 
 
 def _repeats_summary(report: Report) -> str:
@@ -86,6 +93,15 @@ def _development_summary(report: Report) -> str:
         return ""
     findings = f"{count} hardening finding{'s' if count != 1 else ''}"
     return f"\n{findings} in development files not reported (development-paths; --no-development-paths shows them)."
+
+
+def _stated_choices_summary(report: Report) -> str:
+    """What comments stating the choice left out: counted, so that nothing disappears silently."""
+    count = sum(report.stated_choices.values())
+    if not count:
+        return ""
+    findings = f"{count} finding{'s' if count != 1 else ''}"
+    return f"\n{findings} left out where a comment states the choice (--show-stated-choices shows them)."
 
 
 def _rendered(kind: str, count: int) -> str:
