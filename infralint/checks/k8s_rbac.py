@@ -22,6 +22,7 @@ from infralint.graph.k8s_links import (
     aggregation_selectors,
     nearest_named,
     referenced_roles,
+    rendered_with_test_values,
     role_bindings,
     service_account_of,
     workloads_running_as,
@@ -454,6 +455,8 @@ def service_account_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # every namespace has its `default` account
     if nearest_named(ctx.graph, node, "ServiceAccount", name) or not defines_near(ctx.graph, "ServiceAccount", node):
         return
+    if rendered_with_test_values(node):
+        return  # test values name accounts made outside the chart
     yield Hit(
         f"{node.facts['object']} runs as ServiceAccount '{name}', which the scan does not define (it defines other "
         "ServiceAccounts there): the API refuses to create its pods",

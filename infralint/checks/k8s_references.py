@@ -23,6 +23,7 @@ from infralint.graph.k8s_links import (
     nearest_named,
     patches_of,
     pod_running_custom_resources,
+    rendered_with_test_values,
     same_namespace,
     selected_in_other_renders,
     selectors_linked,
@@ -362,7 +363,9 @@ def ingress_backend_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         if port == "use-annotation":
             continue  # AWS load balancer controller: an action defined in an annotation
         services = nearest_named(ctx.graph, node, "Service", backend["service"])
-        if not services and made_by_operator(ctx.graph, namespace, backend["service"]):
+        if not services and (
+            made_by_operator(ctx.graph, namespace, backend["service"]) or rendered_with_test_values(node)
+        ):
             continue
         if not services:
             yield Hit(
@@ -409,8 +412,8 @@ def hpa_target_missing(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     kind = str(target.get("kind") or "")
     namespace = node.facts["namespace"]
     context = "workload" if kind in SCALABLE_KINDS else kind
-    if not kind or not _defines(ctx.graph, context, namespace):
-        return  # a custom resource kind, or no workloads to judge by
+    if not kind or not _defines(ctx.graph, context, namespace) or rendered_with_test_values(node):
+        return  # a custom resource kind, no workloads to judge by, or a name from test values
     yield Hit(
         f"{node.facts['object']} scales {kind} '{target['name']}', which the scan does not define",
         path=("spec", "scaleTargetRef", "name"),
@@ -511,6 +514,8 @@ def missing_configmap_or_secret(node: Node, ctx: RuleContext) -> Iterator[Hit]:
             continue
         if not defines_near(ctx.graph, ref.kind, node) or _unused_volume(node.attrs, ref.path):
             continue
+        if rendered_with_test_values(node):
+            continue  # test values name objects made outside the chart
         yield Hit(
             f"{node.facts['object']} uses {ref.kind} '{ref.name}', which the scan does not define: "
             "the pod will not start",

@@ -1334,3 +1334,19 @@ def pods_may_match(graph: Graph, workload: Node, selector: Any) -> bool:
         return False
     rest = _without_keys(selector, absent, False)
     return _workload_matches(workload, rest, False, bool(_selector_keys(rest) & ORDINAL_LABELS))
+
+
+def rendered_with_test_values(node: Node) -> bool:
+    """Whether NODE comes only from Helm releases rendered with test values files (the chart's
+    `ci/*-values.yaml`, render scope `helm:<chart>@<release>[<files>]`). Such files exercise
+    template branches with made-up names of objects that live outside the chart (an
+    `existingSecret`, an extra Ingress path), so a name they give that the scan does not define
+    is not missing from any real deployment."""
+    scope = str(node.facts.get("render_scope") or "")
+    if not scope.startswith("helm:"):
+        return False
+    tag = scope.partition("@")[2]
+    if "[" not in tag or not tag.endswith("]"):
+        return False  # the chart's own values.yaml
+    files = tag[tag.index("[") + 1 : -1].split(", ")
+    return all(file.endswith((".yaml", ".yml", ".json")) for file in files)  # `[prod]`: a named set
