@@ -22,6 +22,7 @@ A finding is in development context when the place it holds in is development:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import re
@@ -322,8 +323,10 @@ _TEXT_NAMES = frozenset(
 _SKIPPED_FOLDERS = frozenset(
     {"node_modules", "vendor", "third_party", "bower_components", "site-packages", "__pycache__"}
 )
+_LOCK_FILES = frozenset({"package-lock.json", "pnpm-lock.yaml", "composer.lock", "poetry.lock", "cargo.lock"})
 MAX_READ_FILES = 3000  # files read around one config; beyond, the config is judged normally
-MAX_READ_BYTES = 512 * 1024
+MAX_READ_BYTES = 512 * 1024  # read of each file
+MAX_READ_TOTAL = 32 * 1024 * 1024
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_-]")
 _PATH_TAIL = re.compile(r"[A-Za-z0-9_.\-/${}~@+%]*$")
 _VARIABLE = re.compile(r"[${}%~*]")
@@ -345,7 +348,16 @@ def names_path(text: str, path: str) -> bool:
     """Whether TEXT names the file PATH (relative, posix): a path that ends like PATH (after `./`,
     `../` or a variable), or its bare name; `/etc/nginx/nginx.conf` or `other/nginx.conf` does not
     name `nginx/nginx.conf`, `nginx.conf.bak` and `my-nginx.conf` do not name `nginx.conf`."""
-    segments = path.split("/")
+    return _named(text, path.split("/"), folder=False)
+
+
+def names_folder(text: str, folder: str) -> bool:
+    """Whether TEXT names the folder itself (`cp -r nginx/ /etc/nginx`, `--from-file=./nginx`,
+    `nginx/*.conf`), not a file in it (`./nginx/prod.conf`): written with a `/`, ending like it."""
+    return bool(folder) and _named(text, folder.split("/"), folder=True)
+
+
+def _named(text: str, segments: list[str], folder: bool) -> bool:
     name = segments[-1]
     start = 0
     while True:
@@ -354,18 +366,23 @@ def names_path(text: str, path: str) -> bool:
             return False
         start = index + 1
         end = index + len(name)
-        if end < len(text) and (
-            _NAME_CHAR.match(text[end]) or (text[end] == "." and end + 1 < len(text) and text[end + 1].isalnum())
-        ):
+        after = text[end] if end < len(text) else ""
+        following = text[end + 1] if end + 1 < len(text) else ""
+        if folder and after == "/":
+            if _NAME_CHAR.match(following) or following == ".":
+                continue  # a file or a folder inside it, named on its own
+        elif _NAME_CHAR.match(after) or (after == "." and following.isalnum()):
             continue  # a longer name
         before = text[index - 1] if index else ""
         if before and (_NAME_CHAR.match(before) or before == "."):
             continue
         if before != "/":
-            return True  # the bare name
+            if not folder or after == "/":
+                return True  # the bare name (a folder's with its slash)
+            continue
         prefix = _PATH_TAIL.search(text, max(0, index - 300), index)
         written = (prefix.group(0) if prefix else "") + name
-        if _ends_like(written.split("/"), segments):
+        if _ends_like(posixpath.normpath(written).split("/"), segments):
             return True
 
 
@@ -427,7 +444,9 @@ class _Deployments:
             return False  # too many files to tell
         # Its own file, and the files it includes (`# included by nginx.conf`), do not count.
         own = {config.path, *_include_paths(config)}
-        return not any(path not in own and names_path(text, config.path) for path, text in texts)
+        return not any(
+            path not in own and (names_path(text, config.path) or names_folder(text, folder)) for path, text in texts
+        )
 
     def _all_runners(self) -> list[_Runner]:
         if self._runners is None:
@@ -496,12 +515,14 @@ class _Deployments:
             self.root, posixpath.join(repository, ".github/workflows") if repository else ".github/workflows"
         )
         texts: list[tuple[str, str]] | None = None
-        if paths is not None and len(paths) + len(extra or ()) + len(workflows or ()) <= MAX_READ_FILES:
-            texts = []
-            for path in sorted({*paths, *(extra or ()), *(workflows or ())}):
-                text = _read(os.path.join(self.root, *path.split("/")))
-                if text is not None:
-                    texts.append((path, text))
+        if paths is not None and extra is not None and workflows is not None:
+            every = sorted({*paths, *extra, *workflows})
+            if len(every) <= MAX_READ_FILES and _size(self.root, every) <= MAX_READ_TOTAL:
+                texts = []
+                for path in every:
+                    text = _read(os.path.join(self.root, *path.split("/")))
+                    if text is not None:
+                        texts.append((path, text))
         self._texts[folder] = texts
         return texts
 
@@ -585,15 +606,25 @@ def _text_files(root: str, folder: str, nested: bool = True) -> list[str] | None
         dirs[:] = sorted(d for d in dirs if nested and not d.startswith(".") and d not in _SKIPPED_FOLDERS)
         for name in sorted(files):
             lower = name.lower()
+            if lower in _LOCK_FILES:
+                continue
             if (
                 lower in _TEXT_NAMES
                 or os.path.splitext(lower)[1] in _TEXT_SUFFIXES
-                or lower.startswith(("dockerfile", "containerfile"))
+                or lower.startswith(("dockerfile", "containerfile", ".env", "env."))
             ):
                 found.append(os.path.relpath(os.path.join(current, name), root).replace(os.sep, "/"))
                 if len(found) > MAX_READ_FILES:
                     return None
     return found
+
+
+def _size(root: str, paths: list[str]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += min(os.stat(os.path.join(root, *path.split("/"))).st_size, MAX_READ_BYTES)
+    return total
 
 
 def _read(path: str) -> str | None:

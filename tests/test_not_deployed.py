@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from scanning import found, scan_tree, write
 
-from infralint.development import component_of, names_path
+from infralint.development import component_of, names_folder, names_path
 
 CADDY_COMPOSE = """services:
   proxy:
@@ -310,3 +310,19 @@ frontend web
 backend app
     server app1 app:8080
 """
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("cp -r nginx/ /etc/nginx/", True),
+        ("kubectl create configmap web --from-file=./nginx", True),
+        ("for f in deploy/../nginx/*.conf; do", True),
+        ("- ./nginx/prod.conf:/etc/nginx/nginx.conf:ro", False),
+        ("include /etc/nginx/conf.d/*.conf;", False),
+        ("we use nginx", False),
+        ("root /usr/share/nginx/html;", False),
+    ],
+)
+def test_names_folder(text: str, named: bool) -> None:
+    assert names_folder(text, "nginx") is named
