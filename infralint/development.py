@@ -282,12 +282,12 @@ def _joined(chart: str, file: str) -> str:
 # - it is not offered to copy: no `example`, `sample`, `template`, `contrib` or `doc(s)` part in its
 #   path, and no Helm chart above it (a chart reads its files with `.Files.Get`);
 # - a deployment in the same part of the repository (a compose service or k8s container in its
-#   folder or a folder above it; when the repository root is known by its `.git` or `.github`
-#   and the config lies at its top or in a top-level folder, anywhere in the repository) runs a
+#   folder, a folder above it or a folder below it; when the repository root is known by its `.git`
+#   or `.github` and the config lies at its top or in a top-level folder, anywhere in the repository) runs a
 #   different component for its role, and no deployment there runs the same component with a
 #   config the scan does not know, or mounts a path written with an unset variable;
 # - no file around (scripts, Makefiles, workflows, docs, manifests, compose files,
-#   kustomizations) names it: a path ending in its name, or its name alone, counts.
+#   kustomizations) names it: a path ending in its name, its name alone, or its folder counts.
 
 ROLE_OF_KIND = {"nginx/config": "nginx", "haproxy/config": "haproxy", "redis/config": "redis"}
 # Image repositories (the last part of the name, any registry and tag) by the component they run.
@@ -438,7 +438,8 @@ class _Deployments:
         if not _role_taken_elsewhere(role, runners) or self._in_chart(folder, repository):
             return False
         whole = known and (folder == repository or posixpath.dirname(folder) == repository)
-        around = repository if whole else min((runner.folder for runner in runners), key=len)
+        # The folders are all on one line of descent: the shortest holds the others.
+        around = repository if whole else min([folder, *(runner.folder for runner in runners)], key=len)
         texts = self._texts_around(around, repository)
         if texts is None:
             return False  # too many files to tell
@@ -529,11 +530,13 @@ class _Deployments:
 
 def _in_part(runner: str, config: str, repository: str, known: bool) -> bool:
     """Whether a deployment in folder RUNNER is in the part of the repository the config's folder
-    CONFIG is in: RUNNER holds CONFIG, or the config lies at the top of a known repository."""
+    CONFIG is in: either folder holds the other, or the config lies at the top of a known repository."""
     if repository and runner != repository and not runner.startswith(repository + "/"):
         return False
     if not runner or config == runner or config.startswith(runner + "/"):
-        return True
+        return True  # the config is in the deployment's folder tree
+    if not config or runner.startswith(config + "/"):
+        return True  # the deployment is in the config's folder tree
     return known and (config == repository or posixpath.dirname(config) == repository)
 
 

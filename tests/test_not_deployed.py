@@ -326,3 +326,15 @@ backend app
 )
 def test_names_folder(text: str, named: bool) -> None:
     assert names_folder(text, "nginx") is named
+
+
+def test_a_deployment_in_a_folder_below_the_config(tmp_path: Path) -> None:
+    write(tmp_path, "deploy/compose/compose.yaml", CADDY_COMPOSE)
+    write(tmp_path, "deploy/compose/Caddyfile", "example.com {\n  reverse_proxy app:8080\n}\n")
+    write(tmp_path, "deploy/nginx.conf", NGINX)
+    assert {f for f in found(scan_tree(tmp_path)) if f[0] == "deploy/nginx.conf"} == {
+        ("deploy/nginx.conf", 6, "nginx-invalid-capture")
+    }
+    # A script beside the config that installs it on a host is a use.
+    write(tmp_path, "deploy/install.sh", "install -m 644 nginx.conf /etc/nginx/nginx.conf\n")
+    assert "nginx-server-tokens" in _hardening(scan_tree(tmp_path), "deploy/nginx.conf")
