@@ -163,9 +163,7 @@ def _scan(paths: Sequence[str], options: ScanOptions | None) -> Report:
     if settings.stated_choices:
         from infralint import stated_choices
 
-        findings, stated = stated_choices.leave_out(
-            findings, metas, root, settings.raised_to_error(), _node_locator(graph, locate)
-        )
+        findings, stated = stated_choices.leave_out(findings, metas, root, _node_locator(graph, locate))
     if options.report_unused_ignores and "infralint-unused-ignore" in enabled_ids:
         unused = suppress.unused_findings(comments, graph, used_annotations, enabled_ids, IGNORE_ANNOTATION)
         findings += translator.findings(unused) if rendering is not None else unused

@@ -366,10 +366,6 @@ class Settings:
     def with_severities(self, metas: Iterable[RuleMeta]) -> list[RuleMeta]:
         return [replace(m, severity=self.severity[m.id]) if m.id in self.severity else m for m in metas]
 
-    def raised_to_error(self) -> set[str]:
-        """Rule ids the configuration's `severity` sets to error."""
-        return {rule_id for rule_id, level in self.severity.items() if level is Severity.ERROR}
-
     def apply_severities(self, findings: list[Finding]) -> None:
         for finding in findings:
             override = self.severity.get(finding.rule_id)

@@ -11,9 +11,11 @@ What is never left out:
 
 * findings of rules tagged `correctness` or `input`: a broken reference is broken whatever the
   comment says;
-* errors of rules tagged `security`: where the written value is itself the danger
-  (`privileged: true`, `protected-mode no`), a reason beside it does not make it safe, and the
-  error tier is kept for exactly those;
+* findings of rules tagged `security` whose severity is error (the rule's, as configured, or the
+  finding's): where the written value is itself the danger (`privileged: true`, `protected-mode
+  no`, the runtime socket), a reason beside it does not make it safe. That holds where component
+  data already lowered the finding to a note (a CI executor that needs `privileged: true`): the
+  note that says so stays, and points at the mitigation;
 * a comment that announces work or doubt (TODO, FIXME, "should", "for now", "temporary" ...),
   or that warns about the value (insecure, not for production): that is the opposite of a choice.
 
@@ -23,6 +25,13 @@ In every format infralint reads (YAML, Compose, nginx, HAProxy, Redis) comments 
 a `#` counts only at the start of a line or after white space and outside quotes, so `"#fff"`,
 `http://host/#frag` and `location ~ a#b` are values, not comments. A license header directly
 above the first line ("Unless required by applicable law ...") is not a statement about a setting.
+
+A comment is taken to be about the finding when the finding's line holds the value it judges
+(`image: app:latest`, `maxmemory 0`, `- NET_ADMIN`). A finding about something missing points at
+the object that lacks it (a service, a container's `- name:`, `server {`) or at a config's first
+directive, where a comment speaks of the object or of another setting: there the comment must
+also name what the rule is about (`# we intentionally run without limits` above a container
+answers k8s-missing-memory-limit, not k8s-missing-liveness-probe).
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import itertools
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 
 from infralint.findings import Finding, Severity
 from infralint.rules.meta import RuleMeta
@@ -114,19 +123,19 @@ def applies(meta: RuleMeta) -> bool:
 
 def leave_out(
     findings: list[Finding],
-    metas: Iterable[RuleMeta],
+    metas: Sequence[RuleMeta],
     root: str,
-    forced_errors: Iterable[str] = (),
     node_span: Callable[[str], Span | None] | None = None,
 ) -> tuple[list[Finding], Counter[str]]:
     """The findings to report, and per rule how many were left out because a comment at their
-    place states the choice. FORCED_ERRORS: rule ids the configuration raises to error;
+    place states the choice. METAS: the enabled rules, with the configuration's severities;
     NODE_SPAN: a node's own place by its id, to tell a finding at an object's first line."""
     left_out: Counter[str] = Counter()
-    by_id = {meta.id: meta for meta in metas}
-    advice = {rule_id for rule_id, meta in by_id.items() if applies(meta)}
-    security = {rule_id for rule_id, meta in by_id.items() if "security" in meta.tags}
-    raised = set(forced_errors)
+    security = {meta.id: meta.severity for meta in metas if "security" in meta.tags}
+    # Security rules whose severity is error: the written value is the danger (a finding that
+    # component data lowered to a note, `privileged: true` for a CI executor, is still it).
+    dangers = {rule_id for rule_id, severity in security.items() if severity is Severity.ERROR}
+    advice = {meta.id for meta in metas if applies(meta)} - dangers
     comments = _Comments(root)
     kept = []
     for finding in findings:
@@ -134,7 +143,7 @@ def leave_out(
         if (
             rule_id in advice
             and finding.span.line
-            and not (rule_id in security and (finding.severity is Severity.ERROR or rule_id in raised))
+            and not (finding.severity is Severity.ERROR and rule_id in security)
             and _states_choice_for(finding, comments, node_span)
         ):
             left_out[rule_id] += 1

@@ -128,6 +128,20 @@ def test_security_errors_stay_whatever_the_comment_says(tmp_path: Path) -> None:
     assert "redis-protected-mode-off" not in report.stated_choices
 
 
+def test_a_security_rule_of_error_severity_stays_when_component_data_made_it_a_note(tmp_path: Path) -> None:
+    """The runtime socket is the danger itself: the note that Traefik needs it by design stays."""
+    write(
+        tmp_path,
+        "compose.yaml",
+        "services:\n  proxy:\n    image: traefik:2.6\n    volumes:\n"
+        "      # So that Traefik can listen to the Docker events\n"
+        "      - /var/run/docker.sock:/var/run/docker.sock\n",
+    )
+    report = scan_tree(tmp_path)
+    assert ("compose.yaml", 6, "compose-docker-socket") in found(report)
+    assert not report.stated_choices
+
+
 def test_a_security_rule_raised_to_error_by_the_config_stays(tmp_path: Path) -> None:
     _tree(tmp_path)
     write(tmp_path, ".infralint.yaml", "severity: {nginx-server-tokens: error}\n")
@@ -270,3 +284,21 @@ def test_the_config_key_is_validated(tmp_path: Path) -> None:
     code, output = run_cli("scan", "--no-color", ".", cwd=tmp_path)
     assert code == 2
     assert "stated-choices" in output
+
+
+@pytest.mark.parametrize(
+    ("words", "rule_id", "named"),
+    [
+        ("we intentionally run without limits", "k8s-missing-memory-limit", True),
+        ("no health check on purpose", "compose-no-healthcheck", True),
+        ("adds the capabilities it needs", "compose-dangerous-capabilities", True),
+        ("one replica on purpose", "k8s-single-replica", True),
+        ("the app writes to files, because", "k8s-writable-root-filesystem", False),
+        ("the server, because", "nginx-server-tokens", False),
+        ("memory on purpose", "redis-no-maxmemory", False),
+    ],
+)
+def test_a_comment_names_the_topic_of_a_rule(words: str, rule_id: str, named: bool) -> None:
+    from infralint.stated_choices import _names_topic, _topic
+
+    assert _names_topic(words.replace(",", "").split(), _topic(rule_id)) is named
