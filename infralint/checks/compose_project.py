@@ -183,6 +183,27 @@ def healthy_through(graph: Graph, service: Node, name: str) -> Node | None:
     return None
 
 
+def started_through(graph: Graph, service: Node, name: str) -> Node | None:
+    """Another dependency of SERVICE, at any depth along depends_on, that itself depends on NAME
+    (with any condition Compose keeps): Compose then starts NAME, and its name resolves, before
+    SERVICE. None when no chain reaches NAME."""
+    seen = {service.id}
+    pending = [service]
+    while pending:
+        current = pending.pop()
+        project = project_of(graph, current)
+        visible = visible_services(graph, project) if project is not None else {}
+        for other_name in _waited_entries(current):
+            other = visible.get(other_name)
+            if other_name == name or other is None or other.id in seen:
+                continue
+            seen.add(other.id)
+            if name in _waited_entries(other):
+                return other
+            pending.append(other)
+    return None
+
+
 _DEPLOYMENTS_INDEX = "compose.deployments"
 
 

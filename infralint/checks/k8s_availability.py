@@ -138,10 +138,41 @@ def no_pod_disruption_budget(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     floor = _replicated(ctx.graph, node)
     if floor is None or _budgets(ctx.graph, node) or not selectors_linked(ctx.graph):
         return
+    if _one_per_node(node):
+        return  # a drain empties one node, and so evicts one replica at most
     yield Hit(
         f"{node.facts['object']} runs {floor} replicas but no PodDisruptionBudget selects its pods: "
         "a node drain may evict all of them at once"
     )
+
+
+HOSTNAME = "kubernetes.io/hostname"
+
+
+def _one_per_node(workload: Node) -> bool:
+    """Whether a required podAntiAffinity term on the node's hostname keeps the workload's own
+    pods apart: a term whose matchLabels are all among the pod template's labels."""
+    labels = workload.facts.get("pod_labels") or {}
+    spec: Any = workload.attrs
+    for key in workload.facts.get("pod_spec_path") or ():
+        spec = spec.get(key) if isinstance(spec, dict) else None
+    affinity = spec.get("affinity") if isinstance(spec, dict) else None
+    anti = affinity.get("podAntiAffinity") if isinstance(affinity, dict) else None
+    terms = anti.get("requiredDuringSchedulingIgnoredDuringExecution") if isinstance(anti, dict) else None
+    for term in terms if isinstance(terms, list) else []:
+        if not isinstance(term, dict) or term.get("topologyKey") != HOSTNAME:
+            continue
+        selector = term.get("labelSelector")
+        if not isinstance(selector, dict) or selector.get("matchExpressions"):
+            continue
+        match = selector.get("matchLabels")
+        if (
+            isinstance(match, dict)
+            and match
+            and all(str(labels.get(str(key))) == str(value) for key, value in match.items())
+        ):
+            return True
+    return False
 
 
 def _pod_count(graph: Graph, workload: Node) -> int | None:

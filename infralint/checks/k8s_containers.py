@@ -130,11 +130,34 @@ def identical_probes(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         return  # a TCP connect tests only that the process accepts: no dependency behind it
     if check[0] == "exec" and _server_self_ping(_dict(check[1]).get("command")):
         return  # a database's own ping answers from the server alone, like a TCP connect
+    if check[0] == "httpGet" and _answered_by_proxy(ctx, node, _dict(check[1]).get("path")):
+        return  # HAProxy answers its monitor-uri itself: no backend behind the check
     handler = check[0]
     yield Hit(
         f"{container_label(node)} uses the same {handler} check for liveness and readiness: a slow dependency will restart it",
         ("livenessProbe",),
     )
+
+
+def _answered_by_proxy(ctx: RuleContext, node: Node, path: Any) -> bool:
+    """Whether PATH is the `monitor-uri` of an HAProxy config the container runs: HAProxy
+    answers it without asking any server, so it says only that the proxy is up."""
+    if not isinstance(path, str):
+        return False
+    runners = [node]
+    image = node.attrs.get("image")
+    pod = ctx.graph.nodes.get(node.parent) if node.parent else None
+    if pod is not None and isinstance(image, str) and "haproxy" in image.rsplit("/", 1)[-1]:
+        runners += ctx.graph.children(pod)  # an init container may copy the config in for it
+    configs = [config for runner in runners for config in ctx.graph.outgoing(runner, "mounts")]
+    for config in configs:
+        if config.kind != "haproxy/config":
+            continue
+        for section in ctx.graph.children(config):
+            uri = _dict(section.attrs.get("settings")).get("monitor-uri")
+            if path.split("?")[0] in (uri if isinstance(uri, list) else [uri]):
+                return True
+    return False
 
 
 # Clients whose ping a database server answers by itself, without touching anything else, and

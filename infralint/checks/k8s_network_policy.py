@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from infralint.graph.k8s_links import (
+    declared_replicas,
     is_empty_selector,
     looks_like_patch,
     pod_running_custom_resources,
@@ -171,6 +172,8 @@ def no_network_policy(node: Node, ctx: RuleContext) -> Iterator[Hit]:
     graph = ctx.graph
     if not runs_pods(node) or looks_like_patch(node) or not selectors_linked(graph):
         return
+    if declared_replicas(node) == 0:
+        return  # scaled to zero: no pods to isolate (a stub another workload stands in for)
     if _pod_spec(node).get("hostNetwork") is True:
         return  # NetworkPolicies do not apply to pods on the node's network
     if _is_hook(node):

@@ -304,11 +304,19 @@ def compose_proxy_depends_not_healthy(node: Node, ctx: RuleContext) -> Iterator[
         has_check = images_health.has_healthcheck(ctx.graph, target)
         if condition == "service_started" and has_check:
             continue  # compose-depends-on-not-healthy says so already
-        if condition is not None and all(route.reference.checked for route in routes):
+        via = projects.started_through(ctx.graph, node, name) if condition is None else None
+        if (condition is not None or via is not None) and all(route.reference.checked for route in routes):
             continue  # HAProxy health-checks it and holds traffic until it answers
         reference = routes[0].reference
         where = f"{reference.span.path}:{reference.span.line}"
-        if condition is None:
+        if via is not None:  # started first through another dependency: it resolves, but may not be ready
+            other = via.facts["service"]
+            path = node.facts["depends_on_paths"].get(other, ("depends_on",))
+            state = (
+                f"waits for it only through '{other}', which does not wait for it to be healthy: it routes "
+                f"requests to '{name}' before it is ready"
+            )
+        elif condition is None:
             path = ("depends_on",) if "depends_on" in node.attrs else ()
             state = f"does not depend on it: compose may start the proxy before '{name}' even resolves"
         else:
