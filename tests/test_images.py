@@ -232,11 +232,28 @@ def test_tag_patterns_pick_the_entry() -> None:
 def test_the_data_file_entries_carry_a_source_and_known_fields() -> None:
     data = yaml.safe_load(known.DATA.read_text(encoding="utf-8"))
     fields = {"names", "tags", "source", "healthcheck", "expose", "user", "volumes", "listen", "server_defaults"}
-    fields |= {"waits_for", "waits_source"}
+    fields |= {"waits_for", "waits_source", "drops_root_to", "server_command", "entrypoint_source"}
     for item in data["images"]:
         assert set(item) <= fields, item
         assert str(item["source"]).startswith("https://"), item
+        # an entrypoint that drops root is read from its own source, and names what it starts
+        if "drops_root_to" in item:
+            assert str(item["entrypoint_source"]).startswith("https://"), item
+            assert item["server_command"], item
         assert item["names"] == [name.lower() for name in item["names"]], item
+
+
+def test_official_database_images_drop_root_for_their_server() -> None:
+    for image, user, server in [
+        ("postgres:16.4", "postgres", "postgres"),
+        ("redis:7.4", "redis", "redis-server"),
+        ("mariadb:11", "mysql", "mariadbd"),
+        ("mongo:7", "mongodb", "mongod"),
+    ]:
+        found = known.lookup(image)
+        assert found is not None and (found.drops_root_to, found.server_command) == (user, server), image
+    nginx = known.lookup("nginx:1.27")
+    assert nginx is not None and nginx.drops_root_to is None  # its master process stays root
 
 
 def test_the_facts_the_issue_names() -> None:
