@@ -191,7 +191,8 @@ def security_opt_unconfined(node: Node, ctx: RuleContext) -> Iterator[Hit]:
         turned_off = _UNCONFINED.get(name)
         if turned_off is None or value.lower() != turned_off[0]:
             continue
-        yield Hit(f"{_where(node)} sets `security_opt: {name}:{value}`: {turned_off[1]}", ("security_opt", index))
+        written = str(_list(node.attrs.get("security_opt"))[index]).strip()  # as the file writes it
+        yield Hit(f"{_where(node)} sets `security_opt: {written}`: {turned_off[1]}", ("security_opt", index))
 
 
 # compose-no-new-privileges
