@@ -149,7 +149,8 @@ def test_the_summary_counts_what_development_context_left_out(tmp_path: Path) ->
     assert code == 1
     assert "dev/docker-compose.dev.yml:4" not in output
     assert output.rstrip().endswith(
-        "5 hardening findings in development files not reported (development-paths; --no-development-paths shows them)."
+        "5 hardening findings in development files or configs no deployment uses not reported"
+        " (development-paths; --no-development-paths shows them)."
     )
     _code, output = run_cli("scan", "--format", "json", ".", cwd=tmp_path)
     summary = json.loads(output)["summary"]

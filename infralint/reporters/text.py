@@ -92,7 +92,10 @@ def _development_summary(report: Report) -> str:
     if not count:
         return ""
     findings = f"{count} hardening finding{'s' if count != 1 else ''}"
-    return f"\n{findings} in development files not reported (development-paths; --no-development-paths shows them)."
+    return (
+        f"\n{findings} in development files or configs no deployment uses not reported"
+        " (development-paths; --no-development-paths shows them)."
+    )
 
 
 def _stated_choices_summary(report: Report) -> str:
