@@ -164,6 +164,7 @@ class _Context:
         self._copied: set[str] | None = None
         self._deployments: _Deployments | None = None
         self._not_deployed_configs: dict[str, bool] = {}
+        self._config_verdicts: dict[str, bool] = {}  # node id -> development by the configs rules
 
     def _copied_into_an_image(self, path: str) -> bool:
         """Whether a Dockerfile of the scan copies the file into an image: that image may run
@@ -186,9 +187,12 @@ class _Context:
             return self._scope_is_development(str(scope))
         if self.paths(finding.span.path):
             return True
-        if node is None:
-            return False
-        return self._runs_only_in_development(node) or self._not_deployed(node)
+        if node is None or not node.kind.startswith(_CONFIG_DOMAINS):
+            return False  # only server configs run in, or are left out of, deployments
+        known = self._config_verdicts.get(node.id)
+        if known is None:
+            known = self._config_verdicts[node.id] = self._runs_only_in_development(node) or self._not_deployed(node)
+        return known
 
     def _scope_is_development(self, scope: str) -> bool:
         kind, _, name = scope.partition(":")
@@ -264,6 +268,10 @@ class _Context:
     def _node_is_development(self, node: Node) -> bool:
         scope = node.facts.get("render_scope")
         return self._scope_is_development(str(scope)) if scope else self.paths(node.path)
+
+
+# The domains whose nodes are (parts of) server configs, as CONFIG_KINDS names them.
+_CONFIG_DOMAINS = tuple(sorted({kind.split("/", 1)[0] + "/" for kind in CONFIG_KINDS}))
 
 
 def _joined(chart: str, file: str) -> str:
