@@ -262,8 +262,10 @@ class _Comments:
                 text = handle.read()
         except OSError:
             text = ""
-        if _CHOICE.search(text) is not None:
-            lines = text.splitlines()
+        split = text.splitlines()
+        # Only comments can state a choice: search the lines that may hold one, not the whole file.
+        if _CHOICE.search("\n".join(line for line in split if "#" in line)) is not None:
+            lines = split
         self._lines[path] = lines
         return lines
 
