@@ -166,27 +166,21 @@ def healthy_through(graph: Graph, service: Node, name: str) -> Node | None:
     """Another dependency of SERVICE, at any depth along depends_on, that waits for NAME to be
     healthy: Compose starts SERVICE only once that one has started, so SERVICE already waits for
     NAME to be healthy. None when no chain does (each hop must be a wait Compose keeps)."""
-    seen = {service.id}
-    pending = [service]
-    while pending:
-        current = pending.pop()
-        project = project_of(graph, current)
-        visible = visible_services(graph, project) if project is not None else {}
-        for other_name in _waited_entries(current):
-            other = visible.get(other_name)
-            if other_name == name or other is None or other.id in seen:
-                continue
-            seen.add(other.id)
-            if _waited_entries(other).get(name) == "service_healthy":
-                return other
-            pending.append(other)
-    return None
+    return _along_depends_on(graph, service, name, lambda waits: waits.get(name) == "service_healthy")
 
 
 def started_through(graph: Graph, service: Node, name: str) -> Node | None:
     """Another dependency of SERVICE, at any depth along depends_on, that itself depends on NAME
     (with any condition Compose keeps): Compose then starts NAME, and its name resolves, before
     SERVICE. None when no chain reaches NAME."""
+    return _along_depends_on(graph, service, name, lambda waits: name in waits)
+
+
+def _along_depends_on(
+    graph: Graph, service: Node, name: str, accepts: Callable[[dict[str, str]], bool]
+) -> Node | None:
+    """The first dependency of SERVICE, other than NAME, at any depth along depends_on, whose own
+    waits (`_waited_entries`) ACCEPTS says yes to."""
     seen = {service.id}
     pending = [service]
     while pending:
@@ -198,7 +192,7 @@ def started_through(graph: Graph, service: Node, name: str) -> Node | None:
             if other_name == name or other is None or other.id in seen:
                 continue
             seen.add(other.id)
-            if name in _waited_entries(other):
+            if accepts(_waited_entries(other)):
                 return other
             pending.append(other)
     return None
