@@ -176,9 +176,7 @@ def started_through(graph: Graph, service: Node, name: str) -> Node | None:
     return _along_depends_on(graph, service, name, lambda waits: name in waits)
 
 
-def _along_depends_on(
-    graph: Graph, service: Node, name: str, accepts: Callable[[dict[str, str]], bool]
-) -> Node | None:
+def _along_depends_on(graph: Graph, service: Node, name: str, accepts: Callable[[dict[str, str]], bool]) -> Node | None:
     """The first dependency of SERVICE, other than NAME, at any depth along depends_on, whose own
     waits (`_waited_entries`) ACCEPTS says yes to."""
     seen = {service.id}
