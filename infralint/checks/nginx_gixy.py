@@ -405,21 +405,31 @@ _ORIGIN_VARIABLES = frozenset({"$http_origin", "$http_referer"})
 _QUANTIFIERS = frozenset("*+?{")
 
 
-def _literal_dot(pattern: str) -> bool:
-    """A `.` outside a class and unescaped that is meant as the domain separator (not `.*`)."""
+def _syntax(pattern: str) -> Iterator[tuple[int, str, bool]]:
+    """(index, char, escaped) of each character of PATTERN outside a character class: an
+    escaped one is the character after a backslash."""
     escaped = in_class = False
     for index, char in enumerate(pattern):
         if escaped:
             escaped = False
+            if not in_class:
+                yield index, char, True
         elif char == "\\":
             escaped = True
         elif in_class:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "." and pattern[index + 1 : index + 2] not in _QUANTIFIERS:
-            return True
-    return False
+        else:
+            yield index, char, False
+
+
+def _literal_dot(pattern: str) -> bool:
+    """A `.` outside a class and unescaped that is meant as the domain separator (not `.*`)."""
+    return any(
+        char == "." and not escaped and pattern[index + 1 : index + 2] not in _QUANTIFIERS
+        for index, char, escaped in _syntax(pattern)
+    )
 
 
 def _end_anchored(pattern: str) -> bool:
@@ -431,17 +441,10 @@ def _end_anchored(pattern: str) -> bool:
 def _alternatives(pattern: str) -> list[str]:
     """The top-level branches of PATTERN (`a|b`), not those inside groups or classes."""
     branches, start, depth = [], 0, 0
-    escaped = in_class = False
-    for index, char in enumerate(pattern):
+    for index, char, escaped in _syntax(pattern):
         if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
+            continue
+        if char == "(":
             depth += 1
         elif char == ")":
             depth = max(depth - 1, 0)
@@ -460,21 +463,10 @@ def _host_wildcard(branch: str) -> bool:
     any site whose path or query ends with the trusted name is accepted."""
     scheme = _SCHEME_END.search(branch)
     host = branch[scheme.end() :] if scheme else branch.lstrip("^")
-    escaped = in_class = False
-    for index, char in enumerate(host):
-        if escaped:
-            escaped = False
-            if char == "/":
-                return False  # `\/` ends the host
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "/":
-            return False
-        elif char == "." and host[index + 1 : index + 2] in ("*", "+"):
+    for index, char, escaped in _syntax(host):
+        if char == "/":
+            return False  # `/` or `\/` ends the host
+        if not escaped and char == "." and host[index + 1 : index + 2] in ("*", "+"):
             return True
     return False
 
